@@ -1,0 +1,32 @@
+//! Vigil's attestation core: pure, deterministic logic that turns committee
+//! votes into a certificate or a quarantine.
+//!
+//! ```text
+//! Committee JSON --VerifiedCommittee::new (keys, proofs of possession)--> VerifiedCommittee
+//! Vote --CheckedVote::check--> CheckedVote --verify / optimistic aggregate--> VerifiedVote
+//! VerifiedVotes --AggregationPool--> Decision::Certified(VerifiedCertificate)
+//!                                  | Decision::Quarantined(reason)
+//!                                  | PoolEvent::Equivocation(VerifiedEvidence)
+//! Certificate --verify_certificate--> VerifiedCertificate
+//! ```
+//!
+//! Owns the rules of DESIGN §3–4: membership, the epoch window, the
+//! threshold `signed * den > total * num`, quarantine, equivocation.
+//! Does no I/O, reads no clock (time is passed in), uses no randomness except
+//! the batch verifier's blinding scalars inside `vigil-crypto`.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+mod certificate;
+mod committee;
+mod error;
+mod evidence;
+mod pool;
+mod vote;
+pub mod window;
+
+pub use certificate::{verify_admission, verify_certificate, verify_certificates_batch, VerifiedCertificate};
+pub use committee::VerifiedCommittee;
+pub use error::{CertificateError, CommitteeError, EvidenceError, VoteRejection};
+pub use evidence::{verify_evidence, VerifiedEvidence};
+pub use pool::{AggregationPool, Decision, PoolConfig, PoolEvent, QuarantineReason};
+pub use vote::{CheckedVote, VerifiedVote};

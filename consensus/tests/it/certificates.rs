@@ -1,0 +1,120 @@
+//! Certificate verification: every rejection has its own reason.
+
+use crate::common::{setup, tx, vote, CHAIN, EPOCH};
+use vigil_consensus::{
+    verify_admission, verify_certificate, verify_certificates_batch, AggregationPool, CertificateError, CommitteeError,
+    Decision, PoolConfig, PoolEvent, VerifiedCommittee,
+};
+use vigil_crypto::Signature;
+use vigil_types::{Certificate, SignerBitmap, VoteKind, VoteMessage};
+
+/// A certificate signed by `signers` (no pool involved).
+fn cert_by(keys: &[vigil_crypto::SecretKey], n: usize, signers: &[usize], msg: VoteMessage) -> Certificate {
+    let sigs: Vec<Signature> = signers.iter().map(|&i| keys[i].sign_vote(&msg)).collect();
+    Certificate {
+        chain_id: msg.chain_id,
+        epoch: msg.epoch,
+        tx_hash: msg.tx_hash,
+        kind: msg.kind,
+        signers: SignerBitmap::from_indexes(n, signers.iter().copied()).expect("in range"),
+        signature: Signature::aggregate(&sigs).expect("non-empty").to_bytes(),
+    }
+}
+
+#[test]
+fn rejections_each_have_their_own_reason() {
+    // Stakes 10,10,10,10,20 (total 60): 40 is exactly 2/3.
+    let s = setup(1, &[10, 10, 10, 10, 20]);
+    let c = &s.committee;
+    let msg = VoteMessage { chain_id: CHAIN, epoch: EPOCH, tx_hash: tx(1), kind: VoteKind::Clean };
+    let good = cert_by(&s.keys, 5, &[0, 1, 2, 4], msg);
+    assert!(verify_certificate(c, &good).is_ok());
+    assert!(verify_admission(c, &good, tx(1)).is_ok());
+
+    let mut tampered = good.clone();
+    tampered.signature = s.keys[0].sign_vote(&msg).to_bytes();
+    let mut undecodable = good.clone();
+    undecodable.signature.0[5] ^= 0x40;
+    let wrong_chain = cert_by(&s.keys, 5, &[0, 1, 2, 4], VoteMessage { chain_id: 1, ..msg });
+    let wrong_epoch = cert_by(&s.keys, 5, &[0, 1, 2, 4], VoteMessage { epoch: 8, ..msg });
+    let at_threshold = cert_by(&s.keys, 5, &[0, 1, 4], msg);
+    let mut stray = good.clone();
+    stray.signers = SignerBitmap::from_bytes(vec![0b1001_0111]);
+    let mut long = good.clone();
+    long.signers = SignerBitmap::from_bytes(vec![0b0001_0111, 0]);
+    let mut moved = good.clone();
+    moved.tx_hash = tx(2);
+
+    let reasons: Vec<(String, CertificateError)> = vec![
+        ("tampered".into(), verify_certificate(c, &tampered).unwrap_err()),
+        ("undecodable".into(), verify_certificate(c, &undecodable).unwrap_err()),
+        ("chain".into(), verify_certificate(c, &wrong_chain).unwrap_err()),
+        ("epoch".into(), verify_certificate(c, &wrong_epoch).unwrap_err()),
+        ("threshold".into(), verify_certificate(c, &at_threshold).unwrap_err()),
+        ("stray".into(), verify_certificate(c, &stray).unwrap_err()),
+        ("length".into(), verify_certificate(c, &long).unwrap_err()),
+        ("tx".into(), verify_admission(c, &moved, tx(1)).unwrap_err()),
+    ];
+    assert!(matches!(reasons[0].1, CertificateError::BadSignature));
+    assert!(matches!(reasons[1].1, CertificateError::MalformedSignature(_)));
+    assert!(matches!(reasons[2].1, CertificateError::WrongChain { got: 1, want: CHAIN }));
+    assert!(matches!(reasons[3].1, CertificateError::WrongEpoch { got: 8, want: EPOCH }));
+    assert!(matches!(reasons[4].1, CertificateError::InsufficientStake { .. }));
+    assert!(matches!(reasons[7].1, CertificateError::WrongTransaction { .. }));
+    let texts: std::collections::HashSet<String> = reasons.iter().map(|(_, e)| e.to_string()).collect();
+    assert_eq!(texts.len(), reasons.len(), "reasons must differ: {reasons:#?}");
+    // A moved tx hash without an expected hash still fails (signature).
+    assert!(matches!(verify_certificate(c, &moved), Err(CertificateError::BadSignature)));
+}
+
+#[test]
+fn committee_with_a_bad_proof_of_possession_is_refused() {
+    let s = setup(2, &[1, 1, 1]);
+    let mut json = s.committee.committee().clone();
+    json.members[1].pop = s.keys[2].prove_possession().to_bytes();
+    assert_eq!(VerifiedCommittee::new(json).unwrap_err(), CommitteeError::InvalidPop { index: 1 });
+
+    // A rogue key (-pk0 + own) cannot come with a valid proof: we can only
+    // offer the PoP of some key we hold, which is for another key.
+    let mut json = s.committee.committee().clone();
+    json.members[2].bls_pubkey = s.keys[0].public_key().to_bytes();
+    assert!(VerifiedCommittee::new(json).is_err());
+}
+
+#[test]
+fn batch_verification_agrees_with_single_verification() {
+    let s = setup(3, &[5, 5, 5, 5]);
+    let certs: Vec<Certificate> = (0..16)
+        .map(|i| {
+            let msg = VoteMessage { chain_id: CHAIN, epoch: EPOCH, tx_hash: tx(i), kind: VoteKind::Clean };
+            cert_by(&s.keys, 4, &[0, 1, 3], msg)
+        })
+        .collect();
+    let pairs: Vec<_> = certs.iter().map(|c| (s.committee.as_ref(), c)).collect();
+    assert!(verify_certificates_batch(&pairs).iter().all(Result::is_ok));
+    let mut bad = certs.clone();
+    bad[9].signature = certs[8].signature;
+    let pairs: Vec<_> = bad.iter().map(|c| (s.committee.as_ref(), c)).collect();
+    let results = verify_certificates_batch(&pairs);
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r.is_ok(), i != 9, "certificate {i}: {r:?}");
+    }
+}
+
+#[test]
+fn pool_certificates_verify() {
+    let s = setup(4, &[3, 3, 3, 3]);
+    let mut pool = AggregationPool::new(PoolConfig::default());
+    pool.add_committee(s.committee.clone());
+    let mut cert = None;
+    for i in 0..4 {
+        for ev in pool.insert(vote(&s.keys, i, tx(9), VoteKind::Clean), 0).expect("accepted") {
+            if let PoolEvent::Decided { decision: Decision::Certified(c), .. } = ev {
+                cert = Some(c);
+            }
+        }
+    }
+    let cert = cert.expect("three of four equal members certify");
+    assert_eq!(cert.certificate().signers.count(), 3, "certified as soon as the threshold passed");
+    assert!(verify_certificate(&s.committee, cert.certificate()).is_ok());
+}

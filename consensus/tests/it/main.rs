@@ -1,0 +1,5 @@
+//! Integration tests of `vigil-consensus`.
+mod certificates;
+mod common;
+mod pool;
+mod simulation;

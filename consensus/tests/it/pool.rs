@@ -1,0 +1,121 @@
+//! Aggregation pool behaviour: optimistic aggregation, quarantine,
+//! equivocation, bounds.
+
+use crate::common::{setup, tx, vote, CHAIN, EPOCH};
+use vigil_consensus::{AggregationPool, Decision, PoolConfig, PoolEvent, QuarantineReason, VoteRejection};
+use vigil_types::{SignatureBytes, Vote, VoteKind};
+
+fn pool(s: &crate::common::Setup, config: PoolConfig) -> AggregationPool {
+    let mut p = AggregationPool::new(config);
+    p.add_committee(s.committee.clone());
+    p
+}
+
+#[test]
+fn a_bad_vote_in_the_aggregate_is_found_and_named() {
+    let s = setup(10, &[1, 1, 1, 1, 1]);
+    let mut p = pool(&s, PoolConfig::default());
+    let h = tx(1);
+    // Member 2 sends a signature over another transaction.
+    let mut forged = vote(&s.keys, 2, tx(2), VoteKind::Clean);
+    forged.tx_hash = h;
+    let mut events = Vec::new();
+    for v in [vote(&s.keys, 0, h, VoteKind::Clean), forged, vote(&s.keys, 1, h, VoteKind::Clean)] {
+        events.extend(p.insert(v, 0).expect("structurally fine"));
+    }
+    // 3 of 5 do not pass 2/3: nothing verified yet.
+    assert!(events.is_empty(), "{events:?}");
+    events.extend(p.insert(vote(&s.keys, 3, h, VoteKind::Clean), 1).expect("fine"));
+    assert!(events.iter().any(|e| matches!(e, PoolEvent::BadVote { signer: 2, .. })), "{events:?}");
+    assert!(!events.iter().any(|e| matches!(e, PoolEvent::Decided { .. })), "3 good of 5 is not enough: {events:?}");
+    events = p.insert(vote(&s.keys, 4, h, VoteKind::Clean), 2).expect("fine");
+    let cert = events.iter().find_map(|e| match e {
+        PoolEvent::Decided { decision: Decision::Certified(c), .. } => Some(c.certificate().clone()),
+        _ => None,
+    });
+    let cert = cert.expect("4 honest of 5 certify");
+    assert!(!cert.signers.contains(2));
+    // Member 2's real vote is still welcome after its forged one was dropped.
+    assert!(p.insert(vote(&s.keys, 2, h, VoteKind::Clean), 3).is_ok());
+}
+
+#[test]
+fn malicious_stake_quarantines_and_equivocation_yields_evidence() {
+    let s = setup(11, &[1, 1, 1, 1]);
+    let mut p = pool(&s, PoolConfig::default());
+    let h = tx(3);
+    let ev = p.insert(vote(&s.keys, 0, h, VoteKind::Malicious), 0).expect("ok");
+    assert!(ev.is_empty());
+    let ev = p.insert(vote(&s.keys, 1, h, VoteKind::Malicious), 0).expect("ok");
+    // 2 of 4 malicious: 2/4 clean at most, not above 2/3.
+    assert!(matches!(
+        ev.as_slice(),
+        [PoolEvent::Decided { decision: Decision::Quarantined(QuarantineReason::MaliciousStake { .. }), .. }]
+    ));
+    let ev = p.insert(vote(&s.keys, 1, h, VoteKind::Clean), 1).expect("ok");
+    let evidence = ev.iter().find_map(|e| match e {
+        PoolEvent::Equivocation(ev) => Some(ev.evidence().clone()),
+        _ => None,
+    });
+    let evidence = evidence.expect("member 1 signed both ways");
+    assert_eq!(evidence.signer(), 1);
+    assert!(vigil_consensus::verify_evidence(&s.committee, &evidence).is_ok());
+}
+
+#[test]
+fn deadline_quarantines_and_duplicates_are_refused() {
+    let s = setup(12, &[1, 1, 1, 1]);
+    let mut p = pool(&s, PoolConfig { max_transactions: 10, deadline_ms: 100 });
+    let h = tx(4);
+    p.insert(vote(&s.keys, 0, h, VoteKind::Clean), 1000).expect("ok");
+    assert_eq!(
+        p.insert(vote(&s.keys, 0, h, VoteKind::Clean), 1001).unwrap_err(),
+        VoteRejection::Duplicate { index: 0, kind: VoteKind::Clean }
+    );
+    assert_eq!(p.next_deadline(), Some(1100));
+    assert!(p.tick(1099).is_empty());
+    let ev = p.tick(1100);
+    assert!(matches!(
+        ev.as_slice(),
+        [PoolEvent::Decided { decision: Decision::Quarantined(QuarantineReason::Deadline { .. }), .. }]
+    ));
+    assert!(p.tick(5000).is_empty(), "a decision is final");
+}
+
+#[test]
+fn structural_rejections() {
+    let s = setup(13, &[1, 1, 1]);
+    let mut p = pool(&s, PoolConfig::default());
+    let good = vote(&s.keys, 0, tx(5), VoteKind::Clean);
+    type Expect = fn(&VoteRejection) -> bool;
+    let cases: Vec<(Vote, Expect)> = vec![
+        (Vote { chain_id: 1, ..good.clone() }, |r| matches!(r, VoteRejection::WrongChain { .. })),
+        (Vote { epoch: EPOCH + 5, ..good.clone() }, |r| matches!(r, VoteRejection::EpochOutsideWindow { .. })),
+        (Vote { signer: 3, ..good.clone() }, |r| matches!(r, VoteRejection::UnknownSigner { index: 3, .. })),
+        (Vote { signature: SignatureBytes([0xff; 96]), ..good.clone() }, |r| {
+            matches!(r, VoteRejection::MalformedSignature { .. })
+        }),
+        (Vote { kind: VoteKind::Malicious, ..good.clone() }, |r| matches!(r, VoteRejection::BadSignature { index: 0 })),
+    ];
+    for (v, is_expected) in cases {
+        let err = p.insert(v.clone(), 0).unwrap_err();
+        assert!(is_expected(&err), "{v:?} gave {err:?}");
+    }
+    assert_eq!(good.chain_id, CHAIN);
+}
+
+#[test]
+fn memory_is_bounded_and_oldest_goes_first() {
+    let s = setup(14, &[1, 1, 1]);
+    let mut p = pool(&s, PoolConfig { max_transactions: 3, deadline_ms: 1000 });
+    let mut evicted = Vec::new();
+    for i in 0..10 {
+        for e in p.insert(vote(&s.keys, 0, tx(i), VoteKind::Clean), i).expect("ok") {
+            if let PoolEvent::Evicted { tx_hash, .. } = e {
+                evicted.push(tx_hash);
+            }
+        }
+        assert!(p.len() <= 3);
+    }
+    assert_eq!(evicted, (0..7).map(tx).collect::<Vec<_>>());
+}

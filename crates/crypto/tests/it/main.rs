@@ -1,0 +1,4 @@
+//! Integration tests of `vigil-crypto`.
+mod bls;
+mod keystore;
+mod vectors;

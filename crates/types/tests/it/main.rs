@@ -1,0 +1,4 @@
+//! Integration tests of `vigil-types`.
+mod json;
+mod tx;
+mod wire;

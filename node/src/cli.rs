@@ -1,0 +1,179 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Vigil: a staked network of inspectors that screens rollup transactions
+/// before the sequencer includes them.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Logging options.
+    #[command(flatten)]
+    pub log: LogArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Logging flags shared by every command.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info,vigil_consensus=debug`.
+    #[arg(long = "log.filter", env = "VIGIL_LOG", default_value = "warn", global = true)]
+    pub filter: String,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long = "log.json", global = true)]
+    pub json: bool,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create and inspect an inspector's keys (BLS keystore, libp2p identity).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Sign votes.
+    #[command(subcommand)]
+    Vote(VoteCommand),
+    /// Aggregate and verify certificates.
+    #[command(subcommand)]
+    Cert(CertCommand),
+}
+
+/// Where the keystore password comes from.
+#[derive(Debug, Args)]
+pub struct PasswordArgs {
+    /// File holding the keystore password (one line). Without it, the
+    /// password is read from the environment variable VIGIL_KEYSTORE_PASSWORD.
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+}
+
+/// Key derivation function for new keystores.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KdfChoice {
+    /// scrypt (EIP-2335 default, n = 2^18).
+    Scrypt,
+    /// PBKDF2-HMAC-SHA256 (262144 rounds by default).
+    Pbkdf2,
+}
+
+/// `vigil keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Generate a BLS key (EIP-2335 keystore) and a libp2p identity key in DIR.
+    ///
+    /// Writes DIR/bls-keystore.json, DIR/p2p.key (mode 0600) and
+    /// DIR/member.json (public key, proof of possession, peer id: what the
+    /// registry needs). Never overwrites existing keys.
+    Generate {
+        /// Key directory (created if missing).
+        #[arg(long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// Key derivation function.
+        #[arg(long, value_enum, default_value = "scrypt")]
+        kdf: KdfChoice,
+        /// KDF cost: log2(n) for scrypt (default 18), rounds for pbkdf2
+        /// (default 262144). Lower values are for throwaway test keys only.
+        #[arg(long)]
+        kdf_cost: Option<u32>,
+    },
+    /// Print the public registration data of DIR (no password needed).
+    Show {
+        /// Key directory.
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Decrypt the keystore in DIR and print its proof of possession.
+    Pop {
+        /// Key directory.
+        #[arg(long)]
+        dir: PathBuf,
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+}
+
+/// Verdict kinds on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    /// The transaction may be included.
+    Clean,
+    /// The transaction is an attack.
+    Malicious,
+}
+
+/// `vigil vote …`
+#[derive(Debug, Subcommand)]
+pub enum VoteCommand {
+    /// Sign a vote and print it as JSON (DESIGN §4).
+    Sign {
+        /// Key directory holding bls-keystore.json.
+        #[arg(long)]
+        keys: PathBuf,
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// Chain id of the transaction.
+        #[arg(long)]
+        chain_id: u64,
+        /// Committee epoch.
+        #[arg(long)]
+        epoch: u64,
+        /// Transaction hash (0x + 64 hex digits).
+        #[arg(long)]
+        tx_hash: String,
+        /// The verdict.
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        /// Signer's committee index. Alternatively give --committee and the
+        /// index is looked up by public key.
+        #[arg(long, conflicts_with = "committee", required_unless_present = "committee")]
+        signer: Option<u32>,
+        /// Committee JSON to find the signer's index in.
+        #[arg(long)]
+        committee: Option<PathBuf>,
+    },
+}
+
+/// `vigil cert …`
+#[derive(Debug, Subcommand)]
+pub enum CertCommand {
+    /// Aggregate votes into a certificate (JSON on stdout). Every vote is
+    /// verified; the signers must pass the committee's threshold.
+    Aggregate {
+        /// Committee JSON.
+        #[arg(long)]
+        committee: PathBuf,
+        /// Vote files: each a vote object or an array of votes. `-` reads stdin.
+        #[arg(required = true)]
+        votes: Vec<PathBuf>,
+    },
+    /// Verify a certificate against a committee: prints `valid` (exit 0) or
+    /// `invalid: <reason>` (exit 1).
+    Verify {
+        /// Committee JSON.
+        #[arg(long)]
+        committee: PathBuf,
+        /// Certificate JSON.
+        #[arg(long)]
+        cert: PathBuf,
+        /// Expected transaction hash; a certificate for another is rejected.
+        #[arg(long)]
+        tx_hash: Option<String>,
+    },
+}
+
+/// Sets up `tracing` for the process.
+pub fn init_tracing(args: &LogArgs) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if args.json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

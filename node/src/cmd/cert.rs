@@ -1,0 +1,92 @@
+//! `vigil cert aggregate | verify`.
+
+use crate::{cli::CertCommand, cmd::files};
+use anyhow::Context;
+use std::{path::Path, process::ExitCode};
+use vigil_consensus::{verify_admission, verify_certificate, VerifiedVote};
+use vigil_crypto::Signature;
+use vigil_types::{Certificate, SignerBitmap, Vote};
+
+pub fn run(cmd: CertCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        CertCommand::Aggregate { committee, votes } => aggregate(&committee, &votes),
+        CertCommand::Verify { committee, cert, tx_hash } => Ok(verify(&committee, &cert, tx_hash.as_deref())),
+    }
+}
+
+fn read_votes(path: &Path) -> anyhow::Result<Vec<Vote>> {
+    let value: serde_json::Value = files::read_json(path, "JSON document")?;
+    let parsed = if value.is_array() {
+        serde_json::from_value::<Vec<Vote>>(value)
+    } else {
+        serde_json::from_value::<Vote>(value).map(|v| vec![v])
+    };
+    parsed.with_context(|| format!("{}: not a vote or an array of votes (DESIGN §4 JSON)", path.display()))
+}
+
+fn aggregate(committee_path: &Path, vote_paths: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
+    let committee = files::read_committee(committee_path)?;
+    let mut votes = Vec::new();
+    for p in vote_paths {
+        votes.extend(read_votes(p)?);
+    }
+    let first = votes.first().context("no votes given")?.message();
+    let mut verified: std::collections::BTreeMap<u32, VerifiedVote> = Default::default();
+    for v in votes {
+        anyhow::ensure!(
+            v.message() == first,
+            "vote of member {} is about a different (chain, epoch, transaction, kind) than the first vote",
+            v.signer
+        );
+        let signer = v.signer;
+        let vv = VerifiedVote::new(&committee, v).with_context(|| format!("vote of member {signer}"))?;
+        verified.insert(signer, vv);
+    }
+    let signers = SignerBitmap::from_indexes(committee.len(), verified.keys().map(|&i| i as usize))?;
+    let signature = Signature::aggregate(verified.values().map(VerifiedVote::signature)).context("no votes")?;
+    let cert = Certificate {
+        chain_id: first.chain_id,
+        epoch: first.epoch,
+        tx_hash: first.tx_hash,
+        kind: first.kind,
+        signers,
+        signature: signature.to_bytes(),
+    };
+    // Refuses to print a certificate that would not verify (e.g. too little stake).
+    verify_certificate(&committee, &cert).context("the votes do not make a valid certificate")?;
+    println!("{}", serde_json::to_string_pretty(&cert)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints `valid` or `invalid: <reason>`; every failure, including an
+/// unreadable or malformed file, is exit status 1.
+fn verify(committee_path: &Path, cert_path: &Path, tx_hash: Option<&str>) -> ExitCode {
+    let result = (|| -> anyhow::Result<()> {
+        let committee = files::read_committee(committee_path)?;
+        let cert: Certificate = files::read_json(cert_path, "certificate (DESIGN §4 JSON)")?;
+        match tx_hash {
+            Some(h) => {
+                let want = files::parse_tx_hash(h)?;
+                if cert.tx_hash != want {
+                    // Report the transaction mismatch before the signature.
+                    verify_admission(&committee, &cert, want)?;
+                }
+                verify_certificate(&committee, &cert)?;
+            }
+            None => {
+                verify_certificate(&committee, &cert)?;
+            }
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => {
+            println!("valid");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("invalid: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Command implementations.
+
+use crate::cli::Command;
+use std::process::ExitCode;
+
+mod cert;
+mod files;
+mod keys;
+mod vote;
+
+/// Runs a command; `Err` is printed as `error: …` with exit status 1.
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Keys(c) => keys::run(c),
+        Command::Vote(c) => vote::run(c),
+        Command::Cert(c) => cert::run(c),
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what Vigil's build and tests need on a fresh Debian machine with a
+# Rust toolchain (rustup), Python 3 and Node.js:
+#   - PyPI: py_ecc (independent BLS implementation for the interop test),
+#     pinned in node/tests/interop/requirements.txt;
+#   - npm: the pinned solc compiler for the detection corpus contracts
+#     (crates/corpus/contracts/package-lock.json), when that folder exists.
+# Idempotent: re-running skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: cargo not found; install Rust with rustup first (https://rustup.rs)" >&2
+  exit 1
+fi
+
+if ! python3 -c 'import py_ecc' 2>/dev/null; then
+  echo "setup: installing Python packages (py_ecc)"
+  python3 -m pip install --quiet --disable-pip-version-check -r node/tests/interop/requirements.txt
+fi
+
+if [ -f crates/corpus/contracts/package-lock.json ] && [ ! -d crates/corpus/contracts/node_modules ]; then
+  echo "setup: installing the pinned solc (npm ci)"
+  (cd crates/corpus/contracts && npm ci --silent --no-audit --no-fund)
+fi
