@@ -39,6 +39,28 @@ pub enum Command {
     /// Aggregate and verify certificates.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Replay chain fixtures and judge every benign and attack transaction.
+    Eval(EvalArgs),
+}
+
+/// `vigil eval`
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Fixture files (vigil-fixture/1) or folders searched for `*.json`.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Print one JSON document instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Protection policy file (docs/policies.md) applied with the built-in detectors.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Wall-time budget per simulation, in milliseconds.
+    #[arg(long = "sim.budget-ms", default_value_t = 1000)]
+    pub budget_ms: u64,
+    /// Gas budget per simulation.
+    #[arg(long = "sim.budget-gas", default_value_t = 30_000_000)]
+    pub budget_gas: u64,
 }
 
 /// Where the keystore password comes from.

@@ -72,7 +72,9 @@ impl Replay {
     }
 
     /// Commits changes as the next block and moves to the one after.
-    fn apply(&mut self, changes: &crate::StateChanges) {
+    /// Applies the state changes of the next transaction (as simulated by
+    /// [`Replay::simulate_next`]) and moves to the following block.
+    pub fn apply(&mut self, changes: &crate::StateChanges) {
         self.state.commit(changes);
         let number = self.next_block().number;
         self.state.set_block_hash(number, block_hash(number));

@@ -4,6 +4,7 @@ use crate::cli::Command;
 use std::process::ExitCode;
 
 mod cert;
+mod eval;
 mod files;
 mod keys;
 mod vote;
@@ -14,5 +15,6 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Keys(c) => keys::run(c),
         Command::Vote(c) => vote::run(c),
         Command::Cert(c) => cert::run(c),
+        Command::Eval(a) => eval::run(a),
     }
 }

@@ -1,2 +1,3 @@
 //! Integration tests of the `vigil` binary.
 mod cli;
+mod eval;

@@ -1,0 +1,71 @@
+//! The built-in detectors. Each reads the [`Analysis`] and returns findings;
+//! none reads a fixture's name, label or note, and none keys on particular
+//! addresses, selectors or bytecode.
+
+use crate::{analysis::Analysis, finding::Finding};
+
+mod flash_loan;
+mod price;
+mod privileged;
+mod reentrancy;
+mod repeated;
+mod replay;
+mod spend;
+mod value;
+
+/// A detector: a rule id and a function of the analysis.
+#[derive(Debug, Clone, Copy)]
+pub struct Detector {
+    /// Rule id its findings carry.
+    pub id: &'static str,
+    /// What it looks for, one line.
+    pub summary: &'static str,
+    /// The check.
+    pub run: fn(&Analysis<'_>) -> Vec<Finding>,
+}
+
+/// Every built-in detector, in the order they run.
+pub const ALL: &[Detector] = &[
+    Detector {
+        id: value::RULE,
+        summary: "a protocol loses assets with nothing in return while the sender's side gains",
+        run: value::detect,
+    },
+    Detector { id: reentrancy::RULE, summary: "a contract re-entered and its state changed", run: reentrancy::detect },
+    Detector {
+        id: reentrancy::READ_ONLY_RULE,
+        summary: "a third contract read a contract's state while that contract was mid-call",
+        run: reentrancy::detect_read_only,
+    },
+    Detector {
+        id: privileged::RULE,
+        summary: "a privileged slot (owner, admin, EIP-1967) set to the sender's side by a stranger",
+        run: privileged::detect,
+    },
+    Detector {
+        id: spend::RULE,
+        summary: "tokens moved out of holders who are not party to the transaction",
+        run: spend::detect,
+    },
+    Detector { id: replay::RULE, summary: "the same signature verified more than once", run: replay::detect },
+    Detector {
+        id: repeated::RULE,
+        summary: "one call repeated many times against a contract that loses assets",
+        run: repeated::detect,
+    },
+    Detector {
+        id: flash_loan::RULE,
+        summary: "assets lent and repaid within the transaction",
+        run: flash_loan::detect,
+    },
+    Detector {
+        id: price::RULE,
+        summary: "a stored value moved, read by a third contract, and moved back",
+        run: price::detect,
+    },
+    Detector {
+        id: price::DONATION_RULE,
+        summary: "assets pushed into a share-issuing contract without shares in return",
+        run: price::detect_donation,
+    },
+];

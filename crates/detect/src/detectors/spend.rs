@@ -1,0 +1,52 @@
+//! Tokens moved out of holders who are not party to the transaction.
+
+use crate::{
+    analysis::{is_gain, Analysis, Asset},
+    finding::{Finding, Severity},
+};
+use std::collections::BTreeMap;
+use vigil_sim::trace::TokenEventKind;
+
+/// Rule id.
+pub const RULE: &str = "third-party-spend";
+
+pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
+    let signers = a.signers();
+    let active: std::collections::BTreeSet<_> =
+        a.trace.frames.iter().filter(|f| !f.reverted).flat_map(|f| [f.caller, f.callee]).collect();
+    let actor = a.actor_flows();
+    let mut victims: BTreeMap<(alloy_primitives::Address, alloy_primitives::Address), usize> = BTreeMap::new();
+    for e in a.trace.token_events.iter().filter(|e| !e.reverted) {
+        let (TokenEventKind::Erc20Transfer { from, .. } | TokenEventKind::Erc721Transfer { from, .. }) = &e.kind else {
+            continue;
+        };
+        let holder = *from;
+        if holder.is_zero() || a.is_actor(holder) || a.is_contract(holder) || active.contains(&holder) {
+            continue;
+        }
+        if signers.contains(&holder) {
+            continue;
+        }
+        // Moved by a spender, not by the holder itself (which is not calling).
+        *victims.entry((holder, e.token)).or_default() += 1;
+    }
+    let mut out = Vec::new();
+    if victims.is_empty() {
+        return out;
+    }
+    let holders: std::collections::BTreeSet<_> = victims.keys().map(|(h, _)| *h).collect();
+    let gained = victims.keys().any(|(_, t)| actor.get(&Asset::Token(*t)).is_some_and(is_gain));
+    let (holder, token) = victims.keys().next().copied().unwrap_or_default();
+    out.push(Finding {
+        rule: RULE,
+        severity: if gained { Severity::Critical } else { Severity::High },
+        addresses: holders.iter().copied().collect(),
+        message: format!(
+            "tokens were moved out of {} holder(s) (e.g. {holder}, token {token}) who neither sent nor signed for \
+             this transaction{}",
+            holders.len(),
+            if gained { ", and the sender's side gained those tokens" } else { "" }
+        ),
+    });
+    out
+}

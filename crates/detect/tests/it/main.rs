@@ -1,0 +1,31 @@
+//! Integration tests of `vigil-detect`.
+mod examples;
+mod policies;
+
+use std::path::{Path, PathBuf};
+use vigil_detect::{Engine, History, Verdict};
+use vigil_fixture::{Fixture, Label};
+use vigil_sim::{Budget, Replay};
+
+/// Replays a fixture and judges its scored transactions: (index, label, verdict).
+pub fn judge_fixture(engine: &Engine, path: &Path) -> Vec<(usize, Label, Verdict)> {
+    let fixture = Fixture::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut replay = Replay::new(&fixture.genesis).expect("genesis");
+    let mut history = History::new();
+    let mut out = Vec::new();
+    for t in &fixture.txs {
+        let block = replay.next_block();
+        let outcome = replay.simulate_next(&t.tx, &Budget::default()).expect("simulates");
+        assert!(outcome.result.is_success(), "{}: tx {} failed: {:?}", path.display(), t.index, outcome.result);
+        if t.label.is_scored() {
+            out.push((t.index, t.label, engine.judge(replay.state(), &block, &t.tx, &outcome, &history)));
+        }
+        replay.apply(&outcome.changes);
+        history.record(&outcome.trace, block.number);
+    }
+    out
+}
+
+pub fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixture/testdata").join(name)
+}
