@@ -13,8 +13,10 @@ use vigil_types::tx::Transaction;
 pub enum Asset {
     /// Ether.
     Native,
-    /// An ERC-20 amount or an ERC-721 count of a token contract.
+    /// An ERC-20 amount.
     Token(Address),
+    /// A count of ERC-721 tokens of a contract.
+    Nft(Address),
     /// An ERC-1155 id of a token contract.
     Item(Address, U256),
 }
@@ -24,6 +26,7 @@ impl std::fmt::Display for Asset {
         match self {
             Self::Native => f.write_str("ETH"),
             Self::Token(t) => write!(f, "token {t}"),
+            Self::Nft(t) => write!(f, "NFTs of {t}"),
             Self::Item(t, id) => write!(f, "item {id} of {t}"),
         }
     }
@@ -35,14 +38,23 @@ pub type Flows = BTreeMap<Asset, I256>;
 /// Losses smaller than this (in base units) are rounding, not value.
 pub const DUST: u64 = 1_000_000;
 
-/// Whether a net flow is a material loss.
-pub fn is_loss(v: &I256) -> bool {
-    *v < I256::ZERO && v.unsigned_abs() > U256::from(DUST)
+/// Smallest flow that counts for an asset: fungible amounts below [`DUST`]
+/// are rounding; one NFT or one ERC-1155 item always counts.
+fn threshold(asset: &Asset) -> U256 {
+    match asset {
+        Asset::Native | Asset::Token(_) => U256::from(DUST),
+        Asset::Nft(_) | Asset::Item(..) => U256::ZERO,
+    }
 }
 
-/// Whether a net flow is a material gain.
-pub fn is_gain(v: &I256) -> bool {
-    *v > I256::ZERO && v.unsigned_abs() > U256::from(DUST)
+/// Whether a net flow of `asset` is a material loss.
+pub fn is_loss(asset: &Asset, v: &I256) -> bool {
+    *v < I256::ZERO && v.unsigned_abs() > threshold(asset)
+}
+
+/// Whether a net flow of `asset` is a material gain.
+pub fn is_gain(asset: &Asset, v: &I256) -> bool {
+    *v > I256::ZERO && v.unsigned_abs() > threshold(asset)
 }
 
 /// The 32-byte word holding `a` right-aligned, as Solidity stores addresses.
@@ -54,6 +66,17 @@ pub fn address_word(a: Address) -> U256 {
 pub fn word_address(w: U256) -> Option<Address> {
     let bytes = w.to_be_bytes::<32>();
     (w != U256::ZERO && bytes[..12].iter().all(|b| *b == 0)).then(|| Address::from_slice(&bytes[12..]))
+}
+
+/// Whether `a` is stored in `w` at some byte offset (Solidity packs an
+/// address with small variables in one slot, e.g. `initialized` flags).
+pub fn word_holds_address(w: U256, a: Address) -> bool {
+    if a.is_zero() {
+        return false;
+    }
+    let mask = (U256::from(1u64) << 160) - U256::from(1u64);
+    let target = address_word(a);
+    (0..=12usize).any(|k| (w >> (8 * k)) & mask == target)
 }
 
 /// Per-transaction facts shared by the detectors.
@@ -128,9 +151,16 @@ impl<'a> Analysis<'a> {
                 flows.entry(*addr).or_default().insert(Asset::Native, d);
             }
         }
+        let nfts: BTreeSet<Address> = trace
+            .token_events
+            .iter()
+            .filter(|e| matches!(e.kind, TokenEventKind::Erc721Transfer { .. }))
+            .map(|e| e.token)
+            .collect();
         for (h, f) in &trace.token_flows {
             let asset = match h.id {
                 Some(id) => Asset::Item(h.token, id),
+                None if nfts.contains(&h.token) => Asset::Nft(h.token),
                 None => Asset::Token(h.token),
             };
             let net = f.net();
@@ -198,7 +228,7 @@ impl<'a> Analysis<'a> {
     /// Whether the actors together gained something and lost nothing.
     pub fn actors_profit(&self) -> bool {
         let f = self.actor_flows();
-        f.values().any(is_gain) && !f.values().any(is_loss)
+        f.iter().any(|(k, v)| is_gain(k, v)) && !f.iter().any(|(k, v)| is_loss(k, v))
     }
 
     /// Non-reverted frames running in `a`'s context.
@@ -234,8 +264,10 @@ impl<'a> Analysis<'a> {
     }
 
     /// A stored role that authorized a call into `v`: in one of `v`'s frames,
-    /// an `SLOAD` returned the frame's caller or the sender, from a slot no
-    /// one wrote earlier in this transaction. Returns the authorized address.
+    /// an `SLOAD` of one of `v`'s own variables (a low or EIP-1967 slot, not
+    /// a mapping entry) returned the frame's caller or the sender, and no one
+    /// wrote that slot earlier in this transaction. Returns the authorized
+    /// address.
     pub fn role_authorization(&self, v: Address) -> Option<Address> {
         let mut written: BTreeSet<U256> = BTreeSet::new();
         for s in &self.trace.storage {
@@ -247,16 +279,17 @@ impl<'a> Analysis<'a> {
                     written.insert(s.slot);
                 }
                 StorageOp::Read { value } => {
-                    if written.contains(&s.slot) {
+                    if written.contains(&s.slot) || !is_variable_slot(s.slot) {
                         continue;
                     }
                     let Some(frame) = self.trace.frame(s.frame) else { continue };
                     if frame.reverted {
                         continue;
                     }
-                    let who = word_address(value);
-                    if who.is_some_and(|w| w == frame.caller || w == self.sender()) {
-                        return who;
+                    for who in [frame.caller, self.sender()] {
+                        if word_holds_address(value, who) {
+                            return Some(who);
+                        }
                     }
                 }
             }
@@ -297,10 +330,10 @@ impl<'a> Analysis<'a> {
             .collect()
     }
 
-    /// Whether the actors burned tokens or returned tokens to their issuer
-    /// (redeeming shares, repaying a position token).
-    pub fn actors_burned(&self) -> bool {
-        self.trace.token_events.iter().filter(|e| !e.reverted).any(|e| match &e.kind {
+    /// Whether the actors burned tokens issued by `issuer` or returned them
+    /// to it (redeeming its shares, repaying its position token).
+    pub fn actors_burned(&self, issuer: Address) -> bool {
+        self.trace.token_events.iter().filter(|e| !e.reverted && e.token == issuer).any(|e| match &e.kind {
             TokenEventKind::Erc20Transfer { from, to, .. }
             | TokenEventKind::Erc721Transfer { from, to, .. }
             | TokenEventKind::Erc1155Transfer { from, to, .. }
@@ -309,6 +342,121 @@ impl<'a> Analysis<'a> {
             }
             _ => false,
         })
+    }
+
+    /// Storage slots where a contract would keep an entry for one of the
+    /// actors: `mapping(address => …)` at positions 0..16 (Solidity and Vyper
+    /// key order), one level of nesting by a token the transaction moved,
+    /// and the first 8 words of a struct stored there.
+    pub fn actor_keyed_slots(&self) -> std::collections::HashSet<U256> {
+        self.keyed_slots(&self.actors)
+    }
+
+    /// [`Analysis::actor_keyed_slots`] for any set of accounts.
+    pub fn keyed_slots(&self, accounts: &BTreeSet<Address>) -> std::collections::HashSet<U256> {
+        use alloy_primitives::keccak256;
+        let word = |a: Address| address_word(a).to_be_bytes::<32>();
+        let tokens: BTreeSet<Address> = self.trace.token_events.iter().map(|e| e.token).collect();
+        let mut bases: Vec<[u8; 32]> = Vec::new();
+        for a in accounts {
+            for p in 0u64..16 {
+                let pw = U256::from(p).to_be_bytes::<32>();
+                let k1 = keccak256([word(*a), pw].concat()).0;
+                let k2 = keccak256([pw, word(*a)].concat()).0;
+                bases.push(k1);
+                bases.push(k2);
+                for t in &tokens {
+                    // mapping(token => mapping(actor => ..)) and the reverse.
+                    let inner_t = keccak256([word(*t), pw].concat()).0;
+                    bases.push(keccak256([word(*a), inner_t].concat()).0);
+                    bases.push(keccak256([word(*t), k1].concat()).0);
+                }
+            }
+        }
+        let mut out = std::collections::HashSet::with_capacity(bases.len() * 8);
+        for b in bases {
+            let base = U256::from_be_bytes(b);
+            for off in 0u64..8 {
+                out.insert(base.wrapping_add(U256::from(off)));
+            }
+        }
+        out
+    }
+
+    /// Whether `v` read a non-zero entry it keeps for one of the actors (see
+    /// [`Analysis::actor_keyed_slots`]) that no one wrote earlier in this
+    /// transaction: the sender's side had a position on `v`'s books before.
+    pub fn holds_prior_entry(&self, v: Address) -> bool {
+        let mut written = BTreeSet::new();
+        let mut keyed: Option<std::collections::HashSet<U256>> = None;
+        for s in self.trace.storage.iter().filter(|s| s.address == v) {
+            match s.op {
+                StorageOp::Write { .. } => {
+                    written.insert(s.slot);
+                }
+                StorageOp::Read { value } => {
+                    if value.is_zero()
+                        || written.contains(&s.slot)
+                        || self.trace.frame(s.frame).is_none_or(|f| f.reverted)
+                    {
+                        continue;
+                    }
+                    if keyed.get_or_insert_with(|| self.actor_keyed_slots()).contains(&s.slot) {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// Whether `slot` is the entry a `mapping(address => …)` at position
+    /// 0..16 keeps for `holder` (Solidity or Vyper key order, first three
+    /// struct words): the holder's own balance, not a shared value.
+    pub fn is_entry_of(&self, slot: U256, holder: Address) -> bool {
+        use alloy_primitives::keccak256;
+        let w = address_word(holder).to_be_bytes::<32>();
+        (0u64..16).any(|p| {
+            let pw = U256::from(p).to_be_bytes::<32>();
+            [keccak256([w, pw].concat()), keccak256([pw, w].concat())].iter().any(|k| {
+                let base = U256::from_be_bytes(k.0);
+                slot >= base && slot < base.saturating_add(U256::from(3u64))
+            })
+        })
+    }
+
+    /// Whether, after frame `after`, the protocol that made the call chain
+    /// down to `after` (its non-actor ancestors, except `except`) moved
+    /// assets to the sender's side: tokens sent from one of those contracts
+    /// to an actor, or ether sent by one of them to an actor.
+    pub fn protocol_pays_after(&self, after: FrameId, except: Address) -> bool {
+        let mut payers = BTreeSet::new();
+        let mut cur = self.trace.frame(after).and_then(|f| f.parent);
+        while let Some(id) = cur {
+            let Some(f) = self.trace.frame(id) else { break };
+            if !self.is_actor(f.callee) && f.callee != except {
+                payers.insert(f.callee);
+            }
+            cur = f.parent;
+        }
+        if let Some(f) = self.trace.frame(after) {
+            if !self.is_actor(f.caller) && f.caller != except {
+                payers.insert(f.caller);
+            }
+        }
+        let tokens = self.trace.token_events.iter().filter(|e| !e.reverted).any(|e| {
+            let frame = self.trace.logs.get(e.log).map_or(0, |l| l.frame);
+            frame > after
+                && matches!(&e.kind, TokenEventKind::Erc20Transfer { from, to, .. } if payers.contains(from) && self.is_actor(*to))
+        });
+        tokens
+            || self.trace.frames.iter().any(|f| {
+                f.id > after
+                    && !f.reverted
+                    && payers.contains(&f.caller)
+                    && self.is_actor(f.callee)
+                    && !f.value.is_zero()
+            })
     }
 
     /// How many times each (caller, callee, selector) call happened
@@ -322,6 +470,20 @@ impl<'a> Analysis<'a> {
         }
         m
     }
+}
+
+/// EIP-1967 implementation, admin and beacon slots.
+pub const EIP1967_SLOTS: [alloy_primitives::B256; 3] = [
+    alloy_primitives::b256!("0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc"),
+    alloy_primitives::b256!("0xb53127684a568b3173ae13b9f8a6016e243e63b6e8ee1178d6a717850b5d6103"),
+    alloy_primitives::b256!("0xa3f0ad74e5423aebfd80d3ef4346578335a9a72aeaa59f8c1c0d02f2e1eac6be"),
+];
+
+/// Whether a slot holds one of a contract's own variables (owner, admin,
+/// initialized, totals) rather than a mapping or array entry: Solidity puts
+/// state variables in low slots and entries at hashed, huge slot numbers.
+pub fn is_variable_slot(slot: U256) -> bool {
+    slot < U256::from(64u64) || EIP1967_SLOTS.iter().any(|s| U256::from_be_bytes(s.0) == slot)
 }
 
 /// Formats a signed amount for messages.

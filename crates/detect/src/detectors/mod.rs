@@ -5,6 +5,7 @@
 use crate::{analysis::Analysis, finding::Finding};
 
 mod flash_loan;
+mod position;
 mod price;
 mod privileged;
 mod reentrancy;
@@ -52,6 +53,11 @@ pub const ALL: &[Detector] = &[
         id: repeated::RULE,
         summary: "one call repeated many times against a contract that loses assets",
         run: repeated::detect,
+    },
+    Detector {
+        id: position::RULE,
+        summary: "a position opened and closed within the transaction while the protocol pays out something else",
+        run: position::detect,
     },
     Detector {
         id: flash_loan::RULE,

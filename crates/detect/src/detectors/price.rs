@@ -6,85 +6,149 @@ use crate::{
     finding::{Finding, Severity},
 };
 use alloy_primitives::{Address, U256};
-use std::collections::BTreeMap;
-use vigil_sim::trace::{StorageOp, TokenEventKind};
+use std::collections::{BTreeMap, BTreeSet};
+use vigil_sim::trace::{FrameId, StorageOp, TokenEventKind};
 
-/// Rule id of the moved-read-restored pattern.
+/// Rule id of the moved-and-read pattern.
 pub const RULE: &str = "spot-price-manipulation";
 /// Rule id of donation into a share-issuing contract.
 pub const DONATION_RULE: &str = "share-price-inflation";
 
-/// Values below this are counters, flags or tiny balances, not prices.
+/// Values below this are counters, flags or dust, not prices or balances.
 const MIN_VALUE: u64 = 1 << 32;
 
-fn ratio_at_least(a: U256, b: U256, pct: u64) -> bool {
-    // |a - b| * 100 >= b * pct
+/// `|a - b| >= b * pct / 100`.
+fn moved_by(a: U256, b: U256, pct: u64) -> bool {
     let d = if a > b { a - b } else { b - a };
     d.saturating_mul(U256::from(100)) >= b.saturating_mul(U256::from(pct))
 }
 
-/// A slot of some contract holds `v0` at first sight; writes caused by the
-/// sender's side move it by 25% or more; a contract that is neither the
-/// slot's owner nor the one moving it reads the moved value (through a call
-/// into the owner); and by the end of the transaction the value is back
-/// within 10% of `v0`. That is a price pumped for a third party to read.
-pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
-    struct Slot {
-        first: U256,
-        current: U256,
-        writers: Vec<u32>,
-        moved_read: Option<(Address, U256)>,
+/// Bit ranges a slot may pack values into: the whole word, 128-bit halves,
+/// the 112-bit reserves of a constant-product pair, 64-bit quarters.
+const LANES: [(usize, usize); 9] =
+    [(0, 256), (0, 128), (128, 128), (0, 112), (112, 112), (0, 64), (64, 64), (128, 64), (192, 64)];
+
+fn lane(w: U256, (shift, bits): (usize, usize)) -> U256 {
+    let v = w >> shift;
+    if bits >= 256 {
+        v
+    } else {
+        v & ((U256::from(1u64) << bits) - U256::from(1u64))
     }
+}
+
+/// The first lane (packed field) that holds a real value in `first` and
+/// moved by `pct` percent or more in `now`.
+fn moved_lane(first: U256, now: U256, pct: u64) -> Option<(usize, usize)> {
+    LANES.iter().copied().find(|l| {
+        let f = lane(first, *l);
+        f >= U256::from(MIN_VALUE) && moved_by(lane(now, *l), f, pct)
+    })
+}
+
+/// The protocol frames that led to frame `id`: its non-actor ancestors up
+/// to the nearest frame of the sender's side (a flash lender's callback
+/// wrapping everything the borrower does is not part of either protocol).
+fn protocol_ancestors(a: &Analysis<'_>, id: FrameId) -> BTreeSet<FrameId> {
+    let mut out = BTreeSet::new();
+    let mut cur = a.trace.frame(id).and_then(|f| f.parent);
+    while let Some(p) = cur {
+        let Some(f) = a.trace.frame(p) else { break };
+        if a.is_actor(f.callee) {
+            break;
+        }
+        out.insert(p);
+        cur = f.parent;
+    }
+    out
+}
+
+/// A value a contract stores (a reserve, a balance, a vote weight) is moved
+/// by 25% or more by writes the reading protocol did not cause; a third
+/// contract reads the moved value through a call into the owner; and the
+/// protocol that read it then pays the sender's side (critical), or the value
+/// ends the transaction back within 10% of where it started (high): a spot
+/// value pumped for someone else to price with.
+pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
+    #[derive(Default)]
+    struct Slot {
+        first: Option<U256>,
+        current: U256,
+        writers: Vec<FrameId>,
+        moved_read: Option<(Address, U256, FrameId, (usize, usize))>,
+    }
+    // A frame that writes a slot reads it as part of updating it (a token
+    // debiting a balance), not to price anything.
+    let updated: BTreeSet<(FrameId, U256)> =
+        a.trace.storage.iter().filter(|s| matches!(s.op, StorageOp::Write { .. })).map(|s| (s.frame, s.slot)).collect();
     let mut slots: BTreeMap<(Address, U256), Slot> = BTreeMap::new();
     for s in &a.trace.storage {
         let Some(frame) = a.trace.frame(s.frame) else { continue };
         if frame.reverted {
             continue;
         }
-        let (seen, after) = match s.op {
-            StorageOp::Read { value } => (value, value),
-            StorageOp::Write { old, new } => (old, new),
-        };
-        let e = slots.entry((s.address, s.slot)).or_insert(Slot {
-            first: seen,
-            current: seen,
-            writers: Vec::new(),
-            moved_read: None,
-        });
+        let e = slots.entry((s.address, s.slot)).or_default();
         match s.op {
-            StorageOp::Write { .. } => {
-                e.current = after;
-                e.writers.push(s.frame);
+            StorageOp::Write { old, new } => {
+                e.first.get_or_insert(old);
+                e.current = new;
+                if old != new {
+                    e.writers.push(s.frame);
+                }
             }
             StorageOp::Read { value } => {
+                let first = *e.first.get_or_insert(value);
+                e.current = value;
                 let reader = frame.caller;
-                if e.moved_read.is_none()
-                    && e.first >= U256::from(MIN_VALUE)
-                    && ratio_at_least(value, e.first, 25)
-                    && reader != s.address
-                    && !a.is_actor(reader)
-                    && a.is_contract(reader)
-                    && !e.writers.iter().any(|w| caused_by(a, reader, *w))
+                let Some(lane_moved) = moved_lane(first, value, 25) else { continue };
+                if updated.contains(&(s.frame, s.slot)) {
+                    continue;
+                }
+                if e.moved_read.is_some()
+                    || e.writers.is_empty()
+                    || reader == s.address
+                    || a.is_actor(reader)
+                    || !a.is_contract(reader)
                 {
-                    e.moved_read = Some((reader, value));
+                    continue;
+                }
+                // A contract reading its own balance is not pricing anything.
+                if a.is_entry_of(s.slot, reader) {
+                    continue;
+                }
+                // The reading protocol moved the value itself (a trade it made).
+                let readers = protocol_ancestors(a, s.frame);
+                let self_caused = e
+                    .writers
+                    .iter()
+                    .any(|w| protocol_ancestors(a, *w).iter().any(|p| readers.contains(p)) || readers.contains(w));
+                if !self_caused {
+                    e.moved_read = Some((reader, value, s.frame, lane_moved));
                 }
             }
         }
     }
     let mut out = Vec::new();
     for ((owner, slot), s) in slots {
-        let Some((reader, value)) = s.moved_read else { continue };
-        if ratio_at_least(s.current, s.first, 10) {
+        let (Some((reader, value, frame, l)), Some(first)) = (s.moved_read, s.first) else { continue };
+        let restored = !moved_by(lane(s.current, l), lane(first, l), 10);
+        let pays = a.protocol_pays_after(frame, owner);
+        if !restored && !pays {
             continue;
         }
         out.push(Finding {
             rule: RULE,
-            severity: Severity::High,
+            severity: if pays { Severity::Critical } else { Severity::High },
             addresses: vec![owner, reader],
             message: format!(
-                "slot {slot:#x} of {owner} went from {} to {value} within the transaction, {reader} read it there, \
-                 and it ended back at {} (a spot value pumped for a third contract to read)",
-                s.first, s.current
+                "the value in bits {}..{} of slot {slot:#x} of {owner} was moved from {} to {} within the transaction \
+                 and {reader} read it there{}{}",
+                l.0,
+                l.0 + l.1,
+                lane(first, l),
+                lane(value, l),
+                if pays { "; the protocol that read it then paid the sender's side" } else { "" },
+                if restored { format!("; it ended back at {}", lane(s.current, l)) } else { String::new() }
             ),
         });
         if out.len() >= 2 {
@@ -92,19 +156,6 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
         }
     }
     out
-}
-
-/// Whether a frame of `reader` is an ancestor of frame `id` (the reader
-/// itself caused the change).
-fn caused_by(a: &Analysis<'_>, reader: Address, id: u32) -> bool {
-    let mut cur = a.trace.frame(id);
-    while let Some(f) = cur {
-        if f.callee == reader && f.kind.enters_callee() {
-            return true;
-        }
-        cur = f.parent.and_then(|p| a.trace.frame(p));
-    }
-    false
 }
 
 /// The sender's side pushes tokens into a contract that issues its own
@@ -121,7 +172,8 @@ pub fn detect_donation(a: &Analysis<'_>) -> Vec<Finding> {
     };
     let holds_shares = |v: Address| {
         events.iter().any(|e| {
-            e.token == v && matches!(&e.kind, TokenEventKind::Erc20Transfer { from, to, .. } if a.is_actor(*to) || a.is_actor(*from))
+            e.token == v
+                && matches!(&e.kind, TokenEventKind::Erc20Transfer { from, to, .. } if a.is_actor(*to) || a.is_actor(*from))
         })
     };
     for (i, e) in events.iter().enumerate() {
@@ -141,7 +193,8 @@ pub fn detect_donation(a: &Analysis<'_>) -> Vec<Finding> {
         }
         // A deposit mints shares to the sender's side right after; a donation does not.
         let credited = events[i + 1..].iter().take(4).any(|x| {
-            x.token == v && matches!(&x.kind, TokenEventKind::Erc20Transfer { from, to, .. } if from.is_zero() && a.is_actor(*to))
+            x.token == v
+                && matches!(&x.kind, TokenEventKind::Erc20Transfer { from, to, .. } if from.is_zero() && a.is_actor(*to))
         });
         if credited {
             continue;

@@ -70,7 +70,7 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
             continue;
         }
         let entries = a.trace.reentries.iter().filter(|x| x.address == r.address).count();
-        let lost = a.flows_of(r.address).is_some_and(|f| f.values().any(crate::analysis::is_loss));
+        let lost = a.flows_of(r.address).is_some_and(|f| f.iter().any(|(k, v)| crate::analysis::is_loss(k, v)));
         out.push(Finding {
             rule: RULE,
             severity: if lost { Severity::Critical } else { Severity::High },
@@ -99,14 +99,8 @@ pub fn detect_read_only(a: &Analysis<'_>) -> Vec<Finding> {
         if g.kind != CallKind::StaticCall || a.is_actor(reader) || reader == r.address || a.is_actor(r.address) {
             continue;
         }
-        // After the read, the reader (or anything it called) pays the sender's side.
-        let pays = a.trace.token_events.iter().filter(|e| !e.reverted).any(|e| {
-            let frame = a.trace.logs.get(e.log).map(|l| l.frame).unwrap_or(0);
-            frame > r.frame
-                && matches!(&e.kind, TokenEventKind::Erc20Transfer { from, to, .. } if *from == reader && a.is_actor(*to))
-        }) || a.trace.frames.iter().any(|f| {
-            f.id > r.frame && !f.reverted && f.caller == reader && a.is_actor(f.callee) && !f.value.is_zero()
-        });
+        // After the read, the protocol that read pays the sender's side.
+        let pays = a.protocol_pays_after(r.frame, r.address);
         out.push(Finding {
             rule: READ_ONLY_RULE,
             severity: if pays { Severity::Critical } else { Severity::High },

@@ -20,7 +20,8 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
             *n >= MIN_REPEATS
                 && a.is_actor(*caller)
                 && !a.is_actor(*callee)
-                && a.flows_of(*callee).is_some_and(|f| f.values().any(is_loss) && !f.values().any(is_gain))
+                && a.flows_of(*callee)
+                    .is_some_and(|f| f.iter().any(|(k, v)| is_loss(k, v)) && !f.iter().any(|(k, v)| is_gain(k, v)))
         })
         .collect();
     hits.sort();

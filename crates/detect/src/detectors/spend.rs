@@ -27,7 +27,12 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
         if signers.contains(&holder) {
             continue;
         }
-        // Moved by a spender, not by the holder itself (which is not calling).
+        // Moved by a spender the holder approved: fine when the spender is
+        // the sender's side itself (the holder delegated to it directly).
+        let spender = a.trace.logs.get(e.log).and_then(|l| a.trace.frame(l.frame)).map(|f| f.caller);
+        if spender.is_some_and(|s| a.is_actor(s)) {
+            continue;
+        }
         *victims.entry((holder, e.token)).or_default() += 1;
     }
     let mut out = Vec::new();
@@ -35,7 +40,9 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
         return out;
     }
     let holders: std::collections::BTreeSet<_> = victims.keys().map(|(h, _)| *h).collect();
-    let gained = victims.keys().any(|(_, t)| actor.get(&Asset::Token(*t)).is_some_and(is_gain));
+    let gained = victims
+        .keys()
+        .any(|(_, t)| [Asset::Token(*t), Asset::Nft(*t)].iter().any(|k| actor.get(k).is_some_and(|v| is_gain(k, v))));
     let (holder, token) = victims.keys().next().copied().unwrap_or_default();
     out.push(Finding {
         rule: RULE,

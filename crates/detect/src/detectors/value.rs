@@ -16,9 +16,12 @@ use alloy_primitives::{I256, U256};
 /// Rule id.
 pub const RULE: &str = "value-extraction";
 
+/// Losses below this many base units are small enough for rounding to matter.
+const SMALL_LOSS: u64 = 1_000_000_000_000;
+
 pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
     let actor = a.actor_flows();
-    if !actor.values().any(is_gain) {
+    if !actor.iter().any(|(k, v)| is_gain(k, v)) {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -26,12 +29,19 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
         if a.is_actor(*victim) || !a.is_contract(*victim) {
             continue;
         }
-        let losses: Vec<_> = flows.iter().filter(|(_, v)| is_loss(v)).collect();
-        if losses.is_empty() || flows.values().any(is_gain) {
+        let losses: Vec<_> = flows.iter().filter(|(k, v)| is_loss(k, v)).collect();
+        if losses.is_empty() || flows.iter().any(|(k, v)| is_gain(k, v)) {
+            continue;
+        }
+        // In a transaction this small, rounding decides; any inflow at all
+        // means the contract was paid something.
+        let small = losses.iter().all(|(_, v)| v.unsigned_abs() < U256::from(SMALL_LOSS));
+        if small && flows.values().any(|v| *v > I256::ZERO) {
             continue;
         }
         // Only losses the sender's side gained count.
-        let taken: Vec<_> = losses.iter().filter(|(asset, _)| actor.get(asset).is_some_and(is_gain)).collect();
+        let taken: Vec<_> =
+            losses.iter().filter(|(asset, _)| actor.get(*asset).is_some_and(|v| is_gain(asset, v))).collect();
         let Some((asset, loss)) = taken.first() else { continue };
         if backed(a, *victim, loss.unsigned_abs()) {
             continue;
@@ -54,17 +64,35 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
 
 /// Whether the victim's own accounting explains a payout of `loss`.
 fn backed(a: &Analysis<'_>, victim: alloy_primitives::Address, loss: U256) -> bool {
-    if a.actors_burned() {
+    // The claimant redeemed the victim's own shares or position tokens.
+    if a.actors_burned(victim) {
         return true;
     }
-    // A recorded claim debited (or a debt recorded) by about the amount paid.
+    // A claim debited (or a debt recorded) by about the amount paid, in an
+    // entry the victim keeps for the sender's side or for the account that
+    // called it (a router unwrapping for a user).
     let lo = loss - loss / U256::from(20);
     let hi = loss + loss / U256::from(20);
-    let recorded = a.slot_changes.iter().any(|((c, _), (old, new))| {
+    let mut keyed = None;
+    let recorded = a.slot_changes.iter().filter(|((c, _), _)| *c == victim).any(|((_, slot), (old, new))| {
         let d = if old > new { old - new } else { new - old };
-        *c == victim && d >= lo && d <= hi
+        d >= lo
+            && d <= hi
+            && keyed
+                .get_or_insert_with(|| {
+                    let mut who = a.actors.clone();
+                    who.extend(a.frames_of(victim).map(|f| f.caller));
+                    a.keyed_slots(&who)
+                })
+                .contains(slot)
     });
     if recorded {
+        return true;
+    }
+    // The claimant had a position on the victim's books before this
+    // transaction (a stake, a deposit): the victim read a non-zero entry it
+    // keeps for the sender's side that nothing in this transaction wrote first.
+    if a.holds_prior_entry(victim) {
         return true;
     }
     // An owner acting, or a stored signer's signature.

@@ -1,4 +1,5 @@
 //! Integration tests of `vigil-detect`.
+mod corpus;
 mod examples;
 mod policies;
 

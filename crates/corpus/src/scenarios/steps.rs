@@ -1,0 +1,262 @@
+//! Deployment and protocol steps that several scenarios (and the
+//! background world) share.
+
+use alloy_primitives::{Address, Bytes, B256, U256};
+use alloy_sol_types::SolConstructor;
+use vigil_fixture::Label;
+
+use super::{amt, eth, Base, Sc};
+use crate::{
+    contracts::{
+        BridgeInbox, GameItems, ItemPool, LendingPool, ManualFeed, PriceOracle, StableEthPool, StakingRewards,
+        SwapRouter, Vault,
+    },
+    keys::Actor,
+    CorpusError,
+};
+
+/// Deploys a contract whose constructor takes no arguments.
+pub(crate) fn deploy_plain(sc: &mut Sc, from: &Actor, name: &str, code: &Bytes) -> Result<Address, CorpusError> {
+    sc.deploy(Label::Setup, from, name, code, Vec::new(), &format!("{name}()"))
+}
+
+/// `router.addLiquidity(a, b, amount_a, amount_b, 0, 0, deployer)` by the deployer.
+pub(crate) fn add_liquidity(
+    sc: &mut Sc,
+    from: &Actor,
+    router: Address,
+    a: Address,
+    b: Address,
+    amount_a: U256,
+    amount_b: U256,
+) -> Result<(), CorpusError> {
+    let note = format!(
+        "{}.addLiquidity({}, {}, {}, {}, 0, 0, {})",
+        sc.nm(router),
+        sc.nm(a),
+        sc.nm(b),
+        amt(amount_a),
+        amt(amount_b),
+        from.role
+    );
+    sc.setup(
+        from,
+        router,
+        SwapRouter::addLiquidityCall {
+            tokenA: a,
+            tokenB: b,
+            amountADesired: amount_a,
+            amountBDesired: amount_b,
+            amountAMin: U256::ZERO,
+            amountBMin: U256::ZERO,
+            to: from.address(),
+        },
+        &note,
+    )?;
+    Ok(())
+}
+
+pub(crate) fn price_oracle(sc: &mut Sc, weth: Address) -> Result<Address, CorpusError> {
+    let d = sc.d.clone();
+    sc.deploy(
+        Label::Setup,
+        &d,
+        "PriceOracle",
+        &PriceOracle::BYTECODE,
+        PriceOracle::constructorCall { baseAsset_: weth }.abi_encode(),
+        "PriceOracle(WETH)",
+    )
+}
+
+pub(crate) fn manual_feed(sc: &mut Sc, name: &str, answer: U256) -> Result<Address, CorpusError> {
+    let d = sc.d.clone();
+    let answer = alloy_primitives::I256::try_from(answer).map_err(|e| sc.fail(e.to_string()))?;
+    sc.deploy(
+        Label::Setup,
+        &d,
+        name,
+        &ManualFeed::BYTECODE,
+        ManualFeed::constructorCall { initialAnswer: answer }.abi_encode(),
+        &format!("ManualFeed({})", amt(answer.into_raw())),
+    )
+}
+
+pub(crate) fn lending_pool(sc: &mut Sc, oracle: Address) -> Result<Address, CorpusError> {
+    let d = sc.d.clone();
+    sc.deploy(
+        Label::Setup,
+        &d,
+        "LendingPool",
+        &LendingPool::BYTECODE,
+        LendingPool::constructorCall { oracle_: oracle }.abi_encode(),
+        "LendingPool(PriceOracle)",
+    )
+}
+
+/// `LendingPool.listMarket(...)` by the deployer, as `setup`.
+pub(crate) fn list_market(
+    sc: &mut Sc,
+    pool: Address,
+    asset: Address,
+    cf: u16,
+    rf: u16,
+    rate: u128,
+    seed: U256,
+) -> Result<(), CorpusError> {
+    let d = sc.d.clone();
+    let note = format!("LendingPool.listMarket({}, {cf}, {rf}, {rate}, {})", sc.nm(asset), amt(seed));
+    sc.setup(
+        &d,
+        pool,
+        LendingPool::listMarketCall {
+            asset,
+            collateralFactorBps: cf,
+            reserveFactorBps: rf,
+            borrowRatePerBlock: rate,
+            seedAmount: seed,
+        },
+        &note,
+    )?;
+    Ok(())
+}
+
+/// `LendingPool.supply(asset, amount, from)`.
+pub(crate) fn supply(
+    sc: &mut Sc,
+    label: Label,
+    from: &Actor,
+    pool: Address,
+    asset: Address,
+    amount: U256,
+) -> Result<(), CorpusError> {
+    let note = format!("LendingPool.supply({}, {}, {})", sc.nm(asset), amt(amount), from.role);
+    let call = LendingPool::supplyCall { asset, amount, onBehalfOf: from.address() };
+    match label {
+        Label::Setup => sc.setup(from, pool, call, &note)?,
+        _ => sc.benign(from, pool, call, &note)?,
+    };
+    Ok(())
+}
+
+/// `LendingPool.borrow(asset, amount, from, from)`, benign.
+pub(crate) fn borrow(
+    sc: &mut Sc,
+    from: &Actor,
+    pool: Address,
+    asset: Address,
+    amount: U256,
+) -> Result<(), CorpusError> {
+    let note = format!("LendingPool.borrow({}, {}, {}, {})", sc.nm(asset), amt(amount), from.role, from.role);
+    sc.benign(
+        from,
+        pool,
+        LendingPool::borrowCall { asset, amount, account: from.address(), receiver: from.address() },
+        &note,
+    )?;
+    Ok(())
+}
+
+pub(crate) fn vault(sc: &mut Sc, usd: Address) -> Result<Address, CorpusError> {
+    let d = sc.d.clone();
+    sc.deploy(
+        Label::Setup,
+        &d,
+        "Vault",
+        &Vault::BYTECODE,
+        Vault::constructorCall { asset_: usd, name_: "Vault Dollar".into(), symbol_: "vUSD".into() }.abi_encode(),
+        "Vault(USD, \"Vault Dollar\", \"vUSD\")",
+    )
+}
+
+pub(crate) fn stable_pool(sc: &mut Sc, seth: Address) -> Result<Address, CorpusError> {
+    let d = sc.d.clone();
+    sc.deploy(
+        Label::Setup,
+        &d,
+        "StableEthPool",
+        &StableEthPool::BYTECODE,
+        StableEthPool::constructorCall {
+            coin1_: seth,
+            amplification: U256::from(100),
+            name_: "ETH/sETH StableSwap LP".into(),
+            symbol_: "ethsETH-LP".into(),
+        }
+        .abi_encode(),
+        "StableEthPool(sETH, 100, \"ETH/sETH StableSwap LP\", \"ethsETH-LP\")",
+    )
+}
+
+pub(crate) fn staking(sc: &mut Sc, stk: Address, weth: Address) -> Result<Address, CorpusError> {
+    let d = sc.d.clone();
+    sc.deploy(
+        Label::Setup,
+        &d,
+        "StakingRewards",
+        &StakingRewards::BYTECODE,
+        StakingRewards::constructorCall { stakingToken_: stk, rewardToken_: weth }.abi_encode(),
+        "StakingRewards(STK, WETH)",
+    )
+}
+
+pub(crate) fn game_items(sc: &mut Sc) -> Result<Address, CorpusError> {
+    let d = sc.d.clone();
+    sc.deploy(
+        Label::Setup,
+        &d,
+        "GameItems",
+        &GameItems::BYTECODE,
+        GameItems::constructorCall { uri_: "https://game.invalid/items/{id}.json".into() }.abi_encode(),
+        "GameItems(\"https://game.invalid/items/{id}.json\")",
+    )
+}
+
+pub(crate) fn item_pool(sc: &mut Sc, items: Address, weth: Address) -> Result<Address, CorpusError> {
+    let d = sc.d.clone();
+    sc.deploy(
+        Label::Setup,
+        &d,
+        "ItemPool",
+        &ItemPool::BYTECODE,
+        ItemPool::constructorCall { items_: items, itemId_: U256::from(1), weth_: weth }.abi_encode(),
+        "ItemPool(GameItems, 1, WETH)",
+    )
+}
+
+pub(crate) fn bridge(sc: &mut Sc, validator: Address, root: B256) -> Result<Address, CorpusError> {
+    let d = sc.d.clone();
+    sc.deploy(
+        Label::Setup,
+        &d,
+        "BridgeInbox",
+        &BridgeInbox::BYTECODE,
+        BridgeInbox::constructorCall { localDomain_: 2, remoteDomain_: 1, validator_: validator, committedRoot_: root }
+            .abi_encode(),
+        &format!("BridgeInbox(2, 1, bridgeValidator, {root})"),
+    )
+}
+
+/// A6 and B10's deposits: per user, USD from the deployer, then wrap,
+/// approve both tokens and `send` both.
+pub(crate) fn lock_in_bridge(
+    sc: &mut Sc,
+    b: &Base,
+    inbox: Address,
+    users: [(&Actor, u64, u64); 3],
+) -> Result<(), CorpusError> {
+    let d = sc.d.clone();
+    for (user, weth_amount, usd_amount) in users {
+        sc.transfer(Label::Setup, &d, b.usd, user.address(), eth(usd_amount))?;
+        sc.wrap(Label::Benign, user, b.weth, eth(weth_amount))?;
+        sc.approve(Label::Benign, user, b.weth, inbox)?;
+        sc.approve(Label::Benign, user, b.usd, inbox)?;
+        for (token, amount, what) in [(b.weth, eth(weth_amount), "WETH"), (b.usd, eth(usd_amount), "USD")] {
+            sc.benign(
+                user,
+                inbox,
+                BridgeInbox::sendCall { token, amount, recipient: user.address() },
+                &format!("BridgeInbox.send({what}, {}, {}) - bridge {what} out", amt(amount), user.role),
+            )?;
+        }
+    }
+    Ok(())
+}
