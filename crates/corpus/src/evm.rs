@@ -6,53 +6,23 @@
 //! signature, so that a transaction is signed once, after it is known to
 //! succeed.
 
-use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
+use alloy_primitives::{Address, Bytes, TxKind, U256};
 use alloy_sol_types::SolCall;
 use vigil_sim::{
     revm::{
-        bytecode::Bytecode,
         context::{
             result::{ExecutionResult, Output},
             Context, TxEnv,
         },
-        database_interface::DatabaseRef,
-        primitives::KECCAK_EMPTY,
-        state::AccountInfo,
         ExecuteEvm, MainBuilder, MainContext,
     },
-    BlockSpec, InMemoryState, StateChanges, StateError, StateView,
+    BlockSpec, InMemoryState, StateChanges, ViewDb,
 };
 
 use crate::CorpusError;
 
 /// Gas limit of read-only calls.
 const VIEW_GAS: u64 = 30_000_000;
-
-/// Presents the state to revm.
-struct Db<'a>(&'a InMemoryState);
-
-impl DatabaseRef for Db<'_> {
-    type Error = StateError;
-
-    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, StateError> {
-        self.0.account(address)
-    }
-
-    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, StateError> {
-        if code_hash == KECCAK_EMPTY || code_hash == B256::ZERO {
-            return Ok(Bytecode::default());
-        }
-        self.0.code_by_hash(code_hash)
-    }
-
-    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, StateError> {
-        self.0.storage(address, index)
-    }
-
-    fn block_hash_ref(&self, number: u64) -> Result<B256, StateError> {
-        self.0.block_hash(number)
-    }
-}
 
 /// One unsigned EIP-1559 transaction (gas price zero, as in the fixtures).
 #[derive(Debug, Clone)]
@@ -93,7 +63,7 @@ pub(crate) fn run(state: &InMemoryState, block: &BlockSpec, call: &Call) -> Resu
     let mut evm = Context::mainnet()
         .with_cfg(block.cfg_env()?)
         .with_block(block.block_env())
-        .with_ref_db(Db(state))
+        .with_ref_db(ViewDb(state))
         .build_mainnet();
     let out = match evm.transact(env) {
         Ok(out) => out,

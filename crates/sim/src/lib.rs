@@ -41,7 +41,7 @@ pub use budget::{Budget, BudgetKind};
 pub use error::{SimError, StateError};
 pub use exec::{execute, simulate, ExecOutcome, ExecResult, SimOutcome};
 pub use replay::Replay;
-pub use state::{InMemoryState, StateChanges, StateView, BLOCK_HASH_WINDOW};
+pub use state::{InMemoryState, StateChanges, StateView, ViewDb, BLOCK_HASH_WINDOW};
 pub use trace::Trace;
 pub use tx_env::tx_env;
 

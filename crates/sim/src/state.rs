@@ -87,9 +87,10 @@ impl<T: StateView + ?Sized> StateView for std::sync::Arc<T> {
     }
 }
 
-/// Presents a [`StateView`] to revm as a read-only database.
+/// Presents a [`StateView`] to revm as a read-only database (for callers
+/// that drive revm themselves, such as the corpus generator's dry runs).
 #[derive(Debug)]
-pub(crate) struct ViewDb<'a, S: ?Sized>(pub(crate) &'a S);
+pub struct ViewDb<'a, S: ?Sized>(pub &'a S);
 
 impl<S: StateView + ?Sized> DatabaseRef for ViewDb<'_, S> {
     type Error = StateError;
