@@ -5,6 +5,7 @@
 use crate::{analysis::Analysis, finding::Finding};
 
 mod flash_loan;
+mod mint;
 mod position;
 mod price;
 mod privileged;
@@ -53,6 +54,11 @@ pub const ALL: &[Detector] = &[
         id: repeated::RULE,
         summary: "one call repeated many times against a contract that loses assets",
         run: repeated::detect,
+    },
+    Detector {
+        id: mint::RULE,
+        summary: "tokens minted to the sender's side with nothing paid and no authorization",
+        run: mint::detect,
     },
     Detector {
         id: position::RULE,

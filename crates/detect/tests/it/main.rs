@@ -2,6 +2,7 @@
 mod corpus;
 mod examples;
 mod policies;
+mod synthetic;
 
 use std::path::{Path, PathBuf};
 use vigil_detect::{Engine, History, Verdict};

@@ -1,0 +1,154 @@
+//! Detectors on hand-built traces: the cases the corpus does not (yet)
+//! exercise, with the evidence that must flip the verdict.
+
+use alloy_consensus::{SignableTransaction, TxEip1559};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{Address, Bytes, Log, LogData, TxKind, B256, U256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use vigil_detect::{Analysis, History, VerdictKind};
+use vigil_sim::trace::{
+    CallFrame, CallKind, EcrecoverCall, FrameStatus, LogRecord, StorageAccess, StorageOp, TokenEvent, TokenEventKind,
+    TokenFlow, TokenHolding, Trace,
+};
+use vigil_types::tx::Transaction;
+
+const BRIDGE: Address = Address::repeat_byte(0xb1);
+const TOKEN: Address = Address::repeat_byte(0x70);
+const SIGNER: Address = Address::repeat_byte(0x51);
+
+fn tx_to(to: Address) -> Transaction {
+    let key: PrivateKeySigner =
+        "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318".parse().expect("key");
+    let tx = TxEip1559 {
+        chain_id: 31337,
+        nonce: 0,
+        gas_limit: 200_000,
+        max_fee_per_gas: 0,
+        max_priority_fee_per_gas: 0,
+        to: TxKind::Call(to),
+        value: U256::ZERO,
+        access_list: Default::default(),
+        input: Bytes::from_static(&[1, 2, 3, 4]),
+    };
+    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
+    let env: alloy_consensus::TxEnvelope = tx.into_signed(sig).into();
+    Transaction::decode(&env.encoded_2718()).expect("decodes")
+}
+
+fn frame(id: u32, parent: Option<u32>, caller: Address, callee: Address, value: U256) -> CallFrame {
+    CallFrame {
+        id,
+        parent,
+        depth: parent.map_or(0, |_| 1),
+        kind: CallKind::Call,
+        caller,
+        callee,
+        code_address: callee,
+        value,
+        selector: Some([1, 2, 3, 4]),
+        input_len: 4,
+        gas_limit: 100_000,
+        gas_used: 50_000,
+        status: FrameStatus::Success,
+        reverted: false,
+        precompile: false,
+        reentered: None,
+    }
+}
+
+/// The sender calls the bridge, which has the token mint `amount` to the sender.
+fn mint_trace(sender: Address, amount: U256) -> Trace {
+    let mut t = Trace {
+        frames: vec![frame(0, None, sender, BRIDGE, U256::ZERO), frame(1, Some(0), BRIDGE, TOKEN, U256::ZERO)],
+        ..Default::default()
+    };
+    let topic = |a: Address| B256::left_padding_from(a.as_slice());
+    t.logs.push(LogRecord {
+        frame: 1,
+        log: Log {
+            address: TOKEN,
+            data: LogData::new_unchecked(
+                vec![vigil_sim::trace::tokens::TRANSFER_TOPIC, topic(Address::ZERO), topic(sender)],
+                Bytes::from(amount.to_be_bytes::<32>().to_vec()),
+            ),
+        },
+        reverted: false,
+    });
+    t.token_events.push(TokenEvent {
+        log: 0,
+        token: TOKEN,
+        kind: TokenEventKind::Erc20Transfer { from: Address::ZERO, to: sender, amount },
+        reverted: false,
+    });
+    t.token_flows.insert(
+        TokenHolding { token: TOKEN, holder: sender, id: None },
+        TokenFlow { received: amount, sent: U256::ZERO },
+    );
+    t.token_flows.insert(
+        TokenHolding { token: TOKEN, holder: Address::ZERO, id: None },
+        TokenFlow { received: U256::ZERO, sent: amount },
+    );
+    t
+}
+
+fn verdict(tx: &Transaction, trace: &Trace) -> vigil_detect::Verdict {
+    let history = History::new();
+    let a = Analysis::new(tx, trace, &history, |x| x == BRIDGE || x == TOKEN, U256::ZERO, (Address::ZERO, U256::ZERO));
+    let findings = vigil_detect::DETECTORS.iter().flat_map(|d| (d.run)(&a)).collect();
+    vigil_detect::Verdict::from_findings(vigil_detect::RULESET_VERSION, findings)
+}
+
+#[test]
+fn a_mint_nobody_authorized_is_malicious() {
+    let tx = tx_to(BRIDGE);
+    let v = verdict(&tx, &mint_trace(tx.sender(), U256::from(10u64).pow(U256::from(24))));
+    assert_eq!(v.kind, VerdictKind::Malicious, "{v:#?}");
+    assert!(v.findings.iter().any(|f| f.rule == "unbacked-mint"), "{v:#?}");
+}
+
+#[test]
+fn a_mint_signed_by_the_stored_validator_is_clean() {
+    let tx = tx_to(BRIDGE);
+    let mut t = mint_trace(tx.sender(), U256::from(10u64).pow(U256::from(24)));
+    // The bridge reads its validator from slot 3 and ecrecover returns it.
+    t.storage.push(StorageAccess {
+        frame: 0,
+        address: BRIDGE,
+        slot: U256::from(3),
+        op: StorageOp::Read { value: U256::from_be_slice(SIGNER.as_slice()) },
+    });
+    t.frames.push(CallFrame { precompile: true, ..frame(2, Some(0), BRIDGE, Address::with_last_byte(1), U256::ZERO) });
+    t.ecrecovers.push(EcrecoverCall {
+        frame: 2,
+        caller: BRIDGE,
+        hash: B256::repeat_byte(9),
+        v: U256::from(27),
+        r: B256::repeat_byte(1),
+        s: B256::repeat_byte(2),
+        recovered: Some(SIGNER),
+    });
+    let v = verdict(&tx, &t);
+    assert_eq!(v.kind, VerdictKind::Clean, "{v:#?}");
+}
+
+#[test]
+fn a_mint_the_sender_paid_for_is_clean() {
+    let tx = tx_to(BRIDGE);
+    let mut t = mint_trace(tx.sender(), U256::from(10u64).pow(U256::from(24)));
+    // The sender sends ether along (a deposit that mints a wrapped token).
+    t.frames[0].value = U256::from(10u64).pow(U256::from(18));
+    t.balance_changes.insert(
+        tx.sender(),
+        vigil_sim::trace::BalanceChange {
+            before: U256::from(10u64).pow(U256::from(19)),
+            after: U256::from(9u64) * U256::from(10u64).pow(U256::from(18)),
+        },
+    );
+    t.balance_changes.insert(
+        BRIDGE,
+        vigil_sim::trace::BalanceChange { before: U256::ZERO, after: U256::from(10u64).pow(U256::from(18)) },
+    );
+    let v = verdict(&tx, &t);
+    assert_eq!(v.kind, VerdictKind::Clean, "{v:#?}");
+}
