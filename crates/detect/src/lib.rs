@@ -5,7 +5,7 @@
 //!   --Analysis::new--> actors, net flows per address, storage changes, authorization evidence
 //!   --detectors (value extraction, re-entrancy, read-only re-entrancy, privileged-slot takeover,
 //!               third-party spend, signature replay, repeated call, flash loan, spot-price
-//!               manipulation, share-price inflation, transient position, unbacked mint)
+//!               manipulation, share-price inflation, transient position, unbacked mint, AMM invariant)
 //!   + protection policies--> findings
 //!   --Verdict::from_findings--> clean | malicious, score, findings
 //! ```

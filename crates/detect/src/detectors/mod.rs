@@ -4,6 +4,7 @@
 
 use crate::{analysis::Analysis, finding::Finding};
 
+mod amm;
 mod flash_loan;
 mod mint;
 mod position;
@@ -54,6 +55,11 @@ pub const ALL: &[Detector] = &[
         id: repeated::RULE,
         summary: "one call repeated many times against a contract that loses assets",
         run: repeated::detect,
+    },
+    Detector {
+        id: amm::RULE,
+        summary: "a constant-product pool's reserve product fell without liquidity removed",
+        run: amm::detect,
     },
     Detector {
         id: mint::RULE,

@@ -94,7 +94,14 @@ fn mint_trace(sender: Address, amount: U256) -> Trace {
 
 fn verdict(tx: &Transaction, trace: &Trace) -> vigil_detect::Verdict {
     let history = History::new();
-    let a = Analysis::new(tx, trace, &history, |x| x == BRIDGE || x == TOKEN, U256::ZERO, (Address::ZERO, U256::ZERO));
+    let a = Analysis::new(
+        tx,
+        trace,
+        &history,
+        |x| x == BRIDGE || x == TOKEN || x == POOL,
+        U256::ZERO,
+        (Address::ZERO, U256::ZERO),
+    );
     let findings = vigil_detect::DETECTORS.iter().flat_map(|d| (d.run)(&a)).collect();
     vigil_detect::Verdict::from_findings(vigil_detect::RULESET_VERSION, findings)
 }
@@ -151,4 +158,59 @@ fn a_mint_the_sender_paid_for_is_clean() {
     );
     let v = verdict(&tx, &t);
     assert_eq!(v.kind, VerdictKind::Clean, "{v:#?}");
+}
+
+const POOL: Address = Address::repeat_byte(0x9a);
+
+/// A pool whose packed reserves slot goes from (x0, y0) to (x1, y1), reported by `Sync`.
+fn pool_trace(sender: Address, before: (u128, u128), after: (u128, u128), burn_lp: bool) -> Trace {
+    let pack = |(x, y): (u128, u128)| U256::from(x) | (U256::from(y) << 112);
+    let mut t = Trace { frames: vec![frame(0, None, sender, POOL, U256::ZERO)], ..Default::default() };
+    t.storage.push(StorageAccess {
+        frame: 0,
+        address: POOL,
+        slot: U256::from(8),
+        op: StorageOp::Read { value: pack(before) },
+    });
+    t.storage.push(StorageAccess {
+        frame: 0,
+        address: POOL,
+        slot: U256::from(8),
+        op: StorageOp::Write { old: pack(before), new: pack(after) },
+    });
+    let mut data = U256::from(after.0).to_be_bytes::<32>().to_vec();
+    data.extend_from_slice(&U256::from(after.1).to_be_bytes::<32>());
+    t.logs.push(LogRecord {
+        frame: 0,
+        log: Log {
+            address: POOL,
+            data: LogData::new_unchecked(vec![alloy_primitives::keccak256("Sync(uint112,uint112)")], Bytes::from(data)),
+        },
+        reverted: false,
+    });
+    if burn_lp {
+        t.token_events.push(TokenEvent {
+            log: 0,
+            token: POOL,
+            kind: TokenEventKind::Erc20Transfer { from: POOL, to: Address::ZERO, amount: U256::from(1_000u64) },
+            reverted: false,
+        });
+    }
+    t
+}
+
+#[test]
+fn a_falling_constant_product_is_malicious_unless_liquidity_left() {
+    let tx = tx_to(POOL);
+    let e18 = 1_000_000_000_000_000_000u128;
+    let broken = pool_trace(tx.sender(), (1000 * e18, 1000 * e18), (500 * e18, 1000 * e18), false);
+    let v = verdict(&tx, &broken);
+    assert_eq!(v.kind, VerdictKind::Malicious, "{v:#?}");
+    assert!(v.findings.iter().any(|f| f.rule == "amm-invariant"), "{v:#?}");
+    // A swap keeps (and with fees raises) the product.
+    let swap = pool_trace(tx.sender(), (1000 * e18, 1000 * e18), (1100 * e18, 910 * e18), false);
+    assert_eq!(verdict(&tx, &swap).kind, VerdictKind::Clean);
+    // Removing liquidity lowers it and burns LP tokens.
+    let exit = pool_trace(tx.sender(), (1000 * e18, 1000 * e18), (500 * e18, 500 * e18), true);
+    assert_eq!(verdict(&tx, &exit).kind, VerdictKind::Clean);
 }
