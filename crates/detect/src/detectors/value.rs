@@ -30,7 +30,9 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
             continue;
         }
         let losses: Vec<_> = flows.iter().filter(|(k, v)| is_loss(k, v)).collect();
-        if losses.is_empty() || flows.iter().any(|(k, v)| is_gain(k, v)) {
+        // Tokens the sender's side issues itself are no payment: a fake
+        // collateral or fake pool token is worth what its issuer says.
+        if losses.is_empty() || flows.iter().any(|(k, v)| is_gain(k, v) && !issued_by_actor(a, k)) {
             continue;
         }
         // In a transaction this small, rounding decides; any inflow at all
@@ -97,4 +99,13 @@ fn backed(a: &Analysis<'_>, victim: alloy_primitives::Address, loss: U256) -> bo
     }
     // An owner acting, or a stored signer's signature.
     a.role_authorization(victim).is_some_and(|who| who == a.sender()) || a.signature_authorization(victim).is_some()
+}
+
+/// Whether the sender's side controls the contract of `asset`.
+fn issued_by_actor(a: &Analysis<'_>, asset: &crate::analysis::Asset) -> bool {
+    use crate::analysis::Asset;
+    match asset {
+        Asset::Native => false,
+        Asset::Token(t) | Asset::Nft(t) | Asset::Item(t, _) => a.is_actor(*t),
+    }
 }

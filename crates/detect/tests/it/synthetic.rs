@@ -94,14 +94,8 @@ fn mint_trace(sender: Address, amount: U256) -> Trace {
 
 fn verdict(tx: &Transaction, trace: &Trace) -> vigil_detect::Verdict {
     let history = History::new();
-    let a = Analysis::new(
-        tx,
-        trace,
-        &history,
-        |x| x == BRIDGE || x == TOKEN || x == POOL,
-        U256::ZERO,
-        (Address::ZERO, U256::ZERO),
-    );
+    let contracts = [BRIDGE, TOKEN, POOL, MARKET, REAL, FAKE, Address::repeat_byte(0x5e)];
+    let a = Analysis::new(tx, trace, &history, |x| contracts.contains(&x), U256::ZERO, (Address::ZERO, U256::ZERO));
     let findings = vigil_detect::DETECTORS.iter().flat_map(|d| (d.run)(&a)).collect();
     vigil_detect::Verdict::from_findings(vigil_detect::RULESET_VERSION, findings)
 }
@@ -213,4 +207,51 @@ fn a_falling_constant_product_is_malicious_unless_liquidity_left() {
     // Removing liquidity lowers it and burns LP tokens.
     let exit = pool_trace(tx.sender(), (1000 * e18, 1000 * e18), (500 * e18, 500 * e18), true);
     assert_eq!(verdict(&tx, &exit).kind, VerdictKind::Clean);
+}
+
+const MARKET: Address = Address::repeat_byte(0x3e);
+const REAL: Address = Address::repeat_byte(0x4e);
+const FAKE: Address = Address::repeat_byte(0xfa);
+
+/// The sender gives `MARKET` 1e24 of `collateral` and takes 1e21 of `REAL`;
+/// `FAKE` is a token the sender deploys in the same transaction.
+fn collateral_trace(sender: Address, collateral: Address) -> Trace {
+    let mut t = Trace {
+        frames: vec![
+            frame(0, None, sender, MARKET, U256::ZERO),
+            CallFrame { kind: CallKind::Create, ..frame(1, Some(0), sender, FAKE, U256::ZERO) },
+        ],
+        ..Default::default()
+    };
+    let big = U256::from(10u64).pow(U256::from(24));
+    let paid = U256::from(10u64).pow(U256::from(21));
+    for (i, (token, from, to, amount)) in
+        [(collateral, sender, MARKET, big), (REAL, MARKET, sender, paid)].into_iter().enumerate()
+    {
+        t.token_events.push(TokenEvent {
+            log: i,
+            token,
+            kind: TokenEventKind::Erc20Transfer { from, to, amount },
+            reverted: false,
+        });
+        let mut add = |holder, received, sent| {
+            let f = t.token_flows.entry(TokenHolding { token, holder, id: None }).or_default();
+            f.received += received;
+            f.sent += sent;
+        };
+        add(from, U256::ZERO, amount);
+        add(to, amount, U256::ZERO);
+    }
+    t
+}
+
+#[test]
+fn payment_in_a_token_the_sender_just_made_is_no_payment() {
+    let tx = tx_to(MARKET);
+    let fake = verdict(&tx, &collateral_trace(tx.sender(), FAKE));
+    assert_eq!(fake.kind, VerdictKind::Malicious, "{fake:#?}");
+    assert!(fake.findings.iter().any(|f| f.rule == "value-extraction"), "{fake:#?}");
+    // The same trade paid in a token the sender does not control is a trade.
+    let real = verdict(&tx, &collateral_trace(tx.sender(), Address::repeat_byte(0x5e)));
+    assert_eq!(real.kind, VerdictKind::Clean, "{real:#?}");
 }
