@@ -37,6 +37,11 @@ sol!(
 );
 sol!(
     #[derive(Debug)]
+    BridgeForgedMint,
+    "contracts/artifacts/BridgeForgedMint.json"
+);
+sol!(
+    #[derive(Debug)]
     BridgeForgedRelease,
     "contracts/artifacts/BridgeForgedRelease.json"
 );
@@ -44,6 +49,11 @@ sol!(
     #[derive(Debug)]
     BridgeInbox,
     "contracts/artifacts/BridgeInbox.json"
+);
+sol!(
+    #[derive(Debug)]
+    BridgedToken,
+    "contracts/artifacts/BridgedToken.json"
 );
 sol!(
     #[derive(Debug)]
@@ -144,6 +154,11 @@ sol!(
     #[derive(Debug)]
     MigrationHelper,
     "contracts/artifacts/MigrationHelper.json"
+);
+sol!(
+    #[derive(Debug)]
+    MintingBridge,
+    "contracts/artifacts/MintingBridge.json"
 );
 sol!(
     #[derive(Debug)]

@@ -1,5 +1,5 @@
-//! Generates Vigil's detection corpus: `vigil-fixture/1` files for the 12
-//! attack and 12 benign scenarios of `contracts/SCENARIOS.md`, and seeded
+//! Generates Vigil's detection corpus: `vigil-fixture/1` files for the 13
+//! attack and 13 benign scenarios of `contracts/SCENARIOS.md`, and seeded
 //! ordinary background traffic over the same protocols.
 //!
 //! It owns the contract bindings (compiled in from the committed artifacts),
@@ -49,7 +49,7 @@ pub struct FixtureFile {
     pub txs: usize,
 }
 
-/// Generates the 24 scenario fixtures and verifies each by replaying it.
+/// Generates the 26 scenario fixtures and verifies each by replaying it.
 /// Paths are `attack/<name>.json` and `benign/<name>.json`.
 pub fn scenario_files() -> Result<Vec<FixtureFile>, CorpusError> {
     scenarios::all()

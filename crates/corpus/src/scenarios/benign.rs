@@ -1,4 +1,4 @@
-//! B1–B12: the hard benign look-alikes. Every transaction in them must be
+//! B1–B13: the hard benign look-alikes. Every transaction in them must be
 //! admitted; each ends with a check that it did what SCENARIOS.md says.
 
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
@@ -9,7 +9,7 @@ use super::{
     amt, eth, fmt_e18, frac,
     steps::{
         add_liquidity, borrow, bridge, deploy_plain, lending_pool, list_market, lock_in_bridge, manual_feed,
-        price_oracle, supply, vault,
+        mint_with_signature, minting_bridge, price_oracle, supply, vault,
     },
     Base, Kind, Sc, Scenario, DEAD,
 };
@@ -22,7 +22,7 @@ use crate::{
     CorpusError,
 };
 
-pub(super) const ALL: [Scenario; 12] = [
+pub(super) const ALL: [Scenario; 13] = [
     Scenario {
         id: "B1",
         name: "flash-loan-arbitrage",
@@ -139,6 +139,17 @@ pub(super) const ALL: [Scenario; 12] = [
             pair's spot price moves ~32% and the fund receives 2,602 GEM, within its bound. A large spot move, but no \
             other contract reads that price in the transaction.",
         build: b12,
+    },
+    Scenario {
+        id: "B13",
+        name: "bridge-mint-valid-signature",
+        kind: Kind::Benign,
+        description: "A MintingBridge deployed with a full set of four validators mints bETH, a BridgedToken only \
+            the bridge can mint, for inbound messages from the remote chain. A relayer submits three messages \
+            signed by validators 0, 2 and 1 (120, 250 and 75 bETH to three users); then a user submits its own \
+            message, signed by validator 3, and receives 40 freshly minted bETH while paying nothing: new supply \
+            to the sender, backed by the remote chain's lock.",
+        build: b13,
     },
 ];
 
@@ -811,4 +822,34 @@ fn b12(sc: &mut Sc) -> Result<(), CorpusError> {
     )?;
     let held = sc.bal(gem, fund)?;
     sc.check(held > eth(52_600), || format!("fund GEM {}, expected ~52602", fmt_e18(held)))
+}
+
+fn b13(sc: &mut Sc) -> Result<(), CorpusError> {
+    let [v0, v1, v2, v3, user1, user2, user3, user4, bot] = sc.genesis(
+        100_000,
+        [
+            ("bridgeValidator", 0),
+            ("bridgeValidator2", 0),
+            ("bridgeValidator3", 0),
+            ("bridgeValidator4", 0),
+            ("user1", 0),
+            ("user2", 0),
+            ("user3", 1),
+            ("user4", 0),
+            ("bot", 1),
+        ],
+    )?;
+    sc.base()?;
+    let (bridge, beth) = minting_bridge(sc, &[&v0, &v1, &v2, &v3])?;
+    mint_with_signature(sc, &bot, bridge, (&v0, 0), 0, user1.address(), eth(120))?;
+    mint_with_signature(sc, &bot, bridge, (&v2, 2), 1, user2.address(), eth(250))?;
+    mint_with_signature(sc, &bot, bridge, (&v1, 1), 2, user4.address(), eth(75))?;
+    // The recipient relays its own message: it receives new tokens and pays nothing.
+    mint_with_signature(sc, &user3, bridge, (&v3, 3), 3, user3.address(), eth(40))?;
+    for (user, expected) in [(&user1, 120), (&user2, 250), (&user4, 75), (&user3, 40)] {
+        let got = sc.bal(beth, user.address())?;
+        sc.check(got == eth(expected), || format!("{} bETH {}, expected {expected}", user.role, fmt_e18(got)))?;
+    }
+    let supply: U256 = sc.chain.view(beth, &crate::contracts::Token::totalSupplyCall {})?;
+    sc.check(supply == eth(485), || format!("bETH supply {}, expected 485", fmt_e18(supply)))
 }

@@ -1,15 +1,15 @@
 //! Deployment and protocol steps that several scenarios (and the
 //! background world) share.
 
-use alloy_primitives::{Address, Bytes, B256, U256};
-use alloy_sol_types::SolConstructor;
+use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
+use alloy_sol_types::{SolConstructor, SolValue};
 use vigil_fixture::Label;
 
 use super::{amt, eth, Base, Sc};
 use crate::{
     contracts::{
-        BridgeInbox, GameItems, ItemPool, LendingPool, ManualFeed, PriceOracle, StableEthPool, StakingRewards,
-        SwapRouter, Vault,
+        BridgeInbox, BridgedToken, GameItems, ItemPool, LendingPool, ManualFeed, MintingBridge, PriceOracle,
+        StableEthPool, StakingRewards, SwapRouter, Vault,
     },
     keys::Actor,
     CorpusError,
@@ -258,5 +258,78 @@ pub(crate) fn lock_in_bridge(
             )?;
         }
     }
+    Ok(())
+}
+
+/// A13 and B13's wrapped-token bridge: `MintingBridge(2, 1, validators)`,
+/// `BridgedToken("Bridged Ether", "bETH", 18, MintingBridge)` and
+/// `MintingBridge.setToken(BridgedToken)`, all by the deployer. Returns the
+/// bridge and the token.
+pub(crate) fn minting_bridge(sc: &mut Sc, validators: &[&Actor]) -> Result<(Address, Address), CorpusError> {
+    let d = sc.d.clone();
+    let names = validators.iter().map(|v| v.role.as_str()).collect::<Vec<_>>().join(", ");
+    let bridge = sc.deploy(
+        Label::Setup,
+        &d,
+        "MintingBridge",
+        &MintingBridge::BYTECODE,
+        MintingBridge::constructorCall {
+            localDomain_: 2,
+            remoteDomain_: 1,
+            validators_: validators.iter().map(|v| v.address()).collect(),
+        }
+        .abi_encode(),
+        &format!("MintingBridge(2, 1, [{names}])"),
+    )?;
+    let token = sc.deploy(
+        Label::Setup,
+        &d,
+        "bETH",
+        &BridgedToken::BYTECODE,
+        BridgedToken::constructorCall {
+            name_: "Bridged Ether".into(),
+            symbol_: "bETH".into(),
+            decimals_: 18,
+            bridge_: bridge,
+        }
+        .abi_encode(),
+        "BridgedToken(\"Bridged Ether\", \"bETH\", 18, MintingBridge)",
+    )?;
+    sc.setup(&d, bridge, MintingBridge::setTokenCall { token_: token }, "MintingBridge.setToken(bETH)")?;
+    Ok((bridge, token))
+}
+
+/// `MintingBridge.receiveMessage(message, index, signature)` for the inbound
+/// message `abi.encode(uint32 1, uint32 2, uint64 nonce, recipient, amount)`,
+/// signed (EIP-191 over keccak256(message)) by `validator`, the bridge's
+/// validator number `index`; benign, sent by `from`.
+pub(crate) fn mint_with_signature(
+    sc: &mut Sc,
+    from: &Actor,
+    bridge: Address,
+    (validator, index): (&Actor, u8),
+    nonce: u64,
+    recipient: Address,
+    amount: U256,
+) -> Result<(), CorpusError> {
+    let message = (1u32, 2u32, nonce, recipient, amount).abi_encode_params();
+    let signature = validator.personal_sign(keccak256(&message))?;
+    let note = format!(
+        "MintingBridge.receiveMessage(message{nonce} = ({}, {}), {index}, {} signature) - mint bETH for a message from \
+         the remote chain",
+        sc.nm(recipient),
+        amt(amount),
+        validator.role
+    );
+    sc.benign(
+        from,
+        bridge,
+        MintingBridge::receiveMessageCall {
+            message: message.into(),
+            validatorIndex: index,
+            signature: signature.into(),
+        },
+        &note,
+    )?;
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! The 24 scenario fixtures committed in `crates/corpus/fixtures`.
+//! The 26 scenario fixtures committed in `crates/corpus/fixtures`.
 
 use std::{collections::BTreeMap, path::PathBuf};
 
@@ -27,7 +27,7 @@ fn committed() -> BTreeMap<PathBuf, String> {
 fn regenerating_gives_the_committed_bytes() {
     let generated = scenario_files().unwrap();
     let mut committed = committed();
-    assert_eq!(generated.len(), 24);
+    assert_eq!(generated.len(), 26);
     for f in &generated {
         let Some(text) = committed.remove(&f.path) else {
             panic!(
@@ -47,7 +47,7 @@ fn regenerating_gives_the_committed_bytes() {
 /// Gas SCENARIOS.md's executed run measured for each scenario's main
 /// transaction: the attack, else the last transaction, except where an index
 /// is given (B4's factory deployment, B9's listing, B10's first release).
-const OBSERVED_GAS: [(&str, u64); 24] = [
+const OBSERVED_GAS: [(&str, u64); 26] = [
     ("A1", 349_878),
     ("A2", 213_200),
     ("A3", 233_999),
@@ -60,6 +60,7 @@ const OBSERVED_GAS: [(&str, u64); 24] = [
     ("A10", 4_668_106),
     ("A11", 877_507),
     ("A12", 186_072),
+    ("A13", 96_501),
     ("B1", 180_732),
     ("B2", 288_092),
     ("B3", 67_105),
@@ -72,6 +73,7 @@ const OBSERVED_GAS: [(&str, u64); 24] = [
     ("B10", 88_030),
     ("B11", 793_490),
     ("B12", 93_052),
+    ("B13", 90_739),
 ];
 
 #[test]
