@@ -3,8 +3,9 @@
 # Rust toolchain (rustup), Python 3 and Node.js:
 #   - PyPI: py_ecc (independent BLS implementation for the interop test),
 #     pinned in node/tests/interop/requirements.txt;
-#   - npm: the pinned solc compiler for the detection corpus contracts
-#     (crates/corpus/contracts/package-lock.json), when that folder exists.
+#   - npm: the pinned solc compiler (package-lock.json) for Vigil's own
+#     contracts (contracts/) and for the detection corpus contracts
+#     (crates/corpus/contracts/).
 # Idempotent: re-running skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,9 @@ if ! python3 -c 'import py_ecc' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check -r node/tests/interop/requirements.txt
 fi
 
-if [ -f crates/corpus/contracts/package-lock.json ] && [ ! -d crates/corpus/contracts/node_modules ]; then
-  echo "setup: installing the pinned solc (npm ci)"
-  (cd crates/corpus/contracts && npm ci --silent --no-audit --no-fund)
-fi
+for dir in contracts crates/corpus/contracts; do
+  if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+    echo "setup: installing the pinned solc in $dir (npm ci)"
+    (cd "$dir" && npm ci --silent --no-audit --no-fund)
+  fi
+done

@@ -11,10 +11,9 @@ cargo test --workspace --all-features --locked
 echo "== benches compile"
 cargo check --workspace --benches --locked
 
-if [ -f crates/corpus/contracts/build.mjs ]; then
-  echo "== corpus contract artifacts match their sources"
-  (cd crates/corpus/contracts && node build.mjs --check)
-fi
+echo "== contract artifacts match their sources (pinned solc)"
+(cd contracts && node build.mjs --check)
+(cd crates/corpus/contracts && node build.mjs --check)
 
 echo "== interop: certificates made by py_ecc, checked by vigil cert verify"
 VIGIL_BIN=target/debug/vigil python3 node/tests/interop/pyecc_certs.py
