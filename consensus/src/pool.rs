@@ -139,12 +139,28 @@ pub struct AggregationPool {
     entries: HashMap<(u64, B256), Entry>,
     by_age: BTreeMap<u64, (u64, B256)>,
     next_seq: u64,
+    current_epoch: Option<u64>,
 }
 
 impl AggregationPool {
     /// An empty pool.
     pub fn new(config: PoolConfig) -> Self {
-        Self { config, committees: BTreeMap::new(), entries: HashMap::new(), by_age: BTreeMap::new(), next_seq: 0 }
+        Self {
+            config,
+            committees: BTreeMap::new(),
+            entries: HashMap::new(),
+            by_age: BTreeMap::new(),
+            next_seq: 0,
+            current_epoch: None,
+        }
+    }
+
+    /// Moves the node to epoch `e`: from now on only votes of epochs `e`
+    /// and `e + 1` are taken (DESIGN §3), and state of older epochs is
+    /// dropped.
+    pub fn set_current_epoch(&mut self, e: u64) {
+        self.current_epoch = Some(e);
+        self.prune_epochs_below(e);
     }
 
     /// Accepts votes of this committee's epoch from now on.

@@ -119,3 +119,36 @@ fn memory_is_bounded_and_oldest_goes_first() {
     }
     assert_eq!(evicted, (0..7).map(tx).collect::<Vec<_>>());
 }
+
+#[test]
+fn the_epoch_window_is_current_and_next() {
+    use std::sync::Arc;
+    use vigil_consensus::VerifiedCommittee;
+    let s = setup(15, &[1, 1, 1]);
+    // Committees for epochs 6, 7 and 8 (same members).
+    let mut p = AggregationPool::new(PoolConfig::default());
+    for e in [EPOCH - 1, EPOCH, EPOCH + 1] {
+        let mut c = s.committee.committee().clone();
+        c.epoch = e;
+        p.add_committee(Arc::new(VerifiedCommittee::new(c).expect("valid")));
+    }
+    let vote_at = |e: u64| {
+        let msg = vigil_types::VoteMessage { chain_id: CHAIN, epoch: e, tx_hash: tx(9), kind: VoteKind::Clean };
+        Vote {
+            chain_id: CHAIN,
+            epoch: e,
+            tx_hash: tx(9),
+            kind: VoteKind::Clean,
+            signer: 0,
+            signature: s.keys[0].sign_vote(&msg).to_bytes(),
+        }
+    };
+    p.set_current_epoch(EPOCH);
+    assert_eq!(p.insert(vote_at(EPOCH - 1), 0).unwrap_err(), VoteRejection::EpochOutsideWindow { epoch: EPOCH - 1 });
+    assert!(p.insert(vote_at(EPOCH), 0).is_ok());
+    assert!(p.insert(vote_at(EPOCH + 1), 0).is_ok());
+    assert_eq!(p.insert(vote_at(EPOCH + 2), 0).unwrap_err(), VoteRejection::EpochOutsideWindow { epoch: EPOCH + 2 });
+    // Moving on drops the old epoch's transactions.
+    p.set_current_epoch(EPOCH + 1);
+    assert_eq!(p.len(), 1);
+}
