@@ -14,22 +14,30 @@ pub const RULE: &str = "unbacked-mint";
 
 pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
     let actor = a.actor_flows();
-    // Did the sender's side give anything to anyone outside it?
-    let paid = actor.iter().any(|(k, v)| is_loss(k, v))
-        || a.trace.token_events.iter().filter(|e| !e.reverted).any(|e| {
-            matches!(&e.kind, TokenEventKind::Erc20Transfer { from, to, .. } if a.is_actor(*from) && !a.is_actor(*to) && !to.is_zero())
-        })
-        || a.trace.frames.iter().any(|f| !f.reverted && a.is_actor(f.caller) && !a.is_actor(f.callee) && !f.value.is_zero());
-    if paid {
-        return Vec::new();
-    }
+    // Did the sender's side give anything to anyone outside it, other than
+    // the minted token itself (selling what was just minted is no payment)?
+    let paid_except = |minted: Address| {
+        actor.iter().any(|(k, v)| *k != Asset::Token(minted) && is_loss(k, v))
+            || a.trace.token_events.iter().filter(|e| !e.reverted && e.token != minted).any(|e| {
+                matches!(&e.kind, TokenEventKind::Erc20Transfer { from, to, .. } if a.is_actor(*from) && !a.is_actor(*to) && !to.is_zero())
+            })
+            || a.trace.frames.iter().any(|f| !f.reverted && a.is_actor(f.caller) && !a.is_actor(f.callee) && !f.value.is_zero())
+    };
     for e in a.trace.token_events.iter().filter(|e| !e.reverted) {
         let TokenEventKind::Erc20Transfer { from, to, amount } = &e.kind else { continue };
         let token = e.token;
         if !from.is_zero() || !a.is_actor(*to) || a.is_actor(token) {
             continue;
         }
-        if !actor.get(&Asset::Token(token)).is_some_and(|v| is_gain(&Asset::Token(token), v)) {
+        if paid_except(token) {
+            continue;
+        }
+        // Kept, or sold on; a flash mint that is burned again is neither.
+        let kept = actor.get(&Asset::Token(token)).is_some_and(|v| is_gain(&Asset::Token(token), v));
+        let sold = a.trace.token_events.iter().filter(|x| !x.reverted && x.token == token).any(|x| {
+            matches!(&x.kind, TokenEventKind::Erc20Transfer { from, to, .. } if a.is_actor(*from) && !a.is_actor(*to) && !to.is_zero())
+        });
+        if !kept && !sold {
             continue;
         }
         // The contracts that made the mint happen: the token and the

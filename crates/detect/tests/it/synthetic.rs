@@ -255,3 +255,47 @@ fn payment_in_a_token_the_sender_just_made_is_no_payment() {
     let real = verdict(&tx, &collateral_trace(tx.sender(), Address::repeat_byte(0x5e)));
     assert_eq!(real.kind, VerdictKind::Clean, "{real:#?}");
 }
+
+#[test]
+fn selling_what_was_minted_is_no_payment_and_a_flash_mint_is_fine() {
+    let tx = tx_to(BRIDGE);
+    let amount = U256::from(10u64).pow(U256::from(24));
+    // Minted, then sold into a pool for REAL.
+    let mut sold = mint_trace(tx.sender(), amount);
+    for (token, from, to, amt) in
+        [(TOKEN, tx.sender(), POOL, amount), (REAL, POOL, tx.sender(), U256::from(10u64).pow(U256::from(20)))]
+    {
+        sold.token_events.push(TokenEvent {
+            log: 0,
+            token,
+            kind: TokenEventKind::Erc20Transfer { from, to, amount: amt },
+            reverted: false,
+        });
+        let mut add = |holder, received, sent| {
+            let f = sold.token_flows.entry(TokenHolding { token, holder, id: None }).or_default();
+            f.received += received;
+            f.sent += sent;
+        };
+        add(from, U256::ZERO, amt);
+        add(to, amt, U256::ZERO);
+    }
+    let v = verdict(&tx, &sold);
+    assert!(v.findings.iter().any(|f| f.rule == "unbacked-mint"), "{v:#?}");
+    // Minted and burned in the same transaction (a flash mint).
+    let mut flash = mint_trace(tx.sender(), amount);
+    flash.token_events.push(TokenEvent {
+        log: 0,
+        token: TOKEN,
+        kind: TokenEventKind::Erc20Transfer { from: tx.sender(), to: Address::ZERO, amount },
+        reverted: false,
+    });
+    flash.token_flows.insert(
+        TokenHolding { token: TOKEN, holder: tx.sender(), id: None },
+        TokenFlow { received: amount, sent: amount },
+    );
+    flash.token_flows.insert(
+        TokenHolding { token: TOKEN, holder: Address::ZERO, id: None },
+        TokenFlow { received: amount, sent: amount },
+    );
+    assert_eq!(verdict(&tx, &flash).kind, VerdictKind::Clean);
+}
