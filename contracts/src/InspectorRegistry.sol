@@ -14,6 +14,10 @@ import {BLS} from "./BLS.sol";
 /// uncompressed (what the precompiles take); the contract checks that both forms are the same
 /// point, which costs a few comparisons instead of a square root (docs/decisions/0005).
 ///
+/// Slashing: `slasher` (the `Slasher` contract, fixed at deployment) may take an operator's
+/// whole stake once it has checked equivocation evidence; a share goes to the reporter and the
+/// rest stays locked here for good (`burned`).
+///
 /// Not yet here (issue 7): epochs and committee snapshots, top-up, unbonding and exit, the
 /// ruleset per epoch.
 contract InspectorRegistry {
@@ -28,6 +32,10 @@ contract InspectorRegistry {
 
     /// Least stake to register, in wei.
     uint256 public immutable minStake;
+    /// The only address that may slash (the `Slasher` contract).
+    address public immutable slasher;
+    /// Slashed stake not paid out as rewards: locked in this contract for good.
+    uint256 public burned;
     Operator[] private operators;
     mapping(bytes32 keyHash => bool) public keyRegistered;
     mapping(address owner => bool) public ownerRegistered;
@@ -42,9 +50,20 @@ contract InspectorRegistry {
     error BadProofEncoding();
     error InvalidProofOfPossession();
     error BadPeerId();
+    error NotSlasher();
+    error UnknownOperator(uint256 index);
+    error NothingToSlash(uint256 index);
+    error BadRewardShare(uint256 rewardBps);
+    error RewardTransferFailed(address reporter);
 
-    constructor(uint256 minStake_) {
+    /// Operator `index` lost `amount` of stake, `reward` of it paid to `reporter`.
+    event Slashed(uint256 indexed index, address indexed reporter, uint256 amount, uint256 reward);
+
+    /// `slasher_` is the address of the `Slasher` contract; it is deployed after the registry
+    /// (it takes the registry's address), so the deployer passes its precomputed address.
+    constructor(uint256 minStake_, address slasher_) {
         minStake = minStake_;
+        slasher = slasher_;
     }
 
     /// Registers the sender with `msg.value` as stake. `pubkey` is the 48-byte compressed key
@@ -90,6 +109,40 @@ contract InspectorRegistry {
         if (BLS.isIdentity(sig)) return false;
         bytes memory h = BLS.hashToG2(pubkey, BLS.DST_POP);
         return BLS.pairingCheck(pk, h, sig);
+    }
+
+    /// Takes operator `index`'s whole stake; pays `amount * rewardBps / 10000` to `reporter`.
+    /// Only the slasher may call this, after checking the evidence.
+    function slash(uint256 index, address reporter, uint256 rewardBps)
+        external
+        returns (uint256 amount, uint256 reward)
+    {
+        if (msg.sender != slasher) revert NotSlasher();
+        if (index >= operators.length) revert UnknownOperator(index);
+        if (rewardBps > 10_000) revert BadRewardShare(rewardBps);
+        Operator storage op = operators[index];
+        amount = op.stake;
+        if (amount == 0) revert NothingToSlash(index);
+        reward = amount * rewardBps / 10_000;
+        op.stake = 0;
+        burned += amount - reward;
+        emit Slashed(index, reporter, amount, reward);
+        if (reward > 0) {
+            (bool ok,) = reporter.call{value: reward}("");
+            if (!ok) revert RewardTransferFailed(reporter);
+        }
+    }
+
+    /// The 128-byte EIP-2537 public key of operator `index`.
+    function pubkeyPointOf(uint256 index) external view returns (bytes memory) {
+        if (index >= operators.length) revert UnknownOperator(index);
+        return operators[index].pubkeyPoint;
+    }
+
+    /// The stake of operator `index`.
+    function stakeOf(uint256 index) external view returns (uint256) {
+        if (index >= operators.length) revert UnknownOperator(index);
+        return operators[index].stake;
     }
 
     /// How many operators have registered.

@@ -174,7 +174,7 @@ pub enum CertCommand {
         votes: Vec<PathBuf>,
     },
     /// Verify a certificate against a committee: prints `valid` (exit 0) or
-    /// `invalid: <reason>` (exit 1).
+    /// `invalid: <reason>` (exit 1); with `--onchain`, also `gas: N`.
     Verify {
         /// Committee JSON.
         #[arg(long)]
@@ -185,6 +185,13 @@ pub enum CertCommand {
         /// Expected transaction hash; a certificate for another is rejected.
         #[arg(long)]
         tx_hash: Option<String>,
+        /// Check with the contracts instead, inside an in-memory revm
+        /// (Prague): deploy the registry and the verifier, register every
+        /// member with its proof of possession, publish the committee, call
+        /// `verify`. Prints the same verdict, then `gas: N` (the `verify`
+        /// transaction's gas).
+        #[arg(long)]
+        onchain: bool,
     },
 }
 

@@ -7,9 +7,11 @@
 //! (48-byte keys, 96-byte signatures, as `blst` writes them) into the
 //! uncompressed EIP-2537 forms the contracts take (docs/decisions/0005).
 //!
-//! Does not deploy or call anything and holds no EVM: callers run the
-//! contracts in revm (`vigil-sim`'s) or send transactions through their own
-//! RPC client.
+//! Also: an in-memory chain in `vigil-sim`'s revm ([`evm`], fork Prague) and
+//! the contracts deployed in it ([`onchain`]): registry, slasher and
+//! verifier, a committee registered and published, certificates verified
+//! (`vigil cert verify --onchain`), the calls built from `vigil-types`
+//! values. Talking to a real chain over JSON-RPC is not here.
 //!
 //! ```text
 //! compressed key (48) --g1_eip2537--> x || y, 64 bytes each (128)   -> publishCommittee
@@ -18,6 +20,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod error;
+pub mod evm;
+pub mod onchain;
 mod points;
 
 pub use error::PointError;
@@ -43,5 +47,28 @@ pub mod inspector_registry {
     );
 }
 
+/// `Slasher`: equivocation evidence checked on-chain, the signer's stake
+/// slashed in the registry, the reporter rewarded.
+pub mod slasher {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        Slasher,
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/Slasher.json")
+    );
+}
+
+/// `QuarantineCourt`: disputes over quarantined transactions, with bonds,
+/// an arbiter's ruling within a window, and the `Released` event the gate
+/// acts on.
+pub mod quarantine_court {
+    alloy_sol_types::sol!(
+        #[sol(all_derives)]
+        QuarantineCourt,
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../artifacts/QuarantineCourt.json")
+    );
+}
+
 pub use certificate_verifier::CertificateVerifier;
 pub use inspector_registry::InspectorRegistry;
+pub use quarantine_court::QuarantineCourt;
+pub use slasher::Slasher;

@@ -5,12 +5,17 @@ use anyhow::Context;
 use std::{path::Path, process::ExitCode};
 use vigil_consensus::{verify_admission, verify_certificate, VerifiedVote};
 use vigil_crypto::Signature;
-use vigil_types::{Certificate, SignerBitmap, Vote};
+use vigil_types::{Certificate, Committee, SignerBitmap, Vote};
 
 pub fn run(cmd: CertCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         CertCommand::Aggregate { committee, votes } => aggregate(&committee, &votes),
-        CertCommand::Verify { committee, cert, tx_hash } => Ok(verify(&committee, &cert, tx_hash.as_deref())),
+        CertCommand::Verify { committee, cert, tx_hash, onchain: false } => {
+            Ok(verify(&committee, &cert, tx_hash.as_deref()))
+        }
+        CertCommand::Verify { committee, cert, tx_hash, onchain: true } => {
+            Ok(verify_onchain(&committee, &cert, tx_hash.as_deref()))
+        }
     }
 }
 
@@ -83,6 +88,41 @@ fn verify(committee_path: &Path, cert_path: &Path, tx_hash: Option<&str>) -> Exi
         Ok(()) => {
             println!("valid");
             ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("invalid: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `verify` by the contracts in an in-memory revm: prints `valid` or
+/// `invalid: <reason>` as [`verify`] does, then `gas: N` when `verify` was
+/// called. The committee is checked by the registry (proofs of possession)
+/// and the verifier, not off-chain; the expected transaction hash, which is
+/// not part of the certificate check, is compared here.
+fn verify_onchain(committee_path: &Path, cert_path: &Path, tx_hash: Option<&str>) -> ExitCode {
+    let result = (|| -> anyhow::Result<vigil_contracts::onchain::Verdict> {
+        let committee: Committee = files::read_json(committee_path, "committee (DESIGN §4 JSON)")?;
+        let cert: Certificate = files::read_json(cert_path, "certificate (DESIGN §4 JSON)")?;
+        if let Some(h) = tx_hash {
+            let want = files::parse_tx_hash(h)?;
+            anyhow::ensure!(cert.tx_hash == want, "certificate is for transaction {}, not {want}", cert.tx_hash);
+        }
+        vigil_contracts::onchain::verify_certificate(&committee, &cert).context("on-chain")
+    })();
+    match result {
+        Ok(verdict) => {
+            match &verdict.rejection {
+                None => println!("valid"),
+                Some(reason) => eprintln!("invalid: on-chain: {reason}"),
+            }
+            println!("gas: {}", verdict.gas_used);
+            if verdict.is_valid() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Err(e) => {
             eprintln!("invalid: {e:#}");

@@ -164,6 +164,86 @@ fn keys_votes_and_certificates_end_to_end() {
     assert!(stderr(&out).contains("different"), "{}", stderr(&out));
 }
 
+/// `cert verify --onchain` runs the contracts in revm and must give the
+/// off-chain answer, plus the gas of `verify`.
+#[test]
+fn onchain_verification_agrees_with_offchain() {
+    let n = net();
+    let s = |p: &Path| p.to_str().expect("utf-8").to_string();
+    let votes: Vec<PathBuf> = [0, 1, 3].iter().map(|&i| sign(&n, i, "clean")).collect();
+    let mut args = vec!["cert".to_string(), "aggregate".into(), "--committee".into(), s(&n.committee)];
+    args.extend(votes.iter().map(|p| s(p)));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let cert_json = ok(&vigil(&argv, None));
+    let cert: Value = serde_json::from_str(&cert_json).expect("cert JSON");
+    let vote0: Value = serde_json::from_str(&std::fs::read_to_string(&votes[0]).expect("read")).expect("vote");
+
+    let verify = |committee: &Path, cert: &Path, onchain: bool| {
+        let mut a = vec!["cert", "verify", "--committee", committee.to_str().expect("utf-8")];
+        a.extend(["--cert", cert.to_str().expect("utf-8")]);
+        if onchain {
+            a.push("--onchain");
+        }
+        vigil(&a, None)
+    };
+    let gas = |out: &Output| -> u64 {
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let line = stdout.lines().find_map(|l| l.strip_prefix("gas: ")).unwrap_or_else(|| panic!("no gas: {stdout}"));
+        line.parse().expect("gas is a number")
+    };
+
+    let variants: Vec<(&str, Value, Option<&str>)> = vec![
+        ("valid", json!({}), None),
+        ("epoch", json!({"epoch": 8}), Some("UnknownEpoch")),
+        ("too little stake", json!({"signers": "0x07"}), Some("BelowThreshold")),
+        ("stray bit", json!({"signers": "0x8b"}), Some("StrayBitmapBit")),
+        ("tampered signature", json!({"signature": vote0["signature"]}), Some("BadSignature")),
+    ];
+    for (name, patch, want) in variants {
+        let mut c = cert.clone();
+        for (k, v) in patch.as_object().expect("object") {
+            c[k] = v.clone();
+        }
+        let p = n.dir.path().join(format!("onchain-{name}.json"));
+        std::fs::write(&p, c.to_string()).expect("write");
+        let off = verify(&n.committee, &p, false);
+        let on = verify(&n.committee, &p, true);
+        assert_eq!(on.status.code(), off.status.code(), "{name}: on-chain and off-chain disagree: {}", stderr(&on));
+        // A valid check pays for hashing to G2 and a pairing; a revert
+        // before them costs little more than the transaction.
+        let g = gas(&on);
+        let range = if want.is_none() || name == "tampered signature" { 150_000..400_000 } else { 21_000..150_000 };
+        assert!(range.contains(&g), "{name}: gas {g}");
+        match want {
+            None => {
+                assert_eq!(ok(&off).trim(), "valid");
+                assert_eq!(ok(&on).lines().next(), Some("valid"), "{name}");
+            }
+            Some(reason) => {
+                assert_eq!(on.status.code(), Some(1), "{name}");
+                let err = stderr(&on);
+                assert!(
+                    err.starts_with("invalid: ") && err.contains(reason) && err.trim().lines().count() == 1,
+                    "{name}: {err}"
+                );
+            }
+        }
+    }
+
+    // A committee whose member 0 carries member 1's proof of possession:
+    // refused off-chain, and by the registry on-chain (no `verify`, no gas).
+    let mut committee: Value =
+        serde_json::from_str(&std::fs::read_to_string(&n.committee).expect("read")).expect("json");
+    committee["members"][0]["pop"] = committee["members"][1]["pop"].clone();
+    let bad_committee = n.dir.path().join("committee-bad-pop.json");
+    std::fs::write(&bad_committee, committee.to_string()).expect("write");
+    let cert_path = n.dir.path().join("onchain-valid.json");
+    assert_eq!(verify(&bad_committee, &cert_path, false).status.code(), Some(1));
+    let on = verify(&bad_committee, &cert_path, true);
+    assert_eq!(on.status.code(), Some(1));
+    assert!(stderr(&on).contains("InvalidProofOfPossession"), "{}", stderr(&on));
+}
+
 #[test]
 fn bad_input_gets_a_clear_error_not_a_panic() {
     let n = net();

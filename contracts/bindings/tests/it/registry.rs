@@ -35,11 +35,8 @@ struct Setup {
 
 impl Setup {
     fn new() -> Self {
-        let mut chain = Chain::new();
-        let mut code = R::BYTECODE.to_vec();
-        code.extend_from_slice(&ether(MIN_STAKE).to_be_bytes::<32>());
-        let registry = chain.deploy(&code);
-        Self { chain, registry }
+        let c = vigil_contracts::onchain::Contracts::deploy(ether(MIN_STAKE), 31337, 0).unwrap();
+        Self { chain: Chain(c.chain), registry: c.registry }
     }
 
     fn register(&mut self, who: u8, call: &R::registerCall) -> Outcome {

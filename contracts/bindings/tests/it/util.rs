@@ -1,9 +1,9 @@
 //! Committees and certificates built with vigil-crypto keys, and their
 //! on-chain forms.
 
-use alloy_primitives::{Address, Bytes, B256, U256};
+use alloy_primitives::{Address, B256, U256};
 use vigil_consensus::VerifiedCommittee;
-use vigil_contracts::{g1_eip2537, g2_affine, CertificateVerifier};
+use vigil_contracts::{g1_eip2537, CertificateVerifier};
 use vigil_crypto::{SecretKey, Signature};
 use vigil_types::{
     Certificate, Committee, Member, PublicKeyBytes, SignatureBytes, SignerBitmap, Stake, Threshold, VoteKind,
@@ -105,14 +105,7 @@ impl TestCommittee {
 
 /// The `verify` call for a certificate.
 pub fn verify_call(cert: &Certificate) -> CertificateVerifier::verifyCall {
-    CertificateVerifier::verifyCall {
-        chainId: cert.chain_id,
-        epoch: cert.epoch,
-        txHash: cert.tx_hash,
-        kind: cert.kind.as_byte(),
-        signers: Bytes::copy_from_slice(cert.signers.as_bytes()),
-        signature: Bytes::copy_from_slice(&g2_affine(&cert.signature.0).unwrap()),
-    }
+    vigil_contracts::onchain::verify_call(cert).unwrap()
 }
 
 /// The first `k` members.
@@ -123,4 +116,20 @@ pub fn first(k: usize) -> Vec<usize> {
 #[allow(dead_code)]
 pub fn u(n: u64) -> U256 {
     U256::from(n)
+}
+
+/// A contract that forwards its calldata and value to `target` (returning
+/// or reverting as it does) and reverts on plain ether transfers (empty
+/// calldata): a caller that refuses payment.
+pub fn refusing_forwarder(target: Address) -> Vec<u8> {
+    let mut runtime = vec![0x36, 0x15, 0x60, 51, 0x57, 0x36, 0x5f, 0x5f, 0x37, 0x5f, 0x5f, 0x36, 0x5f, 0x34, 0x73];
+    runtime.extend_from_slice(target.as_slice());
+    runtime.extend_from_slice(&[
+        0x5a, 0xf1, 0x3d, 0x5f, 0x5f, 0x3e, 0x60, 47, 0x57, 0x3d, 0x5f, 0xfd, 0x5b, 0x3d, 0x5f, 0xf3, 0x5b, 0x5f, 0x5f,
+        0xfd,
+    ]);
+    assert_eq!(runtime.len(), 55);
+    let mut code = vec![0x60, 55, 0x80, 0x60, 9, 0x5f, 0x39, 0x5f, 0xf3];
+    code.extend_from_slice(&runtime);
+    code
 }

@@ -1,0 +1,248 @@
+//! Vigil's contracts deployed in an in-memory [`Chain`]: the registry (with
+//! its slasher) and the certificate verifier, a committee registered and
+//! published through them, and certificates checked on-chain. This is what
+//! `vigil cert verify --onchain` runs.
+//!
+//! ```text
+//! Committee JSON --register_committee--> InspectorRegistry.register (PoP checked on-chain), per member
+//!                --publish_committee---> CertificateVerifier.publishCommittee
+//! Certificate   --verify---------------> CertificateVerifier.verify -> Verdict { valid | revert reason, gas }
+//! ```
+
+use alloy_primitives::{Address, Bytes, U256};
+use alloy_sol_types::{SolInterface, SolValue};
+use vigil_types::{Certificate, Committee, EquivocationEvidence, Member, Vote};
+
+use crate::{
+    evm::{Chain, EvmError, Outcome, DEPLOYER},
+    g1_eip2537, g2_affine, CertificateVerifier, InspectorRegistry, PointError, Slasher,
+};
+
+/// Why the contracts could not be set up or called.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OnchainError {
+    /// The EVM failed to run a transaction.
+    #[error(transparent)]
+    Evm(#[from] EvmError),
+    /// A compressed point does not decompress.
+    #[error(transparent)]
+    Point(#[from] PointError),
+    /// The registry refused a member.
+    #[error("member {index}: registration reverted: {reason}")]
+    Registration {
+        /// The member's committee index.
+        index: u32,
+        /// The decoded revert.
+        reason: String,
+    },
+    /// The committee file is malformed (member order, duplicate keys, peer
+    /// ids, ...: what `Committee::check` checks, which is not the contracts'
+    /// business).
+    #[error("invalid committee: {0}")]
+    Structure(String),
+    /// The verifier refused the committee.
+    #[error("publishing the committee reverted: {0}")]
+    Publication(String),
+}
+
+/// The on-chain answer about a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// `None` when `verify` returned, else the decoded revert reason.
+    pub rejection: Option<String>,
+    /// Gas of the `verify` transaction (21,000 intrinsic gas and calldata
+    /// included).
+    pub gas_used: u64,
+}
+
+impl Verdict {
+    /// Whether the contract accepted the certificate.
+    pub fn is_valid(&self) -> bool {
+        self.rejection.is_none()
+    }
+}
+
+/// The owner account a committee member registers from: derived from its
+/// index, so that every member has its own.
+pub fn member_owner(index: u32) -> Address {
+    let mut a = [0u8; 20];
+    a[0] = 0x10;
+    a[16..].copy_from_slice(&index.to_be_bytes());
+    Address::from(a)
+}
+
+/// Registry, slasher and verifier deployed in one in-memory chain.
+#[derive(Debug)]
+pub struct Contracts {
+    /// The chain they live in.
+    pub chain: Chain,
+    /// `InspectorRegistry`.
+    pub registry: Address,
+    /// `Slasher` (the registry's slasher).
+    pub slasher: Address,
+    /// `CertificateVerifier` (its publisher is [`DEPLOYER`]).
+    pub verifier: Address,
+}
+
+impl Contracts {
+    /// Deploys the registry with `min_stake`, its slasher for votes about
+    /// `chain_id` paying `reward_bps` of a slashed stake to the reporter, and
+    /// a verifier.
+    pub fn deploy(min_stake: U256, chain_id: u64, reward_bps: u64) -> Result<Self, OnchainError> {
+        let mut chain = Chain::new();
+        // The registry names its slasher, deployed right after it.
+        let slasher_at = DEPLOYER.create(chain.nonce(DEPLOYER) + 1);
+        let mut code = InspectorRegistry::BYTECODE.to_vec();
+        code.extend_from_slice(&(min_stake, slasher_at).abi_encode_params());
+        let registry = chain.deploy(&code)?;
+        let mut code = Slasher::BYTECODE.to_vec();
+        code.extend_from_slice(&(registry, chain_id, U256::from(reward_bps)).abi_encode_params());
+        let slasher = chain.deploy(&code)?;
+        if slasher != slasher_at {
+            return Err(EvmError::Rejected(format!("slasher deployed at {slasher}, expected {slasher_at}")).into());
+        }
+        let verifier = chain.deploy(&CertificateVerifier::BYTECODE)?;
+        Ok(Self { chain, registry, slasher, verifier })
+    }
+
+    /// Registers `member` from [`member_owner`] with its stake, key and
+    /// proof of possession (checked by the registry).
+    pub fn register(&mut self, member: &Member) -> Result<Outcome, OnchainError> {
+        let owner = member_owner(member.index);
+        let balance = self.chain.balance(owner);
+        self.chain.set_balance(
+            owner,
+            balance.saturating_add(member.stake.0).saturating_add(U256::from(10u64).pow(U256::from(18))),
+        );
+        let call = register_call(&member.bls_pubkey.0, &member.pop.0, &member.peer_id)?;
+        Ok(self.chain.transact_from(owner, member.stake.0, self.registry, &call)?)
+    }
+
+    /// Registers every member of `committee` in index order; the first
+    /// refusal is an error.
+    pub fn register_committee(&mut self, committee: &Committee) -> Result<(), OnchainError> {
+        for m in &committee.members {
+            let out = self.register(m)?;
+            if !out.is_success() {
+                return Err(OnchainError::Registration {
+                    index: m.index,
+                    reason: revert_reason::<InspectorRegistry::InspectorRegistryErrors>(out.revert_data()),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes `committee` in the verifier.
+    pub fn publish_committee(&mut self, committee: &Committee) -> Result<(), OnchainError> {
+        let out = self.chain.transact(self.verifier, &publish_call(committee)?)?;
+        if out.is_success() {
+            Ok(())
+        } else {
+            Err(OnchainError::Publication(revert_reason::<CertificateVerifier::CertificateVerifierErrors>(
+                out.revert_data(),
+            )))
+        }
+    }
+
+    /// Sends `verify` for `cert` and reports the verdict and its gas.
+    pub fn verify(&mut self, cert: &Certificate) -> Result<Verdict, OnchainError> {
+        let out = self.chain.transact(self.verifier, &verify_call(cert)?)?;
+        let rejection = (!out.is_success())
+            .then(|| revert_reason::<CertificateVerifier::CertificateVerifierErrors>(out.revert_data()));
+        Ok(Verdict { rejection, gas_used: out.gas_used() })
+    }
+}
+
+/// `cert` checked against `committee` entirely on-chain: deploy the
+/// contracts, register every member (proofs of possession checked by the
+/// registry), publish the committee, call `verify`. Only the committee's
+/// structure is checked off-chain first (`Committee::check`: index order,
+/// distinct keys, strings); keys and proofs of possession are checked by the
+/// contracts. One known difference from the off-chain check: the verifier
+/// refuses committees whose total stake reaches 2^192 wei.
+pub fn verify_certificate(committee: &Committee, cert: &Certificate) -> Result<Verdict, OnchainError> {
+    committee.check().map_err(|e| OnchainError::Structure(e.to_string()))?;
+    let min_stake = committee.members.iter().map(|m| m.stake.0).min().unwrap_or_default();
+    let mut contracts = Contracts::deploy(min_stake, committee.chain_id, 0)?;
+    contracts.register_committee(committee)?;
+    contracts.publish_committee(committee)?;
+    contracts.verify(cert)
+}
+
+/// The `register` call for a compressed key and proof of possession.
+pub fn register_call(
+    pubkey: &[u8; 48],
+    pop: &[u8; 96],
+    peer_id: &str,
+) -> Result<InspectorRegistry::registerCall, PointError> {
+    Ok(InspectorRegistry::registerCall {
+        pubkey: Bytes::copy_from_slice(pubkey),
+        pubkeyPoint: Bytes::copy_from_slice(&g1_eip2537(pubkey)?),
+        pop: Bytes::copy_from_slice(pop),
+        popPoint: Bytes::copy_from_slice(&g2_affine(pop)?),
+        peerId: peer_id.into(),
+    })
+}
+
+/// The `publishCommittee` call for `committee`.
+pub fn publish_call(committee: &Committee) -> Result<CertificateVerifier::publishCommitteeCall, PointError> {
+    let mut keys = Vec::with_capacity(committee.members.len() * 128);
+    for m in &committee.members {
+        keys.extend_from_slice(&g1_eip2537(&m.bls_pubkey.0)?);
+    }
+    Ok(CertificateVerifier::publishCommitteeCall {
+        epoch: committee.epoch,
+        chainId: committee.chain_id,
+        num: committee.threshold.num,
+        den: committee.threshold.den,
+        keys: keys.into(),
+        stakes: committee.members.iter().map(|m| m.stake.0).collect(),
+    })
+}
+
+/// The `verify` call for a certificate.
+pub fn verify_call(cert: &Certificate) -> Result<CertificateVerifier::verifyCall, PointError> {
+    Ok(CertificateVerifier::verifyCall {
+        chainId: cert.chain_id,
+        epoch: cert.epoch,
+        txHash: cert.tx_hash,
+        kind: cert.kind.as_byte(),
+        signers: Bytes::copy_from_slice(cert.signers.as_bytes()),
+        signature: Bytes::copy_from_slice(&g2_affine(&cert.signature.0)?),
+    })
+}
+
+/// A vote in the form `Slasher.slash` takes.
+pub fn signed_vote(vote: &Vote) -> Result<Slasher::SignedVote, PointError> {
+    Ok(Slasher::SignedVote {
+        chainId: vote.chain_id,
+        epoch: vote.epoch,
+        txHash: vote.tx_hash,
+        kind: vote.kind.as_byte(),
+        signer: vote.signer,
+        signature: Bytes::copy_from_slice(&g2_affine(&vote.signature.0)?),
+    })
+}
+
+/// The `slash` call for equivocation evidence (clean vote first).
+pub fn slash_call(evidence: &EquivocationEvidence) -> Result<Slasher::slashCall, PointError> {
+    Ok(Slasher::slashCall { a: signed_vote(evidence.clean())?, b: signed_vote(evidence.malicious())? })
+}
+
+/// A contract's custom error, decoded (`Name { field: value, .. }`), or the
+/// raw revert data when it is not one of `E`.
+pub fn revert_reason<E: SolInterface + std::fmt::Debug>(data: &[u8]) -> String {
+    match E::abi_decode(data) {
+        Ok(e) => {
+            // `Variant(Variant { .. })` -> `Variant { .. }`
+            let s = format!("{e:?}");
+            match (s.find('('), s.ends_with(')')) {
+                (Some(open), true) => s[open + 1..s.len() - 1].to_string(),
+                _ => s,
+            }
+        }
+        Err(_) if data.is_empty() => "reverted without data".into(),
+        Err(_) => format!("reverted with 0x{}", alloy_primitives::hex::encode(data)),
+    }
+}
