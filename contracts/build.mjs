@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Compiles every Solidity source under src/ (Vigil's own contracts) with the pinned solc
-// from npm and writes one artifact per deployable contract to artifacts/<ContractName>.json.
+// Compiles every Solidity source under <root>/src with the pinned solc from npm and
+// writes one artifact per deployable contract to <root>/artifacts/<ContractName>.json.
+// <root> is this folder (Vigil's own contracts) unless --root names another tree (the
+// detection corpus: --root ../crates/corpus/contracts); one script, one pinned solc.
 //
-//   node build.mjs           rebuild artifacts/ (stale artifacts are removed)
-//   node build.mjs --check   rebuild into a temporary directory and exit 1 if anything
-//                            differs from the committed artifacts/ (CI runs this)
+//   node build.mjs [--root DIR]           rebuild artifacts/ (stale artifacts are removed)
+//   node build.mjs [--root DIR] --check   rebuild into a temporary directory and exit 1 if
+//                                         anything differs from the committed artifacts/ (CI)
 //
 // Any compiler warning fails the build: the sources are kept warning-free.
 
@@ -18,7 +20,11 @@ const SOLC_VERSION = "0.8.30";
 const EVM_VERSION = "prague";
 const OPTIMIZER_RUNS = 200;
 
-const root = path.dirname(fileURLToPath(import.meta.url));
+const rootArg = process.argv.indexOf("--root");
+const root =
+  rootArg >= 0 && process.argv[rootArg + 1]
+    ? path.resolve(process.argv[rootArg + 1])
+    : path.dirname(fileURLToPath(import.meta.url));
 const srcDir = path.join(root, "src");
 const artifactsDir = path.join(root, "artifacts");
 
@@ -108,7 +114,7 @@ function main() {
     return;
   }
 
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vigil-contracts-"));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vigil-solc-"));
   try {
     write(tmp, artifacts);
     const committed = fs.existsSync(artifactsDir)

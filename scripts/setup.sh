@@ -3,9 +3,8 @@
 # Rust toolchain (rustup), Python 3 and Node.js:
 #   - PyPI: py_ecc (independent BLS implementation for the interop test),
 #     pinned in node/tests/interop/requirements.txt;
-#   - npm: the pinned solc compiler (package-lock.json) for Vigil's own
-#     contracts (contracts/) and for the detection corpus contracts
-#     (crates/corpus/contracts/).
+#   - npm: the pinned solc compiler (contracts/package-lock.json), which
+#     builds both Vigil's own contracts and the detection corpus contracts.
 # Idempotent: re-running skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,9 +19,7 @@ if ! python3 -c 'import py_ecc' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check -r node/tests/interop/requirements.txt
 fi
 
-for dir in contracts crates/corpus/contracts; do
-  if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
-    echo "setup: installing the pinned solc in $dir (npm ci)"
-    (cd "$dir" && npm ci --silent --no-audit --no-fund)
-  fi
-done
+if [ ! -d contracts/node_modules ]; then
+  echo "setup: installing the pinned solc (npm ci in contracts/)"
+  (cd contracts && npm ci --silent --no-audit --no-fund)
+fi

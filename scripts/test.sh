@@ -12,8 +12,7 @@ echo "== benches compile"
 cargo check --workspace --benches --locked
 
 echo "== contract artifacts match their sources (pinned solc)"
-(cd contracts && node build.mjs --check)
-(cd crates/corpus/contracts && node build.mjs --check)
+(cd contracts && node build.mjs --check && node build.mjs --root ../crates/corpus/contracts --check)
 
 echo "== interop: certificates made by py_ecc, checked by vigil cert verify"
 VIGIL_BIN=target/debug/vigil python3 node/tests/interop/pyecc_certs.py
