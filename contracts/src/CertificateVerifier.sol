@@ -5,7 +5,8 @@ import {BLS} from "./BLS.sol";
 
 /// @title Certificate verification against an epoch's committee (DESIGN §4, docs/protocol.md).
 /// @notice Holds, per epoch, the committee a certificate is checked against, published by one
-/// address (`publisher`: the deployer for now, the InspectorRegistry's epoch snapshot later).
+/// address (`publisher`, fixed at deployment: the InspectorRegistry, whose epoch snapshot publishes
+/// each epoch's committee).
 /// The publisher vouches for the keys: they are not checked here beyond being on the curve
 /// (G1ADD's check); the registry checks each key's proof of possession, which also checks the
 /// subgroup.
@@ -59,8 +60,11 @@ contract CertificateVerifier {
     error IdentityAggregateKey();
     error BadSignature();
 
-    constructor() {
-        publisher = msg.sender;
+    /// `publisher_` is the only address that may publish committees (the `InspectorRegistry`;
+    /// it is deployed before the verifier and takes its address, so the deployer passes the
+    /// registry's address here).
+    constructor(address publisher_) {
+        publisher = publisher_;
     }
 
     /// Publishes the committee of `epoch`: `keys` is the members' 128-byte EIP-2537 G1 public

@@ -14,10 +14,9 @@ import {InspectorRegistry} from "./InspectorRegistry.sol";
 /// A conflict `(chain_id, epoch, tx_hash, signer)` can be used once, whichever signature
 /// bytes carry it.
 ///
-/// The signer index: a vote names the signer by its index in the epoch's committee. Until the
-/// registry takes epoch snapshots (issue 7), the committee is every registered operator in
-/// registration order, so the committee index is the registry index; with snapshots this
-/// contract must map `(epoch, index)` to the operator through the snapshot.
+/// The signer: a vote names it by its index in the epoch's committee, which the registry's
+/// snapshot of that epoch maps to the operator (vote epoch -> snapshot -> operator index). An
+/// operator that has exited but not yet withdrawn (unbonding) is still slashed.
 contract Slasher {
     /// A vote as carried by equivocation evidence (DESIGN §4). `signature` is the affine point
     /// `x.c0 || x.c1 || y.c0 || y.c1` (192 bytes), the uncompressed form of the vote's 96
@@ -40,7 +39,8 @@ contract Slasher {
     /// Conflicts already slashed, by `evidenceId`.
     mapping(bytes32 id => bool) public used;
 
-    /// `signer` was slashed `amount`, `reward` of which went to `reporter`.
+    /// `signer` (committee index in `epoch`; the registry's `Slashed` names the operator) was
+    /// slashed `amount`, `reward` of which went to `reporter`.
     event Equivocation(
         uint32 indexed signer,
         address indexed reporter,
@@ -61,6 +61,7 @@ contract Slasher {
     error WrongChain(uint64 expected, uint64 got);
     error EvidenceUsed(bytes32 evidenceId);
     error UnknownSigner(uint32 signer);
+    error UnknownEpoch(uint64 epoch);
     error BadSignatureLength(uint8 kind, uint256 length);
     error BadSignature(uint8 kind);
 
@@ -89,14 +90,17 @@ contract Slasher {
         if (a.chainId != chainId) revert WrongChain(chainId, a.chainId);
         bytes32 id = evidenceId(a.chainId, a.epoch, a.txHash, a.signer);
         if (used[id]) revert EvidenceUsed(id);
-        if (a.signer >= registry.operatorCount()) revert UnknownSigner(a.signer);
+        (bool taken, uint256 size) = registry.committeeSize(a.epoch);
+        if (!taken) revert UnknownEpoch(a.epoch);
+        if (a.signer >= size) revert UnknownSigner(a.signer);
+        uint256 operator = registry.committeeMember(a.epoch, a.signer);
 
-        bytes memory pk = registry.pubkeyPointOf(a.signer);
+        bytes memory pk = registry.pubkeyPointOf(operator);
         _checkVote(pk, a);
         _checkVote(pk, b);
 
         used[id] = true;
-        (amount, reward) = registry.slash(a.signer, msg.sender, rewardBps);
+        (amount, reward) = registry.slash(operator, msg.sender, rewardBps);
         emit Equivocation(a.signer, msg.sender, id, a.epoch, a.txHash, amount, reward);
     }
 

@@ -4,14 +4,16 @@
 //! `vigil cert verify --onchain` runs.
 //!
 //! ```text
-//! Committee JSON --register_committee--> InspectorRegistry.register (PoP checked on-chain), per member
-//!                --publish_committee---> CertificateVerifier.publishCommittee
+//! Committee JSON --register_committee--> InspectorRegistry.register (PoP checked on-chain), per member,
+//!                                        in an epoch before the committee's
+//!                --publish_committee---> block = first block of the committee's epoch,
+//!                                        InspectorRegistry.snapshot -> CertificateVerifier.publishCommittee
 //! Certificate   --verify---------------> CertificateVerifier.verify -> Verdict { valid | revert reason, gas }
 //! ```
 
 use alloy_primitives::{Address, Bytes, U256};
-use alloy_sol_types::{SolInterface, SolValue};
-use vigil_types::{Certificate, Committee, EquivocationEvidence, Member, Vote};
+use alloy_sol_types::{SolConstructor, SolInterface, SolValue};
+use vigil_types::{Certificate, Committee, EquivocationEvidence, Member, Threshold, Vote};
 
 use crate::{
     evm::{Chain, EvmError, Outcome, DEPLOYER},
@@ -71,38 +73,132 @@ pub fn member_owner(index: u32) -> Address {
     Address::from(a)
 }
 
+/// Blocks per epoch of [`Params::new`].
+pub const EPOCH_LENGTH: u64 = 100;
+/// The court's dispute window assumed by [`Params::new`], in blocks.
+pub const DISPUTE_WINDOW: u64 = 50;
+/// Unbonding period of [`Params::new`], in blocks (longer than the dispute
+/// window, as the registry requires).
+pub const UNBONDING_PERIOD: u64 = 2 * EPOCH_LENGTH;
+/// Ruleset version of [`Params::new`].
+pub const RULESET: &str = "vigil-rules/1";
+
+/// Deployment parameters of [`Contracts`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Params {
+    /// Least stake to register.
+    pub min_stake: U256,
+    /// The chain the committees screen (and the slasher judges).
+    pub chain_id: u64,
+    /// Share of a slashed stake paid to the reporter, in basis points.
+    pub reward_bps: u64,
+    /// Certificate threshold.
+    pub threshold: Threshold,
+    /// Blocks per epoch.
+    pub epoch_length: u64,
+    /// Blocks between `exit` and `withdraw`.
+    pub unbonding_period: u64,
+    /// The court's dispute window (the unbonding period must exceed it).
+    pub dispute_window: u64,
+    /// Ruleset version from epoch 0.
+    pub ruleset: String,
+}
+
+impl Params {
+    /// `min_stake`, `chain_id`, `reward_bps`; threshold 2/3, [`EPOCH_LENGTH`],
+    /// [`UNBONDING_PERIOD`], [`DISPUTE_WINDOW`], [`RULESET`].
+    pub fn new(min_stake: U256, chain_id: u64, reward_bps: u64) -> Self {
+        Self {
+            min_stake,
+            chain_id,
+            reward_bps,
+            threshold: Threshold::TWO_THIRDS,
+            epoch_length: EPOCH_LENGTH,
+            unbonding_period: UNBONDING_PERIOD,
+            dispute_window: DISPUTE_WINDOW,
+            ruleset: RULESET.into(),
+        }
+    }
+}
+
 /// Registry, slasher and verifier deployed in one in-memory chain.
 #[derive(Debug)]
 pub struct Contracts {
     /// The chain they live in.
     pub chain: Chain,
-    /// `InspectorRegistry`.
+    /// `InspectorRegistry` (the verifier's publisher).
     pub registry: Address,
     /// `Slasher` (the registry's slasher).
     pub slasher: Address,
-    /// `CertificateVerifier` (its publisher is [`DEPLOYER`]).
+    /// `CertificateVerifier`.
     pub verifier: Address,
+    /// Blocks per epoch.
+    pub epoch_length: u64,
 }
 
 impl Contracts {
-    /// Deploys the registry with `min_stake`, its slasher for votes about
-    /// `chain_id` paying `reward_bps` of a slashed stake to the reporter, and
-    /// a verifier.
+    /// Deploys the registry with `min_stake` and the other parameters of
+    /// [`Params::new`], its slasher for votes about `chain_id` paying
+    /// `reward_bps` of a slashed stake to the reporter, and the verifier.
     pub fn deploy(min_stake: U256, chain_id: u64, reward_bps: u64) -> Result<Self, OnchainError> {
+        Self::deploy_with(&Params::new(min_stake, chain_id, reward_bps))
+    }
+
+    /// Deploys registry, slasher and verifier with `params`, at block 0.
+    pub fn deploy_with(params: &Params) -> Result<Self, OnchainError> {
         let mut chain = Chain::new();
-        // The registry names its slasher, deployed right after it.
-        let slasher_at = DEPLOYER.create(chain.nonce(DEPLOYER) + 1);
+        // The registry names its slasher and its verifier, deployed right after it.
+        let nonce = chain.nonce(DEPLOYER);
+        let (slasher_at, verifier_at) = (DEPLOYER.create(nonce + 1), DEPLOYER.create(nonce + 2));
         let mut code = InspectorRegistry::BYTECODE.to_vec();
-        code.extend_from_slice(&(min_stake, slasher_at).abi_encode_params());
+        code.extend_from_slice(
+            &InspectorRegistry::constructorCall {
+                c: InspectorRegistry::Config {
+                    minStake: params.min_stake,
+                    slasher: slasher_at,
+                    verifier: verifier_at,
+                    chainId: params.chain_id,
+                    num: params.threshold.num,
+                    den: params.threshold.den,
+                    epochLength: params.epoch_length,
+                    unbondingPeriod: params.unbonding_period,
+                    disputeWindow: params.dispute_window,
+                    ruleset: params.ruleset.clone(),
+                },
+            }
+            .abi_encode(),
+        );
         let registry = chain.deploy(&code)?;
         let mut code = Slasher::BYTECODE.to_vec();
-        code.extend_from_slice(&(registry, chain_id, U256::from(reward_bps)).abi_encode_params());
+        code.extend_from_slice(&(registry, params.chain_id, U256::from(params.reward_bps)).abi_encode_params());
         let slasher = chain.deploy(&code)?;
-        if slasher != slasher_at {
-            return Err(EvmError::Rejected(format!("slasher deployed at {slasher}, expected {slasher_at}")).into());
+        let mut code = CertificateVerifier::BYTECODE.to_vec();
+        code.extend_from_slice(&registry.abi_encode());
+        let verifier = chain.deploy(&code)?;
+        if (slasher, verifier) != (slasher_at, verifier_at) {
+            return Err(EvmError::Rejected(format!(
+                "slasher and verifier deployed at {slasher}, {verifier}, expected {slasher_at}, {verifier_at}"
+            ))
+            .into());
         }
-        let verifier = chain.deploy(&CertificateVerifier::BYTECODE)?;
-        Ok(Self { chain, registry, slasher, verifier })
+        Ok(Self { chain, registry, slasher, verifier, epoch_length: params.epoch_length })
+    }
+
+    /// Moves the chain to the first block of `epoch` (a later epoch than
+    /// the current one) and takes the epoch's snapshot, which publishes the
+    /// committee to the verifier. Returns the `snapshot` transaction.
+    pub fn enter_epoch(&mut self, epoch: u64) -> Result<Outcome, OnchainError> {
+        let first = epoch
+            .checked_mul(self.epoch_length)
+            .ok_or_else(|| OnchainError::Publication(format!("epoch {epoch} is beyond the chain's block numbers")))?;
+        if first <= self.chain.block_number() {
+            return Err(OnchainError::Publication(format!(
+                "the chain is at block {}, past the first block of epoch {epoch}",
+                self.chain.block_number()
+            )));
+        }
+        self.chain.set_block_number(first);
+        Ok(self.chain.transact(self.registry, &InspectorRegistry::snapshotCall {})?)
     }
 
     /// Registers `member` from [`member_owner`] with its stake, key and
@@ -133,16 +229,27 @@ impl Contracts {
         Ok(())
     }
 
-    /// Publishes `committee` in the verifier.
+    /// Publishes `committee`, whose members were registered (in index
+    /// order) in an earlier epoch: enters `committee.epoch`, whose snapshot
+    /// the registry publishes to the verifier, and checks that the snapshot
+    /// has the committee's size.
     pub fn publish_committee(&mut self, committee: &Committee) -> Result<(), OnchainError> {
-        let out = self.chain.transact(self.verifier, &publish_call(committee)?)?;
-        if out.is_success() {
-            Ok(())
-        } else {
-            Err(OnchainError::Publication(revert_reason::<CertificateVerifier::CertificateVerifierErrors>(
+        let out = self.enter_epoch(committee.epoch)?;
+        if !out.is_success() {
+            return Err(OnchainError::Publication(revert_reason::<CertificateVerifier::CertificateVerifierErrors>(
                 out.revert_data(),
-            )))
+            )));
         }
+        let size = self.chain.call(self.registry, &InspectorRegistry::committeeSizeCall { epoch: committee.epoch })?;
+        if size.size != U256::from(committee.members.len()) {
+            return Err(OnchainError::Publication(format!(
+                "the snapshot of epoch {} has {} members, the committee {}",
+                committee.epoch,
+                size.size,
+                committee.members.len()
+            )));
+        }
+        Ok(())
     }
 
     /// Sends `verify` for `cert` and reports the verdict and its gas.
@@ -155,16 +262,25 @@ impl Contracts {
 }
 
 /// `cert` checked against `committee` entirely on-chain: deploy the
-/// contracts, register every member (proofs of possession checked by the
-/// registry), publish the committee, call `verify`. Only the committee's
+/// contracts (threshold and ruleset of the committee), register every member
+/// in epoch 0 (proofs of possession checked by the registry), enter the
+/// committee's epoch (the registry's snapshot publishes it), call `verify`. Only the committee's
 /// structure is checked off-chain first (`Committee::check`: index order,
 /// distinct keys, strings); keys and proofs of possession are checked by the
 /// contracts. One known difference from the off-chain check: the verifier
-/// refuses committees whose total stake reaches 2^192 wei.
+/// refuses committees whose total stake reaches 2^192 wei; and a committee
+/// of epoch 0 cannot exist on-chain (members registered during an epoch
+/// join from the next one).
 pub fn verify_certificate(committee: &Committee, cert: &Certificate) -> Result<Verdict, OnchainError> {
     committee.check().map_err(|e| OnchainError::Structure(e.to_string()))?;
+    if committee.epoch == 0 {
+        return Err(OnchainError::Publication("epoch 0 has no committee on-chain: members join from epoch 1".into()));
+    }
     let min_stake = committee.members.iter().map(|m| m.stake.0).min().unwrap_or_default();
-    let mut contracts = Contracts::deploy(min_stake, committee.chain_id, 0)?;
+    let mut params = Params::new(min_stake, committee.chain_id, 0);
+    params.threshold = committee.threshold;
+    params.ruleset = committee.ruleset.clone();
+    let mut contracts = Contracts::deploy_with(&params)?;
     contracts.register_committee(committee)?;
     contracts.publish_committee(committee)?;
     contracts.verify(cert)

@@ -9,7 +9,7 @@ use crate::evm::Chain;
 #[test]
 fn hash_to_g2_matches_blst() {
     let mut chain = Chain::new();
-    let verifier = chain.deploy(&CertificateVerifier::BYTECODE);
+    let verifier = chain.deploy(&crate::util::verifier_code(crate::evm::DEPLOYER));
     let long = vec![0xa5u8; 300];
     let messages: Vec<&[u8]> = vec![b"", b"abc", &[0u8; 32], &[0xffu8; 32], b"vigil/vote/v1", &long];
     for dst in [DST_SIGN, DST_POP, b"QUUX-V01-CS02-with-BLS12381G2_XMD:SHA-256_SSWU_RO_".as_slice()] {
@@ -30,7 +30,7 @@ fn hash_to_g2_matches_blst() {
 #[test]
 fn vote_digest_matches() {
     let mut chain = Chain::new();
-    let verifier = chain.deploy(&CertificateVerifier::BYTECODE);
+    let verifier = chain.deploy(&crate::util::verifier_code(crate::evm::DEPLOYER));
     let msg = vigil_types::VoteMessage {
         chain_id: 31337,
         epoch: 9,

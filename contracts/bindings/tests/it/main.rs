@@ -3,6 +3,7 @@
 mod certificate;
 mod court;
 mod differential;
+mod epochs;
 mod evm;
 mod gas;
 mod hash_to_g2;

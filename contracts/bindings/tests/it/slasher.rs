@@ -32,6 +32,8 @@ impl Setup {
         let tc = TestCommittee::new(4, |_| STAKE);
         let mut c = Contracts::deploy(ether(STAKE), CHAIN_ID, REWARD_BPS).unwrap();
         c.register_committee(&tc.committee).unwrap();
+        // The committee of EPOCH: the snapshot at its first block.
+        c.publish_committee(&tc.committee).unwrap();
         c.chain.set_balance(REPORTER, ether(1));
         Self { tc, c }
     }

@@ -10,7 +10,9 @@ use vigil_types::{
     VoteMessage,
 };
 
-use crate::evm::{ether, Chain};
+use alloy_sol_types::SolValue;
+
+use crate::evm::{ether, Chain, DEPLOYER};
 
 pub const CHAIN_ID: u64 = 31337;
 pub const EPOCH: u64 = 7;
@@ -73,9 +75,10 @@ impl TestCommittee {
         }
     }
 
-    /// Deploys a verifier and publishes this committee in it.
+    /// Deploys a verifier whose publisher is [`DEPLOYER`] and publishes this
+    /// committee in it.
     pub fn deploy(&self, chain: &mut Chain) -> Address {
-        let verifier = chain.deploy(&CertificateVerifier::BYTECODE);
+        let verifier = chain.deploy(&verifier_code(DEPLOYER));
         let out = chain.transact(verifier, &self.publish_call());
         assert!(out.is_success(), "publishCommittee failed: {out:?}");
         verifier
@@ -101,6 +104,13 @@ impl TestCommittee {
         let committee = VerifiedCommittee::new(self.committee.clone()).unwrap();
         vigil_consensus::verify_certificate(&committee, cert).is_ok()
     }
+}
+
+/// The creation code of a `CertificateVerifier` whose publisher is `publisher`.
+pub fn verifier_code(publisher: Address) -> Vec<u8> {
+    let mut code = CertificateVerifier::BYTECODE.to_vec();
+    code.extend_from_slice(&publisher.abi_encode());
+    code
 }
 
 /// The `verify` call for a certificate.
