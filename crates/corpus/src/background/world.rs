@@ -11,14 +11,13 @@ use vigil_fixture::Label;
 use crate::{
     chain::Chain,
     contracts::{
-        AggregationRouter, ArbBot, Collectible, EthMarket, FlashLiquidator, GameItems, ItemPool, PairFactory,
-        PriceOracle, RewardVouchers, StableEthPool, SwapRouter,
+        AggregationRouter, ArbBot, Collectible, EthMarket, FlashLiquidator, PriceOracle, RewardVouchers, StableEthPool,
     },
     scenarios::{
         eth, frac,
         steps::{
-            add_liquidity, bridge, deploy_plain, game_items, item_pool, lending_pool, list_market, manual_feed,
-            price_oracle, stable_pool, staking, supply, vault,
+            add_liquidity, bridge, deploy_plain, lending_pool, list_market, manual_feed, price_oracle, second_dex,
+            seeded_item_pool, stable_pool, staking, supply, vault,
         },
         Sc, DEAD,
     },
@@ -131,18 +130,7 @@ pub(crate) fn build(name: &str, users: usize, rng: &mut ChaCha8Rng) -> Result<Wo
     let pair_ug = sc.pair(b.factory, b.usd, gem, "Pair(USD/GEM)")?;
 
     // DEX B, a second WETH/USD market for arbitrage.
-    let factory_b = deploy_plain(&mut sc, &d, "PairFactoryB", &PairFactory::BYTECODE)?;
-    let router_b = sc.deploy(
-        Label::Setup,
-        &d,
-        "SwapRouterB",
-        &SwapRouter::BYTECODE,
-        SwapRouter::constructorCall { factory_: factory_b, weth_: b.weth }.abi_encode(),
-        "SwapRouter(PairFactoryB, WETH)",
-    )?;
-    sc.approve(Label::Setup, &d, b.weth, router_b)?;
-    sc.approve(Label::Setup, &d, b.usd, router_b)?;
-    add_liquidity(&mut sc, &d, router_b, b.weth, b.usd, eth(4_000), eth(8_000_000))?;
+    let (factory_b, router_b) = second_dex(&mut sc, b.weth, b.usd, eth(4_000), eth(8_000_000))?;
     let pair_b = sc.pair(factory_b, b.weth, b.usd, "PairB(WETH/USD)")?;
 
     // Lending: push feeds, the oracle, the pool with three markets and the
@@ -200,31 +188,7 @@ pub(crate) fn build(name: &str, users: usize, rng: &mut ChaCha8Rng) -> Result<Wo
         .abi_encode(),
         "Collectible(\"Vigil Pioneers\", \"PION\", 0.05e18, 1000000)",
     )?;
-    let items = game_items(&mut sc)?;
-    sc.setup(
-        &d,
-        items,
-        GameItems::mintBatchCall {
-            to: d.address(),
-            ids: vec![U256::from(1), U256::from(2), U256::from(3)],
-            amounts: vec![U256::from(100_000), U256::from(50_000), U256::from(10_000)],
-        },
-        "GameItems.mintBatch(deployer, [1, 2, 3], [100000, 50000, 10000])",
-    )?;
-    let item_pool = item_pool(&mut sc, items, b.weth)?;
-    sc.setup(
-        &d,
-        items,
-        GameItems::setApprovalForAllCall { operator: item_pool, approved: true },
-        "GameItems.setApprovalForAll(ItemPool, true)",
-    )?;
-    sc.approve(Label::Setup, &d, b.weth, item_pool)?;
-    sc.setup(
-        &d,
-        item_pool,
-        ItemPool::addLiquidityCall { itemAmount: U256::from(2000), maxWeth: eth(200) },
-        "ItemPool.addLiquidity(2000, 200e18)",
-    )?;
+    let (items, item_pool) = seeded_item_pool(&mut sc, b.weth, [100_000, 50_000, 10_000], 2000, eth(200))?;
     let stable = stable_pool(&mut sc, seth)?;
     sc.approve(Label::Setup, &d, seth, stable)?;
     sc.setup_v(

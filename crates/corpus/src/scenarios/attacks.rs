@@ -8,8 +8,8 @@ use vigil_fixture::Label;
 use super::{
     amt, eth, fmt_e18, frac,
     steps::{
-        add_liquidity, borrow, bridge, deploy_plain, game_items, item_pool, lending_pool, list_market, lock_in_bridge,
-        manual_feed, mint_with_signature, minting_bridge, price_oracle, stable_pool, staking, supply, vault,
+        add_liquidity, borrow, bridge, deploy_plain, lending_pool, list_market, lock_in_bridge, manual_feed,
+        mint_with_signature, minting_bridge, price_oracle, seeded_item_pool, stable_pool, staking, supply, vault,
     },
     Kind, Sc, Scenario,
 };
@@ -676,31 +676,7 @@ fn a10(sc: &mut Sc) -> Result<(), CorpusError> {
     let d = sc.d.clone();
     let b = sc.base()?;
     sc.wrap(Label::Setup, &d, b.weth, eth(100))?;
-    let items = game_items(sc)?;
-    sc.setup(
-        &d,
-        items,
-        GameItems::mintBatchCall {
-            to: d.address(),
-            ids: vec![U256::from(1), U256::from(2), U256::from(3)],
-            amounts: vec![U256::from(10_000), U256::from(5000), U256::from(1000)],
-        },
-        "GameItems.mintBatch(deployer, [1, 2, 3], [10000, 5000, 1000])",
-    )?;
-    let pool = item_pool(sc, items, b.weth)?;
-    sc.setup(
-        &d,
-        items,
-        GameItems::setApprovalForAllCall { operator: pool, approved: true },
-        "GameItems.setApprovalForAll(ItemPool, true)",
-    )?;
-    sc.approve(Label::Setup, &d, b.weth, pool)?;
-    sc.setup(
-        &d,
-        pool,
-        ItemPool::addLiquidityCall { itemAmount: U256::from(200), maxWeth: eth(20) },
-        "ItemPool.addLiquidity(200, 20e18)",
-    )?;
+    let (items, pool) = seeded_item_pool(sc, b.weth, [10_000, 5000, 1000], 200, eth(20))?;
     sc.wrap(Label::Benign, &user1, b.weth, eth(5))?;
     sc.approve(Label::Benign, &user1, b.weth, pool)?;
     sc.benign(

@@ -9,14 +9,14 @@ use super::{
     amt, eth, fmt_e18, frac,
     steps::{
         add_liquidity, borrow, bridge, deploy_plain, lending_pool, list_market, lock_in_bridge, manual_feed,
-        mint_with_signature, minting_bridge, price_oracle, supply, vault,
+        mint_with_signature, minting_bridge, price_oracle, second_dex, supply, vault,
     },
     Base, Kind, Sc, Scenario, DEAD,
 };
 use crate::{
     contracts::{
         ArbBot, BatchSettlement, BridgeInbox, ERC1967Proxy, FlashLiquidator, IndexFund, LendingPool, LeverageHelper,
-        ManualFeed, MigrationHelper, PairFactory, PriceOracle, ProxyFactory, SwapRouter, Treasury, Vault,
+        ManualFeed, MigrationHelper, PriceOracle, ProxyFactory, SwapRouter, Treasury, Vault,
     },
     keys::Actor,
     CorpusError,
@@ -170,18 +170,7 @@ fn two_dexes(sc: &mut Sc) -> Result<TwoDexes, CorpusError> {
     sc.approve(Label::Setup, &d, b.weth, b.router)?;
     sc.approve(Label::Setup, &d, b.usd, b.router)?;
     add_liquidity(sc, &d, b.router, b.weth, b.usd, eth(1000), eth(2_500_000))?;
-    let factory_b = deploy_plain(sc, &d, "PairFactoryB", &PairFactory::BYTECODE)?;
-    let router_b = sc.deploy(
-        Label::Setup,
-        &d,
-        "SwapRouterB",
-        &SwapRouter::BYTECODE,
-        SwapRouter::constructorCall { factory_: factory_b, weth_: b.weth }.abi_encode(),
-        "SwapRouter(PairFactoryB, WETH)",
-    )?;
-    sc.approve(Label::Setup, &d, b.weth, router_b)?;
-    sc.approve(Label::Setup, &d, b.usd, router_b)?;
-    add_liquidity(sc, &d, router_b, b.weth, b.usd, eth(500), eth(1_250_000))?;
+    let (factory_b, router_b) = second_dex(sc, b.weth, b.usd, eth(500), eth(1_250_000))?;
     sc.transfer(Label::Setup, &d, b.usd, b.lender, eth(1_000_000))?;
     let pair_a = sc.pair(b.factory, b.weth, b.usd, "Pair(WETH/USD)")?;
     let pair_b = sc.pair(factory_b, b.weth, b.usd, "PairB(WETH/USD)")?;

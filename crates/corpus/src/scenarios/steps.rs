@@ -8,8 +8,8 @@ use vigil_fixture::Label;
 use super::{amt, eth, Base, Sc};
 use crate::{
     contracts::{
-        BridgeInbox, BridgedToken, GameItems, ItemPool, LendingPool, ManualFeed, MintingBridge, PriceOracle,
-        StableEthPool, StakingRewards, SwapRouter, Vault,
+        BridgeInbox, BridgedToken, GameItems, ItemPool, LendingPool, ManualFeed, MintingBridge, PairFactory,
+        PriceOracle, StableEthPool, StakingRewards, SwapRouter, Vault,
     },
     keys::Actor,
     CorpusError,
@@ -208,6 +208,72 @@ pub(crate) fn game_items(sc: &mut Sc) -> Result<Address, CorpusError> {
         GameItems::constructorCall { uri_: "https://game.invalid/items/{id}.json".into() }.abi_encode(),
         "GameItems(\"https://game.invalid/items/{id}.json\")",
     )
+}
+
+/// `GameItems` with `minted` of items 1, 2 and 3 for the deployer, and an
+/// `ItemPool` for item 1 seeded by the deployer with `pool_items` items and
+/// up to `pool_weth` WETH (the deployer holds the WETH already). Returns
+/// `(items, pool)`.
+pub(crate) fn seeded_item_pool(
+    sc: &mut Sc,
+    weth: Address,
+    minted: [u64; 3],
+    pool_items: u64,
+    pool_weth: U256,
+) -> Result<(Address, Address), CorpusError> {
+    let d = sc.d.clone();
+    let items = game_items(sc)?;
+    sc.setup(
+        &d,
+        items,
+        GameItems::mintBatchCall {
+            to: d.address(),
+            ids: vec![U256::from(1), U256::from(2), U256::from(3)],
+            amounts: minted.iter().map(|m| U256::from(*m)).collect(),
+        },
+        &format!("GameItems.mintBatch(deployer, [1, 2, 3], [{}, {}, {}])", minted[0], minted[1], minted[2]),
+    )?;
+    let pool = item_pool(sc, items, weth)?;
+    sc.setup(
+        &d,
+        items,
+        GameItems::setApprovalForAllCall { operator: pool, approved: true },
+        "GameItems.setApprovalForAll(ItemPool, true)",
+    )?;
+    sc.approve(Label::Setup, &d, weth, pool)?;
+    sc.setup(
+        &d,
+        pool,
+        ItemPool::addLiquidityCall { itemAmount: U256::from(pool_items), maxWeth: pool_weth },
+        &format!("ItemPool.addLiquidity({pool_items}, {})", amt(pool_weth)),
+    )?;
+    Ok((items, pool))
+}
+
+/// DEX B: a second `PairFactory`/`SwapRouter` deployment, approved and
+/// seeded by the deployer with `weth_amount` WETH and `usd_amount` USD.
+/// Returns `(factory_b, router_b)`.
+pub(crate) fn second_dex(
+    sc: &mut Sc,
+    weth: Address,
+    usd: Address,
+    weth_amount: U256,
+    usd_amount: U256,
+) -> Result<(Address, Address), CorpusError> {
+    let d = sc.d.clone();
+    let factory_b = deploy_plain(sc, &d, "PairFactoryB", &PairFactory::BYTECODE)?;
+    let router_b = sc.deploy(
+        Label::Setup,
+        &d,
+        "SwapRouterB",
+        &SwapRouter::BYTECODE,
+        SwapRouter::constructorCall { factory_: factory_b, weth_: weth }.abi_encode(),
+        "SwapRouter(PairFactoryB, WETH)",
+    )?;
+    sc.approve(Label::Setup, &d, weth, router_b)?;
+    sc.approve(Label::Setup, &d, usd, router_b)?;
+    add_liquidity(sc, &d, router_b, weth, usd, weth_amount, usd_amount)?;
+    Ok((factory_b, router_b))
 }
 
 pub(crate) fn item_pool(sc: &mut Sc, items: Address, weth: Address) -> Result<Address, CorpusError> {

@@ -4,7 +4,7 @@ use crate::{
     analysis::{is_gain, Analysis, Asset},
     finding::{Finding, Severity},
 };
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use vigil_sim::trace::TokenEventKind;
 
 /// Rule id.
@@ -12,10 +12,10 @@ pub const RULE: &str = "third-party-spend";
 
 pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
     let signers = a.signers();
-    let active: std::collections::BTreeSet<_> =
+    let active: BTreeSet<_> =
         a.trace.frames.iter().filter(|f| !f.reverted).flat_map(|f| [f.caller, f.callee]).collect();
     let actor = a.actor_flows();
-    let mut victims: BTreeMap<(alloy_primitives::Address, alloy_primitives::Address), usize> = BTreeMap::new();
+    let mut victims: BTreeSet<(alloy_primitives::Address, alloy_primitives::Address)> = BTreeSet::new();
     for e in a.trace.token_events.iter().filter(|e| !e.reverted) {
         let (TokenEventKind::Erc20Transfer { from, .. } | TokenEventKind::Erc721Transfer { from, .. }) = &e.kind else {
             continue;
@@ -33,17 +33,17 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
         if spender.is_some_and(|s| a.is_actor(s)) {
             continue;
         }
-        *victims.entry((holder, e.token)).or_default() += 1;
+        victims.insert((holder, e.token));
     }
     let mut out = Vec::new();
     if victims.is_empty() {
         return out;
     }
-    let holders: std::collections::BTreeSet<_> = victims.keys().map(|(h, _)| *h).collect();
+    let holders: BTreeSet<_> = victims.iter().map(|(h, _)| *h).collect();
     let gained = victims
-        .keys()
+        .iter()
         .any(|(_, t)| [Asset::Token(*t), Asset::Nft(*t)].iter().any(|k| actor.get(k).is_some_and(|v| is_gain(k, v))));
-    let (holder, token) = victims.keys().next().copied().unwrap_or_default();
+    let (holder, token) = victims.first().copied().unwrap_or_default();
     out.push(Finding {
         rule: RULE,
         severity: if gained { Severity::Critical } else { Severity::High },
