@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Vigil's build and tests need on a fresh Debian machine with a
 # Rust toolchain (rustup), Python 3 and Node.js:
+#   - Debian: librocksdb-dev (RocksDB 7.8, linked instead of building the
+#     bundled C++ sources) and libclang-dev (bindgen for librocksdb-sys);
 #   - PyPI: py_ecc (independent BLS implementation for the interop test),
 #     pinned in node/tests/interop/requirements.txt;
 #   - npm: the pinned solc compiler (contracts/package-lock.json), which
@@ -12,6 +14,18 @@ cd "$(dirname "$0")/.."
 if ! command -v cargo >/dev/null; then
   echo "setup: cargo not found; install Rust with rustup first (https://rustup.rs)" >&2
   exit 1
+fi
+
+need_apt=()
+for pkg in librocksdb-dev libclang-dev; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need_apt[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
 if ! python3 -c 'import py_ecc' 2>/dev/null; then

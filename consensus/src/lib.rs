@@ -16,14 +16,18 @@
 //! the batch verifier's blinding scalars inside `vigil-crypto`.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod admission;
 mod certificate;
 mod committee;
 mod error;
 mod evidence;
 mod pool;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 mod vote;
 pub mod window;
 
+pub use admission::{Admission, AdmissionError};
 pub use certificate::{verify_admission, verify_certificate, verify_certificates_batch, VerifiedCertificate};
 pub use committee::VerifiedCommittee;
 pub use error::{CertificateError, CommitteeError, EvidenceError, VoteRejection};

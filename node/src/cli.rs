@@ -41,6 +41,13 @@ pub enum Command {
     Cert(CertCommand),
     /// Replay chain fixtures and judge every benign and attack transaction.
     Eval(EvalArgs),
+    /// The Vigil devnet: an EVM chain that includes certified transactions only.
+    #[command(subcommand)]
+    Devnet(crate::cmd::devnet::DevnetCommand),
+    /// The admission gate: a JSON-RPC proxy in front of any Ethereum node that
+    /// forwards a transaction only once it is certified.
+    #[command(subcommand)]
+    Gate(crate::cmd::gate::GateCommand),
 }
 
 /// `vigil eval`

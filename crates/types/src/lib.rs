@@ -14,6 +14,7 @@ pub mod committee;
 pub mod error;
 pub mod evidence;
 pub mod gossip;
+pub mod rpc;
 pub mod tx;
 pub mod vote;
 

@@ -4,8 +4,10 @@ use crate::cli::Command;
 use std::process::ExitCode;
 
 mod cert;
+pub mod devnet;
 mod eval;
 mod files;
+pub mod gate;
 mod keys;
 mod vote;
 
@@ -16,5 +18,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Vote(c) => vote::run(c),
         Command::Cert(c) => cert::run(c),
         Command::Eval(a) => eval::run(a),
+        Command::Devnet(c) => devnet::run(c),
+        Command::Gate(c) => gate::run(c),
     }
 }
