@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::{Address, Bytes, Log};
 use revm::{
     context::{
         result::{ExecutionResult, HaltReason, Output},
@@ -148,6 +148,8 @@ pub struct ExecOutcome {
     pub result: ExecResult,
     /// Its state changes.
     pub changes: StateChanges,
+    /// The logs it emitted (empty unless it succeeded).
+    pub logs: Vec<Log>,
 }
 
 /// revm's context for `block` on `state`.
@@ -208,7 +210,24 @@ pub fn execute<S: StateView + ?Sized>(state: &S, block: &BlockSpec, tx: &Transac
     let env = tx_env(tx)?;
     let mut evm = context!(state, block).build_mainnet();
     let out = evm.transact(env).map_err(SimError::from_evm)?;
-    Ok(ExecOutcome { result: ExecResult::from_revm(out.result), changes: out.state })
+    let logs = out.result.logs().to_vec();
+    Ok(ExecOutcome { result: ExecResult::from_revm(out.result), changes: out.state, logs })
+}
+
+/// Executes a call that is not a signed transaction (`eth_call`,
+/// `eth_estimateGas`): the caller's nonce, its balance and the base fee are
+/// not checked, so a call from any address at gas price zero runs. The state
+/// is not modified.
+pub fn call<S: StateView + ?Sized>(state: &S, block: &BlockSpec, env: TxEnv) -> Result<ExecOutcome, SimError> {
+    let mut cfg = block.cfg_env()?;
+    cfg.disable_nonce_check = true;
+    cfg.disable_balance_check = true;
+    cfg.disable_base_fee = true;
+    let mut evm =
+        Context::mainnet().with_cfg(cfg).with_block(block.block_env()).with_ref_db(ViewDb(state)).build_mainnet();
+    let out = evm.transact(env).map_err(SimError::from_evm)?;
+    let logs = out.result.logs().to_vec();
+    Ok(ExecOutcome { result: ExecResult::from_revm(out.result), changes: out.state, logs })
 }
 
 #[cfg(test)]

@@ -39,9 +39,9 @@ mod tx_env;
 pub use block::BlockSpec;
 pub use budget::{Budget, BudgetKind};
 pub use error::{SimError, StateError};
-pub use exec::{execute, simulate, ExecOutcome, ExecResult, SimOutcome};
+pub use exec::{call, execute, simulate, ExecOutcome, ExecResult, SimOutcome};
 pub use replay::Replay;
-pub use state::{InMemoryState, StateChanges, StateView, ViewDb, BLOCK_HASH_WINDOW};
+pub use state::{AccountRef, InMemoryState, StateChanges, StateView, ViewDb, BLOCK_HASH_WINDOW};
 pub use trace::Trace;
 pub use tx_env::tx_env;
 

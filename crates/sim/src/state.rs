@@ -255,6 +255,45 @@ impl InMemoryState {
     pub fn account_count(&self) -> usize {
         self.accounts.len()
     }
+
+    /// One account, read-only (`None` if it does not exist).
+    pub fn get(&self, address: Address) -> Option<AccountRef<'_>> {
+        self.accounts.get(&address).map(AccountRef::new)
+    }
+
+    /// Every existing account, in no particular order (for state roots and
+    /// persistence).
+    pub fn iter(&self) -> impl Iterator<Item = (Address, AccountRef<'_>)> + '_ {
+        self.accounts.iter().map(|(a, s)| (*a, AccountRef::new(s)))
+    }
+}
+
+/// One account of an [`InMemoryState`], read-only.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountRef<'a> {
+    /// Balance in wei.
+    pub balance: U256,
+    /// Nonce.
+    pub nonce: u64,
+    /// keccak256 of the runtime code ([`KECCAK_EMPTY`] for none).
+    pub code_hash: B256,
+    storage: &'a HashMap<U256, U256>,
+}
+
+impl<'a> AccountRef<'a> {
+    fn new(stored: &'a StoredAccount) -> Self {
+        Self { balance: stored.balance, nonce: stored.nonce, code_hash: stored.code_hash, storage: &stored.storage }
+    }
+
+    /// Non-zero storage slots, in no particular order.
+    pub fn storage(&self) -> impl Iterator<Item = (U256, U256)> + 'a {
+        self.storage.iter().map(|(k, v)| (*k, *v))
+    }
+
+    /// Number of non-zero slots.
+    pub fn storage_len(&self) -> usize {
+        self.storage.len()
+    }
 }
 
 impl StateView for InMemoryState {

@@ -117,7 +117,8 @@ impl Store {
         // Bounded background work on small machines.
         opts.increase_parallelism(2);
         let cfs = column_families.iter().map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
-        let db = DB::open_cf_descriptors(&opts, &path, cfs).map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let db = DB::open_cf_descriptors(&opts, &path, cfs)
+            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
         Ok(Self { db, path })
     }
 
@@ -294,14 +295,20 @@ mod tests {
             batch.put(A, k.as_bytes().to_vec(), v.as_bytes().to_vec());
         }
         store.write(batch).unwrap();
-        let keys = |v: Vec<(Vec<u8>, Vec<u8>)>| v.into_iter().map(|(k, _)| String::from_utf8(k).unwrap()).collect::<Vec<_>>();
+        let keys =
+            |v: Vec<(Vec<u8>, Vec<u8>)>| v.into_iter().map(|(k, _)| String::from_utf8(k).unwrap()).collect::<Vec<_>>();
         assert_eq!(keys(store.scan_prefix(A, b"p/", None, 10).unwrap()), ["p/1", "p/2", "p/3"]);
         assert_eq!(keys(store.scan_prefix(A, b"p/", Some(b"p/2"), 10).unwrap()), ["p/2", "p/3"]);
         assert_eq!(keys(store.scan_prefix(A, b"p/", None, 2).unwrap()), ["p/1", "p/2"]);
         assert_eq!(keys(store.scan_range(A, b"p/2", b"q/", false, 10).unwrap()), ["p/2", "p/3"]);
         assert_eq!(keys(store.scan_range(A, b"p/1", b"p/3", true, 10).unwrap()), ["p/2", "p/1"]);
         let mut n = 0;
-        store.for_each(A, |_, _| { n += 1; Ok(()) }).unwrap();
+        store
+            .for_each(A, |_, _| {
+                n += 1;
+                Ok(())
+            })
+            .unwrap();
         assert_eq!(n, 5);
     }
 }
