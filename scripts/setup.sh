@@ -6,7 +6,9 @@
 #   - PyPI: py_ecc (independent BLS implementation for the interop test),
 #     pinned in node/tests/interop/requirements.txt;
 #   - npm: the pinned solc compiler (contracts/package-lock.json), which
-#     builds both Vigil's own contracts and the detection corpus contracts.
+#     builds both Vigil's own contracts and the detection corpus contracts;
+#     viem, ws and Hardhat (testnet/clients/package-lock.json): the real
+#     wallet library and the third-party node the tests talk to.
 # Idempotent: re-running skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,4 +38,9 @@ fi
 if [ ! -d contracts/node_modules ]; then
   echo "setup: installing the pinned solc (npm ci in contracts/)"
   (cd contracts && npm ci --silent --no-audit --no-fund)
+fi
+
+if [ ! -d testnet/clients/node_modules ]; then
+  echo "setup: installing the pinned JS clients (npm ci in testnet/clients: viem, ws, hardhat)"
+  (cd testnet/clients && npm ci --silent --no-audit --no-fund)
 fi

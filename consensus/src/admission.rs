@@ -191,3 +191,35 @@ impl Admission {
         Ok(verify_admission(committee, cert, tx_hash)?)
     }
 }
+
+#[cfg(all(test, feature = "testkit"))]
+mod tests {
+    use super::*;
+    use crate::testkit::DevCommittee;
+
+    #[test]
+    fn window_and_known_committees() {
+        let e4 = DevCommittee::generate(7, 4, 3, 1);
+        let e5 = DevCommittee::generate(7, 5, 3, 2);
+        let mut admission = Admission::new(7);
+        admission.insert_committee(e4.committee().clone()).unwrap();
+        let tx = B256::repeat_byte(1);
+        assert!(admission.admit(tx, &e4.certify(tx)).is_ok());
+        // Epoch 5 is current once its committee is in: 4 is still accepted.
+        admission.insert_committee(e5.committee().clone()).unwrap();
+        assert_eq!(admission.current_epoch(), 5);
+        assert!(admission.admit(tx, &e4.certify(tx)).is_ok());
+        assert!(admission.admit(tx, &e5.certify(tx)).is_ok());
+        // Epoch 6 without its committee: epoch 5 still good, 4 is stale.
+        admission.set_current_epoch(6);
+        assert!(admission.committee(4).is_none(), "committees older than e-1 are forgotten");
+        assert!(admission.admit(tx, &e5.certify(tx)).is_ok());
+        assert!(matches!(admission.admit(tx, &e4.certify(tx)), Err(AdmissionError::EpochNotAccepted { got: 4, .. })));
+        let e6 = DevCommittee::generate(7, 6, 3, 3);
+        assert_eq!(admission.admit(tx, &e6.certify(tx)), Err(AdmissionError::NoCommittee { epoch: 6 }));
+        // A committee of another chain is refused outright.
+        let other = DevCommittee::generate(8, 6, 3, 3);
+        assert!(admission.insert_committee(other.committee().clone()).is_err());
+        assert_eq!(admission.admit(tx, &other.certify(tx)), Err(AdmissionError::WrongChain { got: 8, want: 7 }));
+    }
+}

@@ -1,0 +1,205 @@
+//! Shared pieces of the process-level tests: child processes killed on
+//! drop, a JSON-RPC client, signed test transactions, a dev certifier.
+
+use std::{
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{keccak256, Address, TxKind, B256, U256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use serde_json::{json, Value};
+
+/// A port free right now on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// `testnet/clients` (the JS clients and the pinned Hardhat).
+pub fn clients_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testnet/clients")
+}
+
+/// A child process killed (SIGKILL) when dropped.
+pub struct Proc {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl Proc {
+    /// Starts `vigil ARGS`, stderr to `log`.
+    pub fn vigil(args: &[String], log: PathBuf) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("vigil starts");
+        Self { child, log }
+    }
+
+    /// What it logged.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL and reap.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Whether it is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// A JSON-RPC endpoint.
+#[derive(Clone)]
+pub struct Rpc {
+    pub http: reqwest::Client,
+    pub url: String,
+}
+
+impl Rpc {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { http: reqwest::Client::new(), url: url.into() }
+    }
+
+    /// Posts a raw body; the parsed answer.
+    pub async fn post(&self, body: String) -> Value {
+        let r = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {}: {e}", self.url));
+        let text = r.text().await.expect("body");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} answered non-JSON {text:?}: {e}", self.url))
+    }
+
+    /// The whole answer of one call.
+    pub async fn call(&self, method: &str, params: Value) -> Value {
+        self.post(json!({ "jsonrpc": "2.0", "id": 7, "method": method, "params": params }).to_string()).await
+    }
+
+    /// The result of a call that must succeed.
+    pub async fn result(&self, method: &str, params: Value) -> Value {
+        let answer = self.call(method, params.clone()).await;
+        assert!(answer.get("error").is_none(), "{method}({params}) failed: {answer}");
+        answer["result"].clone()
+    }
+
+    /// The error of a call that must fail: code and message.
+    pub async fn error(&self, method: &str, params: Value) -> (i64, String) {
+        let answer = self.call(method, params.clone()).await;
+        let code = answer["error"]["code"].as_i64().unwrap_or_else(|| panic!("{method}({params}): no error: {answer}"));
+        (code, answer["error"]["message"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Waits until the endpoint answers `eth_chainId`, failing with the
+    /// process log if it dies or takes over `within`.
+    pub async fn wait_up(&self, who: &mut Proc, within: Duration) {
+        let start = Instant::now();
+        loop {
+            let body = r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#;
+            if let Ok(r) = self.http.post(&self.url).header("content-type", "application/json").body(body).send().await
+            {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            assert!(who.running(), "process exited before serving {}:\n{}", self.url, who.log());
+            assert!(start.elapsed() < within, "{} not up after {within:?}:\n{}", self.url, who.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A funded test account's key, from a seed byte.
+pub fn account(i: u8) -> PrivateKeySigner {
+    PrivateKeySigner::from_bytes(&keccak256([b'v', b'i', b'g', i])).expect("valid key")
+}
+
+/// A signed EIP-1559 transaction: `0x` hex of its bytes and its hash.
+pub fn signed_tx(
+    key: &PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    to: Option<Address>,
+    value: u64,
+    input: Vec<u8>,
+) -> (String, B256) {
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: if to.is_some() && input.is_empty() { 21_000 } else { 3_000_000 },
+        max_fee_per_gas: 20_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: to.map_or(TxKind::Create, TxKind::Call),
+        value: U256::from(value),
+        input: input.into(),
+        ..Default::default()
+    };
+    let sig = key.sign_hash_sync(&tx.signature_hash()).expect("sign");
+    let env: TxEnvelope = tx.into_signed(sig).into();
+    let raw = env.encoded_2718();
+    (format!("0x{}", alloy_primitives::hex::encode(&raw)), keccak256(&raw))
+}
+
+/// A devnet genesis funding `accounts` (and Hardhat's account #0, which the
+/// JS wallet test uses) with 1000 ETH each.
+pub fn genesis_json(chain_id: u64, accounts: &[Address]) -> Value {
+    let mut alloc = serde_json::Map::new();
+    let hardhat0: Address = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".parse().expect("address");
+    for a in accounts.iter().chain([&hardhat0]) {
+        alloc.insert(a.to_string(), json!({ "balance": "0x3635c9adc5dea00000" }));
+    }
+    json!({
+        "chain_id": chain_id,
+        "fork": "prague",
+        "genesis": {
+            "timestamp": 1_700_000_000u64,
+            "gas_limit": 30_000_000u64,
+            "coinbase": "0x000000000000000000000000000000000000c0de",
+            "base_fee": 1_000_000_000u64,
+        },
+        "alloc": alloc,
+    })
+}
+
+/// Certifies every held transaction it sees through `vigil_pendingTransactions`
+/// (a stand-in for the inspector network, with the committee's own keys),
+/// until the returned handle is aborted.
+pub fn spawn_certifier(
+    rpc: Rpc,
+    committee: std::sync::Arc<vigil_consensus::testkit::DevCommittee>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let answer = rpc.call("vigil_pendingTransactions", json!([])).await;
+            if let Some(rows) = answer["result"].as_array() {
+                for row in rows.iter().filter(|r| r["status"] == "pending") {
+                    let Some(hash) = row["tx_hash"].as_str().and_then(|h| h.parse::<B256>().ok()) else { continue };
+                    let cert = committee.certify(hash);
+                    let _ = rpc.call("vigil_submitCertificate", json!([cert])).await;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+}
