@@ -49,6 +49,9 @@ pub enum StoreError {
     },
 }
 
+/// A key and its value, as scans return them.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
 /// An open database.
 pub struct Store {
     db: DB,
@@ -176,7 +179,7 @@ impl Store {
         prefix: &[u8],
         from: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    ) -> Result<Vec<Entry>, StoreError> {
         let handle = self.cf(cf)?;
         let start = from.unwrap_or(prefix);
         let mut out = Vec::new();
@@ -202,7 +205,7 @@ impl Store {
         end: &[u8],
         reverse: bool,
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    ) -> Result<Vec<Entry>, StoreError> {
         let handle = self.cf(cf)?;
         let mode = if reverse {
             IteratorMode::From(end, Direction::Reverse)

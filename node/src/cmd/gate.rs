@@ -1,13 +1,100 @@
-//! `vigil gate`.
+//! `vigil gate`: the admission gate (crate `vigil-gate`).
 
-use clap::Subcommand;
-use std::process::ExitCode;
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use vigil_gate::{load_committees, GateConfig};
 
 /// `vigil gate` subcommands.
 #[derive(Debug, Subcommand)]
-pub enum GateCommand {}
+pub enum GateCommand {
+    /// Run the gate: a JSON-RPC proxy in front of --upstream that forwards
+    /// `eth_sendRawTransaction` only once a valid clean certificate for the
+    /// transaction has arrived (`vigil_submitCertificate`). Every other
+    /// method passes through untouched. Stops cleanly on SIGINT/SIGTERM.
+    Run(RunArgs),
+}
+
+/// `vigil gate run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// JSON-RPC URL of the node behind the gate (op-geth, reth, hardhat…).
+    /// Its `eth_chainId` must match the committee's chain.
+    #[arg(long)]
+    pub upstream: String,
+    /// Committee JSON file (DESIGN §4): one committee or an array of them;
+    /// the highest epoch is the current one, the one before it still counts.
+    #[arg(long)]
+    pub committee: PathBuf,
+    /// Directory of the gate's store (created if missing). Everything the
+    /// gate acknowledged is there; restart on the same directory to resume.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// JSON-RPC listen address for wallets and inspectors.
+    #[arg(long = "rpc.addr", default_value = "127.0.0.1:8547")]
+    pub rpc_addr: SocketAddr,
+    /// Prometheus listen address (`/metrics`); none when absent.
+    #[arg(long = "metrics.addr")]
+    pub metrics_addr: Option<SocketAddr>,
+    /// Inspector JSON-RPC URL each accepted transaction is relayed to
+    /// (repeatable; best effort).
+    #[arg(long = "inspector")]
+    pub inspectors: Vec<String>,
+    /// A transaction without certificate this long after receipt is
+    /// quarantined (held until the court releases it).
+    #[arg(long, default_value_t = 5000)]
+    pub quarantine_after_ms: u64,
+    /// Fail open: when no certificate at all has arrived for this long,
+    /// forward transactions that waited this long WITHOUT a certificate
+    /// (marked, counted, logged). Absent: fail-closed, the default.
+    #[arg(long)]
+    pub fail_open_after_ms: Option<u64>,
+    /// How often to apply deadlines, forward and poll receipts.
+    #[arg(long, default_value_t = 200)]
+    pub poll_ms: u64,
+}
 
 /// Runs a `vigil gate` subcommand.
 pub fn run(command: GateCommand) -> anyhow::Result<ExitCode> {
-    match command {}
+    match command {
+        GateCommand::Run(args) => run_gate(args),
+    }
+}
+
+fn run_gate(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let committees = load_committees(&args.committee)?;
+    let mut config = GateConfig::new(args.upstream, committees, args.data, args.rpc_addr);
+    config.metrics_addr = args.metrics_addr;
+    config.inspectors = args.inspectors;
+    config.quarantine_after = Duration::from_millis(args.quarantine_after_ms);
+    config.fail_open_after = args.fail_open_after_ms.map(Duration::from_millis);
+    config.poll_interval = Duration::from_millis(args.poll_ms.max(1));
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("tokio runtime")?;
+    runtime.block_on(vigil_gate::run(config, shutdown_signal()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+    tracing::info!(target: "vigil_gate", "shutdown signal received");
 }

@@ -1,3 +1,6 @@
 //! Integration tests of the `vigil` binary.
 mod cli;
+mod devnet;
 mod eval;
+mod gate;
+mod support;

@@ -1,0 +1,389 @@
+//! The JSON-RPC endpoint wallets talk to: the gate's own methods, and
+//! everything else passed to upstream untouched.
+//!
+//! ```text
+//! POST / ──parse──> single | batch ──per request──> local method ──> ledger
+//!                                                └─> pass-through ──> upstream (bytes unchanged)
+//! ```
+
+use std::sync::Arc;
+
+use alloy_primitives::{Address, B256};
+use axum::{
+    body::{Body, Bytes},
+    extract::State,
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Router,
+};
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+use tracing::{error, info, warn};
+use vigil_consensus::Admission;
+use vigil_types::{rpc, Certificate, Transaction};
+
+use crate::{
+    error::GateError,
+    handle::LedgerHandle,
+    ledger::{CertificateOutcome, Received, TxRecord, TxRefusal, TxStatus},
+    metrics::Metrics,
+    now_ms,
+    relay::Relay,
+    upstream::{parse_quantity, Upstream},
+    verify::{reason_label, verify},
+};
+
+/// A JSON-RPC error to answer with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcError {
+    /// Code from [`vigil_types::rpc`].
+    pub code: i32,
+    /// What went wrong, for a person.
+    pub message: String,
+}
+
+impl RpcError {
+    fn new(code: i32, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    fn params(message: impl Into<String>) -> Self {
+        Self::new(rpc::INVALID_PARAMS, message)
+    }
+
+    fn internal(e: &GateError) -> Self {
+        error!(target: "vigil_gate", error = %e, "internal error");
+        Self::new(rpc::INTERNAL_ERROR, format!("gate internal error: {e}"))
+    }
+}
+
+impl From<GateError> for RpcError {
+    fn from(e: GateError) -> Self {
+        Self::internal(&e)
+    }
+}
+
+fn success(id: &Value, result: Value) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "result": result })
+}
+
+fn failure(id: &Value, e: RpcError) -> Value {
+    json!({ "jsonrpc": "2.0", "id": id, "error": { "code": e.code, "message": e.message } })
+}
+
+/// Limits on what one HTTP request may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest body, in bytes.
+    pub max_body_bytes: usize,
+    /// Most requests in a batch.
+    pub max_batch: usize,
+}
+
+/// What `vigil_gateInfo` reports besides the counts.
+#[derive(Debug, Clone)]
+pub struct Static {
+    /// Chain admitted for.
+    pub chain_id: u64,
+    /// Current committee epoch.
+    pub epoch: u64,
+    /// Quarantine delay.
+    pub quarantine_after_ms: u64,
+    /// Fail-open delay, `None` when fail-closed.
+    pub fail_open_after_ms: Option<u64>,
+}
+
+/// Everything the request handlers share.
+#[derive(Debug)]
+pub struct App {
+    /// The ledger's owner.
+    pub ledger: LedgerHandle,
+    /// Certificate checks.
+    pub admission: Arc<Admission>,
+    /// The node behind the gate.
+    pub upstream: Upstream,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Relay to inspectors.
+    pub relay: Relay,
+    /// Wakes the forwarder when a transaction may have become forwardable.
+    pub wake: Arc<Notify>,
+    /// Request limits.
+    pub limits: Limits,
+    /// Fixed facts for `vigil_gateInfo`.
+    pub info: Static,
+}
+
+/// The RPC router: `POST /` for JSON-RPC.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new().route("/", post(rpc_endpoint)).with_state(app)
+}
+
+/// The metrics router: `GET /metrics`.
+pub fn metrics_router(metrics: Metrics) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let metrics = metrics.clone();
+            async move { ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], metrics.render()) }
+        }),
+    )
+}
+
+fn json_response(status: StatusCode, body: Bytes) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn value_response(v: &Value) -> Response {
+    json_response(StatusCode::OK, Bytes::from(v.to_string()))
+}
+
+/// One request's answer: built here, or upstream's bytes as they came.
+enum Reply {
+    Json(Value),
+    Upstream(Bytes),
+}
+
+impl Reply {
+    fn into_value(self) -> Value {
+        match self {
+            Reply::Json(v) => v,
+            // Checked to be JSON when it arrived.
+            Reply::Upstream(b) => serde_json::from_slice(&b).unwrap_or(Value::Null),
+        }
+    }
+}
+
+async fn rpc_endpoint(State(app): State<Arc<App>>, body: Body) -> Response {
+    let max = app.limits.max_body_bytes;
+    let Ok(bytes) = axum::body::to_bytes(body, max).await else {
+        let e = RpcError::new(rpc::LIMIT_EXCEEDED, format!("request body is over the {max} byte limit"));
+        return value_response(&failure(&Value::Null, e));
+    };
+    let parsed: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            let e = RpcError::new(rpc::PARSE_ERROR, format!("request is not valid JSON: {e}"));
+            return value_response(&failure(&Value::Null, e));
+        }
+    };
+    match parsed {
+        Value::Array(requests) => {
+            if requests.is_empty() {
+                return value_response(&failure(&Value::Null, RpcError::new(rpc::INVALID_REQUEST, "empty batch")));
+            }
+            if requests.len() > app.limits.max_batch {
+                let e = RpcError::new(
+                    rpc::LIMIT_EXCEEDED,
+                    format!("batch of {} requests is over the limit of {}", requests.len(), app.limits.max_batch),
+                );
+                return value_response(&failure(&Value::Null, e));
+            }
+            let answers = futures::future::join_all(requests.into_iter().map(|r| handle(&app, r, None))).await;
+            value_response(&Value::Array(answers.into_iter().map(Reply::into_value).collect()))
+        }
+        single => match handle(&app, single, Some(bytes)).await {
+            Reply::Json(v) => value_response(&v),
+            Reply::Upstream(b) => json_response(StatusCode::OK, b),
+        },
+    }
+}
+
+/// Handles one request; `original` is its exact bytes when it came alone.
+async fn handle(app: &App, request: Value, original: Option<Bytes>) -> Reply {
+    let invalid = |id: &Value, why: &str| Reply::Json(failure(id, RpcError::new(rpc::INVALID_REQUEST, why)));
+    let Some(obj) = request.as_object() else {
+        return invalid(&Value::Null, "expected a JSON-RPC request object");
+    };
+    let id = obj.get("id").cloned().unwrap_or(Value::Null);
+    if !(id.is_null() || id.is_string() || id.is_number()) {
+        return invalid(&Value::Null, "id must be a string, a number or null");
+    }
+    if obj.get("jsonrpc").is_some_and(|v| v != "2.0") {
+        return invalid(&id, "jsonrpc must be \"2.0\"");
+    }
+    let Some(method) = obj.get("method").and_then(Value::as_str) else {
+        return invalid(&id, "missing method name");
+    };
+    let params = obj.get("params").cloned().unwrap_or(Value::Array(Vec::new()));
+    let answer = match method {
+        "eth_sendRawTransaction" => send_raw_transaction(app, &params).await,
+        "vigil_submitCertificate" => submit_certificate(app, &params).await,
+        "vigil_getTxStatus" => tx_status(app, &params).await,
+        "vigil_pendingTransactions" => pending_transactions(app).await,
+        "vigil_gateInfo" => gate_info(app).await,
+        "eth_getTransactionCount" if params.get(1).and_then(Value::as_str) == Some("pending") => {
+            return transaction_count(app, &request, &id, &params).await;
+        }
+        _ => return pass_through(app, &request, &id, original).await,
+    };
+    Reply::Json(match answer {
+        Ok(result) => success(&id, result),
+        Err(e) => failure(&id, e),
+    })
+}
+
+async fn pass_through(app: &App, request: &Value, id: &Value, original: Option<Bytes>) -> Reply {
+    let body = original.unwrap_or_else(|| Bytes::from(request.to_string()));
+    match app.upstream.send_raw(body).await {
+        Ok(answer) => Reply::Upstream(answer),
+        Err(e) => {
+            warn!(target: "vigil_gate", error = %e, "pass-through failed");
+            Reply::Json(failure(id, RpcError::new(rpc::UPSTREAM_UNAVAILABLE, format!("upstream unavailable: {e}"))))
+        }
+    }
+}
+
+/// `eth_getTransactionCount(address, "pending")`: upstream's count, raised
+/// above the nonces the gate still holds for that sender, so a wallet
+/// sending twice in a row does not reuse a nonce.
+async fn transaction_count(app: &App, request: &Value, id: &Value, params: &Value) -> Reply {
+    let upstream = pass_through(app, request, id, None).await;
+    let Reply::Upstream(bytes) = &upstream else { return upstream };
+    let Some(sender) = params.get(0).and_then(Value::as_str).and_then(|s| s.parse::<Address>().ok()) else {
+        return upstream;
+    };
+    let answer: Value = serde_json::from_slice(bytes).unwrap_or_default();
+    let Some(count) = answer.get("result").and_then(parse_quantity) else { return upstream };
+    match app.ledger.call(move |l| l.next_nonce(&sender)).await {
+        Ok(Some(held)) if held > count => Reply::Json(success(id, json!(format!("{held:#x}")))),
+        Ok(_) => upstream,
+        Err(e) => Reply::Json(failure(id, e.into())),
+    }
+}
+
+fn single_string_param<'a>(params: &'a Value, what: &str) -> Result<&'a str, RpcError> {
+    match params.as_array().map(Vec::as_slice) {
+        Some([Value::String(s)]) => Ok(s),
+        _ => Err(RpcError::params(format!("expected params [{what}]"))),
+    }
+}
+
+fn parse_hash(params: &Value) -> Result<B256, RpcError> {
+    let s = single_string_param(params, "\"0x…32-byte transaction hash\"")?;
+    s.parse::<B256>().map_err(|_| RpcError::params(format!("{s:?} is not a 0x-prefixed 32-byte hash")))
+}
+
+async fn send_raw_transaction(app: &App, params: &Value) -> Result<Value, RpcError> {
+    let s = single_string_param(params, "\"0x…signed transaction bytes\"")?;
+    let hex_digits = s.strip_prefix("0x").ok_or_else(|| RpcError::params("transaction bytes must start with 0x"))?;
+    let raw = hex::decode(hex_digits).map_err(|e| RpcError::params(format!("transaction bytes are not hex: {e}")))?;
+    let tx = Transaction::decode(&raw).map_err(|e| RpcError::new(rpc::TX_REJECTED, e.to_string()))?;
+    let received = app.ledger.call(move |l| l.receive(&tx, now_ms()).map(|r| (r, tx))).await?;
+    let (received, tx) = received.map_err(GateError::from)?;
+    match received {
+        Received::Accepted { hash, fresh, status } => {
+            if fresh {
+                app.metrics.txs_received.inc();
+                info!(target: "vigil_gate", tx = %hash, sender = %tx.sender(), nonce = tx.nonce(), status = status.as_str(), "transaction accepted");
+                app.relay.relay(s.to_owned());
+                if status == TxStatus::Quarantined {
+                    app.metrics.quarantined.inc();
+                }
+                app.wake.notify_one();
+            }
+            Ok(json!(hash))
+        }
+        Received::Refused(r @ TxRefusal::Full(_)) => Err(RpcError::new(rpc::LIMIT_EXCEEDED, r.to_string())),
+        Received::Refused(r) => Err(RpcError::new(rpc::TX_REJECTED, r.to_string())),
+    }
+}
+
+async fn submit_certificate(app: &App, params: &Value) -> Result<Value, RpcError> {
+    let cert = match params.as_array().map(Vec::as_slice) {
+        Some([c]) => serde_json::from_value::<Certificate>(c.clone()).map_err(|e| {
+            app.metrics.certificates_rejected.with_label_values(&["malformed"]).inc();
+            RpcError::params(format!("certificate JSON (DESIGN §4): {e}"))
+        })?,
+        _ => return Err(RpcError::params("expected params [certificate object]")),
+    };
+    let admission = app.admission.clone();
+    // A pairing check: off the async executor.
+    let verified = tokio::task::spawn_blocking(move || verify(&admission, &cert))
+        .await
+        .map_err(|e| RpcError::new(rpc::INTERNAL_ERROR, format!("certificate check failed: {e}")))?;
+    let verified = verified.map_err(|e| {
+        app.metrics.certificates_rejected.with_label_values(&[reason_label(&e)]).inc();
+        RpcError::new(rpc::INVALID_CERTIFICATE, e.to_string())
+    })?;
+    let (hash, kind) = (verified.certificate().tx_hash, verified.certificate().kind);
+    let outcome = app.ledger.call(move |l| l.certificate(verified, now_ms())).await?.map_err(GateError::from)?;
+    let status = match outcome {
+        CertificateOutcome::Full(n) => {
+            return Err(RpcError::new(
+                rpc::LIMIT_EXCEEDED,
+                format!("{n} certificates already wait for unknown transactions; send the transaction first"),
+            ))
+        }
+        CertificateOutcome::AwaitingTransaction => "awaiting_transaction",
+        CertificateOutcome::Applied { status, changed, late_malicious } => {
+            if late_malicious {
+                error!(target: "vigil_gate", tx = %hash, "a malicious certificate arrived for a transaction already admitted unchecked by fail-open");
+            }
+            if changed && status == TxStatus::Quarantined {
+                app.metrics.quarantined.inc();
+                warn!(target: "vigil_gate", tx = %hash, "quarantined: certificate says malicious");
+            }
+            status.as_str()
+        }
+    };
+    app.metrics.certificates_accepted.inc();
+    info!(target: "vigil_gate", tx = %hash, %kind, status, "certificate accepted");
+    app.wake.notify_one();
+    Ok(json!({ "tx_hash": hash, "status": status }))
+}
+
+/// The JSON of `vigil_getTxStatus`.
+pub fn status_json(r: &TxRecord) -> Value {
+    json!({
+        "tx_hash": r.hash,
+        "status": r.status.as_str(),
+        "received_at_ms": r.received_at_ms,
+        "certificate": r.certificate,
+        "reason": r.reason,
+        "block_number": r.block_number,
+        "admitted_unchecked": r.admitted_unchecked,
+    })
+}
+
+async fn tx_status(app: &App, params: &Value) -> Result<Value, RpcError> {
+    let hash = parse_hash(params)?;
+    let record = app.ledger.call(move |l| l.lookup(&hash)).await?.map_err(GateError::from)?;
+    match record {
+        Some(r) => Ok(status_json(&r)),
+        None => Err(RpcError::new(rpc::UNKNOWN_TRANSACTION, format!("the gate has no transaction {hash}"))),
+    }
+}
+
+async fn pending_transactions(app: &App) -> Result<Value, RpcError> {
+    let held = app.ledger.call(|l| l.held()).await?;
+    Ok(Value::Array(
+        held.iter()
+            .map(|r| {
+                json!({
+                    "tx_hash": r.hash, "sender": r.sender, "nonce": r.nonce,
+                    "status": r.status.as_str(), "received_at_ms": r.received_at_ms,
+                })
+            })
+            .collect(),
+    ))
+}
+
+async fn gate_info(app: &App) -> Result<Value, RpcError> {
+    let (counts, held, early) = app.ledger.call(|l| (l.counts(), l.held_count(), l.early_certificate_count())).await?;
+    let counts: serde_json::Map<String, Value> =
+        TxStatus::ALL.iter().map(|s| (s.as_str().to_owned(), json!(counts.get(s).copied().unwrap_or(0)))).collect();
+    let i = &app.info;
+    Ok(json!({
+        "chain_id": i.chain_id,
+        "epoch": i.epoch,
+        "upstream": app.upstream.url(),
+        "fail_mode": if i.fail_open_after_ms.is_some() { "open" } else { "closed" },
+        "fail_open_after_ms": i.fail_open_after_ms,
+        "quarantine_after_ms": i.quarantine_after_ms,
+        "counts": counts,
+        "held": held,
+        "early_certificates": early,
+    }))
+}
