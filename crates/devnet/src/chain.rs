@@ -256,32 +256,8 @@ impl Chain {
 
     fn genesis_header(&mut self) -> Header {
         let state_root = self.state_root();
-        let g = &self.params.genesis.block;
-        Header {
-            parent_hash: B256::ZERO,
-            ommers_hash: EMPTY_OMMER_ROOT_HASH,
-            beneficiary: g.coinbase,
-            state_root,
-            transactions_root: EMPTY_ROOT_HASH,
-            receipts_root: EMPTY_ROOT_HASH,
-            logs_bloom: Bloom::ZERO,
-            difficulty: U256::ZERO,
-            number: 0,
-            gas_limit: g.gas_limit,
-            gas_used: 0,
-            timestamp: g.timestamp,
-            extra_data: Bytes::from_static(b"vigil-devnet"),
-            mix_hash: B256::ZERO,
-            nonce: Default::default(),
-            base_fee_per_gas: Some(g.base_fee),
-            withdrawals_root: Some(EMPTY_ROOT_HASH),
-            blob_gas_used: Some(0),
-            excess_blob_gas: Some(0),
-            parent_beacon_block_root: Some(B256::ZERO),
-            requests_hash: Some(EMPTY_REQUESTS_HASH),
-            block_access_list_hash: None,
-            slot_number: None,
-        }
+        let spec = BlockSpec::genesis(&self.params.genesis);
+        prague_header(B256::ZERO, &spec, 0, [state_root, EMPTY_ROOT_HASH, EMPTY_ROOT_HASH], Bloom::ZERO)
     }
 
     /// Chain id.
@@ -418,32 +394,8 @@ impl Chain {
                 logs_bloom.accrue_log(log);
             }
         }
-        let parent = &self.head.header;
-        let header = Header {
-            parent_hash: self.head.hash,
-            ommers_hash: EMPTY_OMMER_ROOT_HASH,
-            beneficiary: spec.coinbase,
-            state_root,
-            transactions_root: calculate_transaction_root(&envelopes),
-            receipts_root: calculate_receipt_root(&consensus_receipts),
-            logs_bloom,
-            difficulty: U256::ZERO,
-            number: spec.number,
-            gas_limit: spec.gas_limit,
-            gas_used: cumulative,
-            timestamp: spec.timestamp,
-            extra_data: parent.extra_data.clone(),
-            mix_hash: spec.prevrandao,
-            nonce: Default::default(),
-            base_fee_per_gas: Some(spec.base_fee),
-            withdrawals_root: Some(EMPTY_ROOT_HASH),
-            blob_gas_used: Some(0),
-            excess_blob_gas: Some(0),
-            parent_beacon_block_root: Some(B256::ZERO),
-            requests_hash: Some(EMPTY_REQUESTS_HASH),
-            block_access_list_hash: None,
-            slot_number: None,
-        };
+        let roots = [state_root, calculate_transaction_root(&envelopes), calculate_receipt_root(&consensus_receipts)];
+        let header = prague_header(self.head.hash, &spec, cumulative, roots, logs_bloom);
         let block =
             StoredBlock { hash: header.hash_slow(), header, transactions: included.iter().map(|t| t.hash()).collect() };
 
@@ -584,6 +536,38 @@ impl Chain {
             ));
         }
         alloy_trie::root::state_root_unhashed(accounts)
+    }
+}
+
+/// The header of a block built on `parent_hash` in `spec`, with its
+/// `[state, transactions, receipts]` roots: prague fields set the way a
+/// rollup without blobs, withdrawals or requests sets them.
+fn prague_header(parent_hash: B256, spec: &BlockSpec, gas_used: u64, roots: [B256; 3], logs_bloom: Bloom) -> Header {
+    let [state_root, transactions_root, receipts_root] = roots;
+    Header {
+        parent_hash,
+        ommers_hash: EMPTY_OMMER_ROOT_HASH,
+        beneficiary: spec.coinbase,
+        state_root,
+        transactions_root,
+        receipts_root,
+        logs_bloom,
+        difficulty: U256::ZERO,
+        number: spec.number,
+        gas_limit: spec.gas_limit,
+        gas_used,
+        timestamp: spec.timestamp,
+        extra_data: Bytes::from_static(b"vigil-devnet"),
+        mix_hash: spec.prevrandao,
+        nonce: Default::default(),
+        base_fee_per_gas: Some(spec.base_fee),
+        withdrawals_root: Some(EMPTY_ROOT_HASH),
+        blob_gas_used: Some(0),
+        excess_blob_gas: Some(0),
+        parent_beacon_block_root: Some(B256::ZERO),
+        requests_hash: Some(EMPTY_REQUESTS_HASH),
+        block_access_list_hash: None,
+        slot_number: None,
     }
 }
 

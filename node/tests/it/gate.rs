@@ -5,9 +5,8 @@
 //! start); each check uses its own funded account so nonces do not mix.
 
 use std::{
-    net::TcpListener,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    path::Path,
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -17,6 +16,8 @@ use alloy_primitives::{keccak256, Address, TxKind, B256, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use serde_json::{json, Value};
+
+use crate::support::{clients_dir, free_port, Proc, Rpc};
 use vigil_consensus::testkit::DevCommittee;
 use vigil_types::{Certificate, VoteKind};
 
@@ -30,37 +31,6 @@ const KEYS: [&str; 4] = [
     "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
     "7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
 ];
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
-}
-
-fn clients_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testnet/clients")
-}
-
-/// A child process killed (SIGKILL) when dropped.
-struct Proc {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Proc {
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
 
 fn hardhat(dir: &Path, port: u16) -> Proc {
     let bin = clients_dir().join("node_modules/.bin/hardhat");
@@ -95,80 +65,24 @@ fn gate(dir: &Path, upstream: &str, committee: &Path, rpc_port: u16, metrics_por
     Proc { child, log }
 }
 
-struct Rpc {
-    http: reqwest::Client,
+async fn status(gate: &Rpc, hash: B256) -> Value {
+    gate.result("vigil_getTxStatus", json!([hash])).await
 }
 
-impl Rpc {
-    /// Posts `body` and returns the parsed answer.
-    async fn post(&self, url: &str, body: String) -> Value {
-        let r = self
-            .http
-            .post(url)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-        let text = r.text().await.expect("body");
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url} answered non-JSON {text:?}: {e}"))
-    }
-
-    async fn call(&self, url: &str, method: &str, params: Value) -> Value {
-        self.post(url, json!({ "jsonrpc": "2.0", "id": 7, "method": method, "params": params }).to_string()).await
-    }
-
-    async fn result(&self, url: &str, method: &str, params: Value) -> Value {
-        let answer = self.call(url, method, params.clone()).await;
-        assert!(answer.get("error").is_none(), "{method}({params}) failed: {answer}");
-        answer["result"].clone()
-    }
-
-    async fn error_code(&self, url: &str, method: &str, params: Value) -> (i64, String) {
-        let answer = self.call(url, method, params.clone()).await;
-        let code = answer["error"]["code"].as_i64().unwrap_or_else(|| panic!("{method}({params}): no error: {answer}"));
-        (code, answer["error"]["message"].as_str().unwrap_or_default().to_owned())
-    }
-
-    async fn wait_up(&self, url: &str, who: &Proc) {
-        let start = Instant::now();
-        loop {
-            if let Ok(r) = self
-                .http
-                .post(url)
-                .header("content-type", "application/json")
-                .body(r#"{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}"#)
-                .send()
-                .await
-            {
-                if r.status().is_success() {
-                    return;
-                }
-            }
-            assert!(start.elapsed() < Duration::from_secs(60), "{url} did not come up:\n{}", who.log());
-            tokio::time::sleep(Duration::from_millis(100)).await;
+async fn wait_status(gate: &Rpc, hash: B256, want: &str, within: Duration) -> Value {
+    let start = Instant::now();
+    loop {
+        let s = status(gate, hash).await;
+        if s["status"] == want {
+            return s;
         }
+        assert!(start.elapsed() < within, "{hash} stuck at {s}, wanted {want}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
 
-    async fn status(&self, gate: &str, hash: B256) -> Value {
-        self.result(gate, "vigil_getTxStatus", json!([hash])).await
-    }
-
-    async fn wait_status(&self, gate: &str, hash: B256, want: &str, within: Duration) -> Value {
-        let start = Instant::now();
-        loop {
-            let s = self.status(gate, hash).await;
-            if s["status"] == want {
-                return s;
-            }
-            assert!(start.elapsed() < within, "{hash} stuck at {s}, wanted {want}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn at_hardhat(&self, hardhat: &str, hash: B256) -> Value {
-        self.result(hardhat, "eth_getTransactionByHash", json!([hash])).await
-    }
+async fn at_hardhat(hardhat: &Rpc, hash: B256) -> Value {
+    hardhat.result("eth_getTransactionByHash", json!([hash])).await
 }
 
 fn signed(key: &str, nonce: u64) -> (String, B256) {
@@ -204,12 +118,11 @@ fn gate_in_front_of_hardhat() {
 }
 
 async fn scenario(dir: &Path) {
-    let rpc = Rpc { http: reqwest::Client::new() };
     let (hh_port, gate_port, metrics_port) = (free_port(), free_port(), free_port());
-    let hh = format!("http://127.0.0.1:{hh_port}");
-    let gw = format!("http://127.0.0.1:{gate_port}");
-    let hardhat_proc = hardhat(dir, hh_port);
-    rpc.wait_up(&hh, &hardhat_proc).await;
+    let hh = Rpc::new(format!("http://127.0.0.1:{hh_port}"));
+    let gw = Rpc::new(format!("http://127.0.0.1:{gate_port}"));
+    let mut hardhat_proc = hardhat(dir, hh_port);
+    hh.wait_up(&mut hardhat_proc, Duration::from_secs(60)).await;
 
     // Committees of epochs 4 and 5 (current: 5); epoch 3 is known to the test only.
     let current = DevCommittee::generate(CHAIN, EPOCH, 4, 11);
@@ -218,8 +131,8 @@ async fn scenario(dir: &Path) {
     let committee_file = dir.join("committee.json");
     std::fs::write(&committee_file, serde_json::to_string(&[previous.committee(), current.committee()]).unwrap())
         .expect("write committee");
-    let mut gate_proc = gate(dir, &hh, &committee_file, gate_port, metrics_port, 1);
-    rpc.wait_up(&gw, &gate_proc).await;
+    let mut gate_proc = gate(dir, &hh.url, &committee_file, gate_port, metrics_port, 1);
+    gw.wait_up(&mut gate_proc, Duration::from_secs(60)).await;
 
     // --- Pass-through: same answers as Hardhat itself (nothing mined yet). ---
     let acct0 = address(KEYS[0]);
@@ -236,53 +149,53 @@ async fn scenario(dir: &Path) {
         json!({"jsonrpc":"2.0","id":10,"method":"no_suchMethod","params":[]}),
     ];
     for r in &requests {
-        let direct = rpc.post(&hh, r.to_string()).await;
-        let through = rpc.post(&gw, r.to_string()).await;
+        let direct = hh.post(r.to_string()).await;
+        let through = gw.post(r.to_string()).await;
         assert_eq!(through, direct, "pass-through of {r}");
     }
     let batch = Value::Array(requests[..5].to_vec()).to_string();
-    assert_eq!(rpc.post(&gw, batch.clone()).await, rpc.post(&hh, batch).await, "batch pass-through");
+    assert_eq!(gw.post(batch.clone()).await, hh.post(batch).await, "batch pass-through");
 
     // --- Malformed input gets error objects; the gate keeps serving. ---
     let code = |v: &Value| v["error"]["code"].as_i64();
-    assert_eq!(code(&rpc.post(&gw, "{not json".into()).await), Some(-32700));
-    assert_eq!(code(&rpc.post(&gw, "[]".into()).await), Some(-32600));
-    assert_eq!(code(&rpc.post(&gw, "42".into()).await), Some(-32600));
-    assert_eq!(code(&rpc.post(&gw, r#"{"jsonrpc":"2.0","id":1}"#.into()).await), Some(-32600));
-    assert_eq!(rpc.error_code(&gw, "eth_sendRawTransaction", json!(["0xzz"])).await.0, -32602);
-    assert_eq!(rpc.error_code(&gw, "eth_sendRawTransaction", json!([])).await.0, -32602);
-    assert_eq!(rpc.error_code(&gw, "eth_sendRawTransaction", json!([1, 2])).await.0, -32602);
-    let (c, m) = rpc.error_code(&gw, "eth_sendRawTransaction", json!(["0x02c0"])).await;
+    assert_eq!(code(&gw.post("{not json".into()).await), Some(-32700));
+    assert_eq!(code(&gw.post("[]".into()).await), Some(-32600));
+    assert_eq!(code(&gw.post("42".into()).await), Some(-32600));
+    assert_eq!(code(&gw.post(r#"{"jsonrpc":"2.0","id":1}"#.into()).await), Some(-32600));
+    assert_eq!(gw.error("eth_sendRawTransaction", json!(["0xzz"])).await.0, -32602);
+    assert_eq!(gw.error("eth_sendRawTransaction", json!([])).await.0, -32602);
+    assert_eq!(gw.error("eth_sendRawTransaction", json!([1, 2])).await.0, -32602);
+    let (c, m) = gw.error("eth_sendRawTransaction", json!(["0x02c0"])).await;
     assert_eq!(c, -32000, "{m}");
     assert!(m.contains("malformed") || m.contains("transaction"), "{m}");
-    assert_eq!(rpc.error_code(&gw, "vigil_getTxStatus", json!(["0x1234"])).await.0, -32602);
-    assert_eq!(rpc.error_code(&gw, "vigil_getTxStatus", json!([B256::repeat_byte(9)])).await.0, -32011);
-    assert_eq!(rpc.error_code(&gw, "vigil_submitCertificate", json!([{"chain_id": 1}])).await.0, -32602);
-    let mixed = rpc.post(&gw, r#"[{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}, 5]"#.into()).await;
+    assert_eq!(gw.error("vigil_getTxStatus", json!(["0x1234"])).await.0, -32602);
+    assert_eq!(gw.error("vigil_getTxStatus", json!([B256::repeat_byte(9)])).await.0, -32011);
+    assert_eq!(gw.error("vigil_submitCertificate", json!([{"chain_id": 1}])).await.0, -32602);
+    let mixed = gw.post(r#"[{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}, 5]"#.into()).await;
     assert_eq!((mixed[0]["result"].as_str(), code(&mixed[1])), (Some("0x7a69"), Some(-32600)));
     let too_many = Value::Array(vec![requests[0].clone(); 1001]).to_string();
-    assert_eq!(code(&rpc.post(&gw, too_many).await), Some(-32005), "batch over the limit");
+    assert_eq!(code(&gw.post(too_many).await), Some(-32005), "batch over the limit");
     let huge = json!({"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0x".to_owned() + &"00".repeat(3 << 20)]});
-    assert_eq!(code(&rpc.post(&gw, huge.to_string()).await), Some(-32005), "body over the limit");
-    assert_eq!(rpc.result(&gw, "eth_chainId", json!([])).await, "0x7a69");
+    assert_eq!(code(&gw.post(huge.to_string()).await), Some(-32005), "body over the limit");
+    assert_eq!(gw.result("eth_chainId", json!([])).await, "0x7a69");
 
     // --- No certificate: held, never at Hardhat, quarantined after the deadline. ---
     let (raw_a, hash_a) = signed(KEYS[1], 0);
     let sent_a = Instant::now();
-    assert_eq!(rpc.result(&gw, "eth_sendRawTransaction", json!([raw_a])).await, json!(hash_a));
-    assert_eq!(rpc.result(&gw, "eth_sendRawTransaction", json!([raw_a])).await, json!(hash_a), "idempotent");
-    assert_eq!(rpc.status(&gw, hash_a).await["status"], "pending");
+    assert_eq!(gw.result("eth_sendRawTransaction", json!([raw_a])).await, json!(hash_a));
+    assert_eq!(gw.result("eth_sendRawTransaction", json!([raw_a])).await, json!(hash_a), "idempotent");
+    assert_eq!(status(&gw, hash_a).await["status"], "pending");
     // The wallet's next nonce counts the held transaction.
     let acct1 = address(KEYS[1]);
-    assert_eq!(rpc.result(&hh, "eth_getTransactionCount", json!([acct1, "pending"])).await, "0x0");
-    assert_eq!(rpc.result(&gw, "eth_getTransactionCount", json!([acct1, "pending"])).await, "0x1");
-    let held = rpc.result(&gw, "vigil_pendingTransactions", json!([])).await;
+    assert_eq!(hh.result("eth_getTransactionCount", json!([acct1, "pending"])).await, "0x0");
+    assert_eq!(gw.result("eth_getTransactionCount", json!([acct1, "pending"])).await, "0x1");
+    let held = gw.result("vigil_pendingTransactions", json!([])).await;
     assert!(held.as_array().unwrap().iter().any(|t| t["tx_hash"] == json!(hash_a)), "{held}");
 
     // --- Forged certificates are refused and change nothing. ---
     let (raw_b0, hash_b0) = signed(KEYS[2], 0);
     let (raw_b1, hash_b1) = signed(KEYS[2], 1);
-    rpc.result(&gw, "eth_sendRawTransaction", json!([raw_b0])).await;
+    gw.result("eth_sendRawTransaction", json!([raw_b0])).await;
     let mut tampered = current.certify(hash_b0);
     let mut sig = tampered.signature.as_bytes().to_vec();
     sig[95] ^= 1;
@@ -298,26 +211,26 @@ async fn scenario(dir: &Path) {
         ("too little stake", current.certify_with(hash_b0, VoteKind::Clean, &[0, 1])),
     ];
     for (what, cert) in forged {
-        let (c, m) = rpc.error_code(&gw, "vigil_submitCertificate", json!([cert_json(&cert)])).await;
+        let (c, m) = gw.error("vigil_submitCertificate", json!([cert_json(&cert)])).await;
         assert_eq!(c, -32010, "{what}: {m}");
     }
-    assert_eq!(rpc.status(&gw, hash_b0).await["status"], "pending");
-    assert_eq!(rpc.status(&gw, hash_b0).await["certificate"], Value::Null);
+    assert_eq!(status(&gw, hash_b0).await["status"], "pending");
+    assert_eq!(status(&gw, hash_b0).await["certificate"], Value::Null);
 
     // --- Nonce order: nonce 1 certified first waits for nonce 0. ---
-    rpc.result(&gw, "eth_sendRawTransaction", json!([raw_b1])).await;
-    let answer = rpc.result(&gw, "vigil_submitCertificate", json!([cert_json(&current.certify(hash_b1))])).await;
+    gw.result("eth_sendRawTransaction", json!([raw_b1])).await;
+    let answer = gw.result("vigil_submitCertificate", json!([cert_json(&current.certify(hash_b1))])).await;
     assert_eq!(answer, json!({"tx_hash": hash_b1, "status": "certified"}));
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(rpc.at_hardhat(&hh, hash_b1).await, Value::Null, "nonce 1 forwarded before nonce 0");
-    assert_eq!(rpc.at_hardhat(&hh, hash_b0).await, Value::Null);
+    assert_eq!(at_hardhat(&hh, hash_b1).await, Value::Null, "nonce 1 forwarded before nonce 0");
+    assert_eq!(at_hardhat(&hh, hash_b0).await, Value::Null);
     // A certificate of the previous epoch is still good.
-    rpc.result(&gw, "vigil_submitCertificate", json!([cert_json(&previous.certify(hash_b0))])).await;
-    let s0 = rpc.wait_status(&gw, hash_b0, "included", Duration::from_secs(10)).await;
-    let s1 = rpc.wait_status(&gw, hash_b1, "included", Duration::from_secs(10)).await;
+    gw.result("vigil_submitCertificate", json!([cert_json(&previous.certify(hash_b0))])).await;
+    let s0 = wait_status(&gw, hash_b0, "included", Duration::from_secs(10)).await;
+    let s1 = wait_status(&gw, hash_b1, "included", Duration::from_secs(10)).await;
     let block = |v: &Value| v["block_number"].as_u64().expect("block number");
     assert!(block(&s0) < block(&s1), "nonce 0 in block {}, nonce 1 in block {}", block(&s0), block(&s1));
-    let at_hh = rpc.at_hardhat(&hh, hash_b1).await;
+    let at_hh = at_hardhat(&hh, hash_b1).await;
     assert_eq!(at_hh["blockNumber"], json!(format!("{:#x}", block(&s1))));
     assert_eq!(s1["admitted_unchecked"], false);
     assert_eq!(s1["certificate"]["tx_hash"], json!(hash_b1));
@@ -325,30 +238,30 @@ async fn scenario(dir: &Path) {
     // --- Certificate before its transaction; malicious certificate. ---
     let (raw_c0, hash_c0) = signed(KEYS[3], 0);
     let (raw_c1, hash_c1) = signed(KEYS[3], 1);
-    let answer = rpc.result(&gw, "vigil_submitCertificate", json!([cert_json(&current.certify(hash_c0))])).await;
+    let answer = gw.result("vigil_submitCertificate", json!([cert_json(&current.certify(hash_c0))])).await;
     assert_eq!(answer["status"], "awaiting_transaction");
-    rpc.result(&gw, "eth_sendRawTransaction", json!([raw_c0])).await;
-    rpc.wait_status(&gw, hash_c0, "included", Duration::from_secs(10)).await;
-    rpc.result(&gw, "eth_sendRawTransaction", json!([raw_c1])).await;
+    gw.result("eth_sendRawTransaction", json!([raw_c0])).await;
+    wait_status(&gw, hash_c0, "included", Duration::from_secs(10)).await;
+    gw.result("eth_sendRawTransaction", json!([raw_c1])).await;
     let bad = current.certify_with(hash_c1, VoteKind::Malicious, &[0, 1, 2]);
-    let answer = rpc.result(&gw, "vigil_submitCertificate", json!([cert_json(&bad)])).await;
+    let answer = gw.result("vigil_submitCertificate", json!([cert_json(&bad)])).await;
     assert_eq!(answer["status"], "quarantined");
-    let answer = rpc.result(&gw, "vigil_submitCertificate", json!([cert_json(&current.certify(hash_c1))])).await;
+    let answer = gw.result("vigil_submitCertificate", json!([cert_json(&current.certify(hash_c1))])).await;
     assert_eq!(answer["status"], "quarantined", "a clean certificate does not release a quarantined transaction");
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(rpc.at_hardhat(&hh, hash_c1).await, Value::Null);
+    assert_eq!(at_hardhat(&hh, hash_c1).await, Value::Null);
 
     // --- The uncertified transaction: quarantined at the deadline, never forwarded. ---
     let deadline = Duration::from_millis(QUARANTINE_MS);
     if let Some(left) = deadline.checked_sub(sent_a.elapsed()) {
-        assert_eq!(rpc.status(&gw, hash_a).await["status"], "pending");
+        assert_eq!(status(&gw, hash_a).await["status"], "pending");
         tokio::time::sleep(left).await;
     }
-    let s = rpc.wait_status(&gw, hash_a, "quarantined", Duration::from_secs(3)).await;
+    let s = wait_status(&gw, hash_a, "quarantined", Duration::from_secs(3)).await;
     assert!(s["reason"].as_str().unwrap_or_default().contains("no certificate"), "{s}");
-    assert_eq!(rpc.at_hardhat(&hh, hash_a).await, Value::Null);
+    assert_eq!(at_hardhat(&hh, hash_a).await, Value::Null);
 
-    let info = rpc.result(&gw, "vigil_gateInfo", json!([])).await;
+    let info = gw.result("vigil_gateInfo", json!([])).await;
     assert_eq!(
         (info["chain_id"].as_u64(), info["epoch"].as_u64(), info["fail_mode"].as_str()),
         (Some(CHAIN), Some(EPOCH), Some("closed"))
@@ -356,7 +269,7 @@ async fn scenario(dir: &Path) {
     assert_eq!(info["counts"]["included"], 3, "{info}");
     assert_eq!(info["counts"]["quarantined"], 2, "{info}");
     let metrics =
-        rpc.http.get(format!("http://127.0.0.1:{metrics_port}/metrics")).send().await.unwrap().text().await.unwrap();
+        gw.http.get(format!("http://127.0.0.1:{metrics_port}/metrics")).send().await.unwrap().text().await.unwrap();
     for line in [
         "vigil_gate_forwarded_total 3",
         "vigil_gate_certificates_rejected_total{reason=\"bad_signature\"}",
@@ -369,21 +282,20 @@ async fn scenario(dir: &Path) {
 
     // --- kill -9 right after the acknowledgement; restart on the same data. ---
     let (raw_d, hash_d) = signed(KEYS[0], 0);
-    assert_eq!(rpc.result(&gw, "eth_sendRawTransaction", json!([raw_d])).await, json!(hash_d));
+    assert_eq!(gw.result("eth_sendRawTransaction", json!([raw_d])).await, json!(hash_d));
     gate_proc.kill9();
     let log1 = gate_proc.log();
-    let gate_proc = gate(dir, &hh, &committee_file, gate_port, metrics_port, 2);
-    rpc.wait_up(&gw, &gate_proc).await;
-    let s = rpc.status(&gw, hash_d).await;
+    let mut gate_proc = gate(dir, &hh.url, &committee_file, gate_port, metrics_port, 2);
+    gw.wait_up(&mut gate_proc, Duration::from_secs(60)).await;
+    let s = status(&gw, hash_d).await;
     assert_eq!(s["status"], "pending", "acknowledged transaction lost by kill -9: {s}\n{log1}");
-    assert_eq!(rpc.status(&gw, hash_b1).await["status"], "included", "final records survive too");
-    assert_eq!(rpc.at_hardhat(&hh, hash_d).await, Value::Null);
-    rpc.result(&gw, "vigil_submitCertificate", json!([cert_json(&current.certify(hash_d))])).await;
-    let s = rpc.wait_status(&gw, hash_d, "included", Duration::from_secs(10)).await;
-    assert_ne!(rpc.at_hardhat(&hh, hash_d).await, Value::Null, "{s}");
+    assert_eq!(status(&gw, hash_b1).await["status"], "included", "final records survive too");
+    assert_eq!(at_hardhat(&hh, hash_d).await, Value::Null);
+    gw.result("vigil_submitCertificate", json!([cert_json(&current.certify(hash_d))])).await;
+    let s = wait_status(&gw, hash_d, "included", Duration::from_secs(10)).await;
+    assert_ne!(at_hardhat(&hh, hash_d).await, Value::Null, "{s}");
 
     // --- SIGTERM: a clean stop. ---
-    let mut gate_proc = gate_proc;
     let pid = gate_proc.child.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs").success());
     let start = Instant::now();
