@@ -6,7 +6,6 @@
 use std::{
     collections::BTreeSet,
     path::Path,
-    process::Command,
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -16,7 +15,7 @@ use serde_json::{json, Value};
 use vigil_consensus::testkit::DevCommittee;
 use vigil_types::{rpc as codes, VoteKind};
 
-use crate::support::{account, clients_dir, free_port, genesis_json, signed_tx, spawn_certifier, Proc, Rpc};
+use crate::support::{account, free_port, genesis_json, run_wallet, signed_tx, spawn_certifier, Proc, Rpc};
 
 const CHAIN: u64 = 4242;
 const EPOCH: u64 = 3;
@@ -207,38 +206,15 @@ async fn includes_only_certified_transactions_in_nonce_order_and_explains_every_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn viem_wallet_flow_runs_unchanged_against_the_certified_devnet() {
-    let script = clients_dir().join("wallet.mjs");
-    assert!(
-        clients_dir().join("node_modules/viem").exists(),
-        "testnet/clients/node_modules missing: run scripts/setup.sh (npm ci in testnet/clients)"
-    );
     let dir = tempfile::tempdir().unwrap();
     let committee = Arc::new(DevCommittee::generate(CHAIN, EPOCH, 4, 2));
     let net = Devnet::start(dir.path(), &committee, &[], 200).await;
     let certifier = spawn_certifier(net.rpc.clone(), committee.clone());
     let ws = net.rpc.url.replace("http://", "ws://");
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(script)
-            .args(["--rpc", &net.rpc.url.clone(), "--ws", &ws, "--timeout-ms", "20000"])
-            .args(["--key", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"])
-            .output()
-            .map(|o| (o, net))
-    })
-    .await
-    .unwrap()
-    .expect("node runs");
-    let (out, net) = out;
+    let summary =
+        run_wallet(&net.rpc.url, Some(&ws), "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80").await;
     certifier.abort();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "wallet.mjs failed:\n{stdout}\n{}\ndevnet log:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        net.proc.log()
-    );
-    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
-    assert_eq!(summary["ok"], true, "{summary}");
+    assert_eq!(summary["ok"], true, "{summary}\ndevnet log:\n{}", net.proc.log());
     assert!(summary["checks"].as_u64().unwrap() >= 38, "{summary}");
     // Everything it sent went through certificates.
     let info = net.rpc.result("vigil_devnetInfo", json!([])).await;

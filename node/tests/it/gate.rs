@@ -10,14 +10,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{keccak256, Address, TxKind, B256, U256};
-use alloy_signer::SignerSync;
+use alloy_primitives::{Address, B256};
 use alloy_signer_local::PrivateKeySigner;
 use serde_json::{json, Value};
 
-use crate::support::{clients_dir, free_port, Proc, Rpc};
+use crate::support::{clients_dir, free_port, run_wallet, signed_tx, spawn_certifier, Proc, Rpc};
 use vigil_consensus::testkit::DevCommittee;
 use vigil_types::{Certificate, VoteKind};
 
@@ -87,19 +84,7 @@ async fn at_hardhat(hardhat: &Rpc, hash: B256) -> Value {
 
 fn signed(key: &str, nonce: u64) -> (String, B256) {
     let signer: PrivateKeySigner = key.parse().expect("key");
-    let tx = TxEip1559 {
-        chain_id: CHAIN,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 20_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: TxKind::Call(Address::repeat_byte(0x42)),
-        value: U256::from(1000u64 + nonce),
-        ..Default::default()
-    };
-    let sig = signer.sign_hash_sync(&tx.signature_hash()).expect("sign");
-    let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
-    (format!("0x{}", alloy_primitives::hex::encode(&raw)), keccak256(&raw))
+    signed_tx(&signer, CHAIN, nonce, Some(Address::repeat_byte(0x42)), 1000 + nonce, vec![])
 }
 
 fn address(key: &str) -> Address {
@@ -309,4 +294,35 @@ async fn scenario(dir: &Path) {
     assert!(status.success(), "exit {status}:\n{}", gate_proc.log());
     assert!(gate_proc.log().contains("gate stopped"), "{}", gate_proc.log());
     drop(hardhat_proc);
+}
+
+/// The unchanged viem wallet flow through the gate, with Hardhat behind it:
+/// every transaction it sends waits at the gate until certified.
+#[test]
+fn viem_wallet_flow_through_the_gate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let dir = dir.path();
+        let (hh_port, gate_port, metrics_port) = (free_port(), free_port(), free_port());
+        let hh = Rpc::new(format!("http://127.0.0.1:{hh_port}"));
+        let gw = Rpc::new(format!("http://127.0.0.1:{gate_port}"));
+        let mut hardhat_proc = hardhat(dir, hh_port);
+        hh.wait_up(&mut hardhat_proc, Duration::from_secs(60)).await;
+        let committee = std::sync::Arc::new(DevCommittee::generate(CHAIN, EPOCH, 4, 21));
+        let committee_file = dir.join("committee.json");
+        std::fs::write(&committee_file, serde_json::to_string(committee.committee()).unwrap()).unwrap();
+        let mut gate_proc = gate(dir, &hh.url, &committee_file, gate_port, metrics_port, 1);
+        gw.wait_up(&mut gate_proc, Duration::from_secs(60)).await;
+        let certifier = spawn_certifier(gw.clone(), committee.clone());
+        let summary = run_wallet(&gw.url, None, KEYS[1]).await;
+        certifier.abort();
+        assert_eq!(summary["ok"], true, "{summary}\ngate log:\n{}", gate_proc.log());
+        let info = gw.result("vigil_gateInfo", json!([])).await;
+        // Every transaction the wallet sent was held, certified, forwarded, included.
+        let sent = summary["methods"]["eth_sendRawTransaction@http"].as_u64().unwrap();
+        assert!(sent >= 4, "{summary}");
+        assert_eq!(info["counts"]["included"], sent, "{info}");
+        assert_eq!(info["counts"]["quarantined"], 0, "{info}");
+    });
 }

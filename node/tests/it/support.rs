@@ -203,3 +203,23 @@ pub fn spawn_certifier(
         }
     })
 }
+
+/// Runs the viem wallet flow (`testnet/clients/wallet.mjs`) against `rpc`
+/// (and `ws` if given) with the account of `key` (hex, no `0x`); its JSON
+/// summary. Panics with the script's output if it fails.
+pub async fn run_wallet(rpc: &str, ws: Option<&str>, key: &str) -> Value {
+    assert!(
+        clients_dir().join("node_modules/viem").exists(),
+        "testnet/clients/node_modules missing: run scripts/setup.sh (npm ci in testnet/clients)"
+    );
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg(clients_dir().join("wallet.mjs")).args(["--rpc", rpc, "--timeout-ms", "20000"]);
+    cmd.args(["--key", &format!("0x{}", key.trim_start_matches("0x"))]);
+    if let Some(ws) = ws {
+        cmd.args(["--ws", ws]);
+    }
+    let out = cmd.output().await.expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "wallet.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("summary line")
+}
