@@ -44,6 +44,10 @@ pub enum Command {
     /// The Vigil devnet: an EVM chain that includes certified transactions only.
     #[command(subcommand)]
     Devnet(crate::cmd::devnet::DevnetCommand),
+    /// The inspector node: follows the chain, inspects every pending
+    /// transaction, votes, aggregates certificates, serves JSON-RPC.
+    #[command(subcommand)]
+    Node(crate::cmd::node::NodeCommand),
     /// The admission gate: a JSON-RPC proxy in front of any Ethereum node that
     /// forwards a transaction only once it is certified.
     #[command(subcommand)]

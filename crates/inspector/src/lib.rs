@@ -1,1 +1,62 @@
-//! The inspector node.
+//! The inspector node (`vigil node run`): it follows the chain, takes
+//! pending transactions from clients and peers, simulates and judges each
+//! one, signs and gossips its vote, aggregates everyone's votes into
+//! certificates or quarantines, stores it all, and answers the JSON-RPC.
+//!
+//! - [`follower`]: the chain view (executes the devnet's blocks locally);
+//! - [`pipeline`]: admission -> inspection -> vote -> aggregation;
+//! - [`store`]: what the node keeps in RocksDB, and the history queries;
+//! - [`rpc`], [`metrics`]: the interfaces.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod follower;
+pub mod metrics;
+pub mod pipeline;
+pub mod rpc;
+pub mod store;
+
+use std::{sync::Arc, time::Duration};
+
+use follower::{ChainRpc, FollowError};
+use pipeline::Inspector;
+
+/// Brings the view up to the chain's head, then follows it, polling every
+/// `poll`. Stops following (and says so) if local execution diverges.
+pub async fn follow(node: Arc<Inspector>, rpc: ChainRpc, poll: Duration) {
+    let mut last_error: Option<String> = None;
+    loop {
+        match sync_once(&node, &rpc).await {
+            Ok(()) => last_error = None,
+            Err(e @ FollowError::Diverged { .. }) => {
+                tracing::error!(error = %e, "chain view diverged: this node stops following and keeps its last state");
+                return;
+            }
+            Err(e) => {
+                let message = e.to_string();
+                if last_error.as_deref() != Some(message.as_str()) {
+                    tracing::warn!(error = %message, "cannot follow the chain; retrying");
+                }
+                last_error = Some(message);
+            }
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// Applies every block between the view's head and the chain's head.
+pub async fn sync_once(node: &Arc<Inspector>, rpc: &ChainRpc) -> Result<(), FollowError> {
+    let target = rpc.block_number().await?;
+    loop {
+        let head = node.view().head();
+        let next = if head.hash.is_zero() { 0 } else { head.number + 1 };
+        if next > target {
+            return Ok(());
+        }
+        let Some(block) = rpc.block(next).await? else { return Ok(()) };
+        let me = node.clone();
+        tokio::task::spawn_blocking(move || me.view_mut().apply(&block))
+            .await
+            .map_err(|e| FollowError::Diverged { number: next, reason: format!("executor: {e}") })??;
+        node.metrics().head.set(next as i64);
+    }
+}

@@ -33,7 +33,8 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn generate(dir: &Path, password: &PasswordArgs, kdf: KdfChoice, cost: Option<u32>) -> anyhow::Result<ExitCode> {
+/// Creates a key directory: BLS keystore, libp2p key, member.json.
+pub fn generate(dir: &Path, password: &PasswordArgs, kdf: KdfChoice, cost: Option<u32>) -> anyhow::Result<ExitCode> {
     let pw = read_password(password.password_file.as_deref(), PASSWORD_ENV)?;
     let kdf = match (kdf, cost) {
         (KdfChoice::Scrypt, None) => Kdf::DEFAULT,

@@ -9,6 +9,7 @@ mod eval;
 mod files;
 pub mod gate;
 mod keys;
+pub mod node;
 mod vote;
 
 /// Runs a command; `Err` is printed as `error: …` with exit status 1.
@@ -20,6 +21,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Eval(a) => eval::run(a),
         Command::Devnet(c) => devnet::run(c),
         Command::Gate(c) => gate::run(c),
+        Command::Node(c) => node::run(c),
     }
 }
 

@@ -3,4 +3,5 @@ mod cli;
 mod devnet;
 mod eval;
 mod gate;
+mod network;
 mod support;

@@ -1,0 +1,778 @@
+//! The inspection pipeline (DESIGN §2, §5):
+//!
+//! ```text
+//! RPC / gossip tx --admit (decode, chain id, size, nonce & balance plausibility, per-sender limit)-->
+//!   store + gossip --bounded queue--> workers: simulate + detect (blocking pool) --> verdict
+//!   --> sign vote --> store (verdict + vote + indexes, one batch) --> gossip vote --> aggregation pool
+//! gossip votes --check (membership, epoch) --> aggregation pool (verify, optimistic)
+//! aggregation pool --> certificate (store, gossip, push to the sequencer) | quarantine at the deadline
+//! ```
+//!
+//! Every queue is bounded; a full queue refuses with a clear error instead of
+//! growing. Time-consuming work (simulation, BLS verification) runs off the
+//! async executor.
+
+use std::{
+    collections::{HashMap, HashSet, VecDeque},
+    sync::{Arc, Mutex, RwLock},
+    time::{Duration, Instant},
+};
+
+use alloy_consensus::Transaction as _;
+use alloy_primitives::{Address, B256, U256};
+use tokio::sync::{broadcast, mpsc};
+use vigil_consensus::{
+    verify_certificate, verify_evidence, AggregationPool, CheckedVote, Decision, PoolConfig, PoolEvent,
+    VerifiedCommittee, VoteRejection,
+};
+use vigil_crypto::SecretKey;
+use vigil_detect::{Engine, VerdictKind};
+use vigil_net::{Inbound, NetEvent, NetHandle, Validation};
+use vigil_sim::{Budget, ExecResult};
+use vigil_types::{
+    codec::Wire, gossip::TxAnnouncement, tx::Transaction, Certificate, EquivocationEvidence, Topic, Vote, VoteKind,
+    VoteMessage,
+};
+
+use crate::{
+    follower::ChainView,
+    metrics::Metrics,
+    store::{FindingRecord, NodeStore, QuarantineRecord, Review, TraceSummary, TxRecord, TxSource, VerdictRecord},
+};
+
+/// Pipeline settings.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    /// Simulation budget per transaction.
+    pub budget: Budget,
+    /// Time after the first vote by which a certificate must exist.
+    pub deadline_ms: u64,
+    /// Transactions waiting for simulation, at most.
+    pub queue: usize,
+    /// Transactions of one sender waiting for simulation, at most.
+    pub per_sender: usize,
+    /// Simulation workers.
+    pub workers: usize,
+    /// Sequencer / gate endpoints certificates are pushed to
+    /// (`vigil_submitCertificate`).
+    pub sequencers: Vec<String>,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            budget: Budget { max_gas: 30_000_000, max_wall_time: Duration::from_millis(1000) },
+            deadline_ms: 2_000,
+            queue: 10_000,
+            per_sender: 64,
+            workers: 2,
+            sequencers: vec![],
+        }
+    }
+}
+
+/// Why a transaction is refused at admission.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdmitError {
+    /// Not a transaction.
+    #[error("invalid transaction: {0}")]
+    Malformed(String),
+    /// Another chain, or no replay protection.
+    #[error("{0}")]
+    WrongChain(String),
+    /// Implausible on the current state (nonce, funds, gas).
+    #[error("{0}")]
+    Implausible(String),
+    /// A queue is full.
+    #[error("{0}")]
+    Busy(String),
+    /// The store failed; nothing was acknowledged.
+    #[error("storage failure, nothing was accepted: {0}")]
+    Store(String),
+}
+
+impl AdmitError {
+    /// Whether a gossip peer relaying this deserves a lower score (it could
+    /// have known), as opposed to a refusal that depends on local state or
+    /// load.
+    pub fn is_peer_fault(&self) -> bool {
+        matches!(self, Self::Malformed(_) | Self::WrongChain(_))
+    }
+}
+
+/// What the node tells subscribers.
+#[derive(Debug, Clone)]
+pub enum NodeEvent {
+    /// This node judged a transaction.
+    Verdict(Arc<VerdictRecord>),
+    /// A certificate was formed or received.
+    Certificate(Arc<Certificate>),
+    /// A transaction was quarantined.
+    Quarantine(Arc<QuarantineRecord>),
+}
+
+struct Job {
+    tx: Transaction,
+    received: Instant,
+}
+
+/// The node's identity in the committee.
+#[derive(Debug)]
+pub struct Signer {
+    /// BLS secret key.
+    pub key: SecretKey,
+    /// Index in the committee.
+    pub index: u32,
+}
+
+/// The inspector.
+pub struct Inspector {
+    config: PipelineConfig,
+    chain_id: u64,
+    view: RwLock<ChainView>,
+    engine: Engine,
+    committee: Arc<VerifiedCommittee>,
+    signer: Signer,
+    pool: Mutex<AggregationPool>,
+    store: NodeStore,
+    net: NetHandle,
+    events: broadcast::Sender<NodeEvent>,
+    metrics: Metrics,
+    queue: mpsc::Sender<Job>,
+    per_sender: Mutex<HashMap<Address, usize>>,
+    recent: Mutex<(HashSet<B256>, VecDeque<B256>)>,
+    http: reqwest::Client,
+    started: Instant,
+}
+
+impl std::fmt::Debug for Inspector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inspector").field("chain_id", &self.chain_id).field("signer", &self.signer.index).finish()
+    }
+}
+
+/// Transactions remembered as seen (beyond the store), to drop gossip
+/// duplicates cheaply.
+const RECENT: usize = 100_000;
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Inspector {
+    /// Builds the pipeline and starts its workers and timers (inside a
+    /// tokio runtime). `view` is the chain view the follower keeps current.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start(
+        config: PipelineConfig,
+        view: ChainView,
+        engine: Engine,
+        committee: Arc<VerifiedCommittee>,
+        signer: Signer,
+        store: NodeStore,
+        net: NetHandle,
+        metrics: Metrics,
+    ) -> Arc<Self> {
+        let mut pool = AggregationPool::new(PoolConfig { deadline_ms: config.deadline_ms, ..PoolConfig::default() });
+        pool.add_committee(committee.clone());
+        pool.set_current_epoch(committee.epoch());
+        let (queue, jobs) = mpsc::channel(config.queue.max(1));
+        let (events, _) = broadcast::channel(4096);
+        let me = Arc::new(Self {
+            chain_id: view.genesis().chain_id,
+            config,
+            view: RwLock::new(view),
+            engine,
+            committee,
+            signer,
+            pool: Mutex::new(pool),
+            store,
+            net,
+            events,
+            metrics,
+            queue,
+            per_sender: Mutex::new(HashMap::new()),
+            recent: Mutex::new((HashSet::new(), VecDeque::new())),
+            http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default(),
+            started: Instant::now(),
+        });
+        let jobs = Arc::new(tokio::sync::Mutex::new(jobs));
+        for _ in 0..me.config.workers.max(1) {
+            tokio::spawn(me.clone().worker(jobs.clone()));
+        }
+        tokio::spawn(me.clone().ticker());
+        me
+    }
+
+    /// Chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    /// The committee.
+    pub fn committee(&self) -> &Arc<VerifiedCommittee> {
+        &self.committee
+    }
+
+    /// This node's index in the committee.
+    pub fn signer_index(&self) -> u32 {
+        self.signer.index
+    }
+
+    /// The store.
+    pub fn store(&self) -> &NodeStore {
+        &self.store
+    }
+
+    /// The network.
+    pub fn net(&self) -> &NetHandle {
+        &self.net
+    }
+
+    /// Metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Node events.
+    pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
+        self.events.subscribe()
+    }
+
+    /// Uptime.
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Read access to the chain view.
+    pub fn view(&self) -> std::sync::RwLockReadGuard<'_, ChainView> {
+        self.view.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Write access to the chain view (the follower).
+    pub fn view_mut(&self) -> std::sync::RwLockWriteGuard<'_, ChainView> {
+        self.view.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn remember(&self, hash: B256) -> bool {
+        let mut r = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !r.0.insert(hash) {
+            return false;
+        }
+        r.1.push_back(hash);
+        if r.1.len() > RECENT {
+            if let Some(old) = r.1.pop_front() {
+                r.0.remove(&old);
+            }
+        }
+        true
+    }
+
+    /// Takes a transaction from a client or a peer: checks it, stores it,
+    /// gossips it (when it came from a client) and queues it for
+    /// inspection. A transaction seen before answers its hash again.
+    pub async fn submit(&self, raw: &[u8], source: TxSource) -> Result<B256, AdmitError> {
+        let tx = Transaction::decode(raw).map_err(|e| AdmitError::Malformed(e.to_string()))?;
+        let hash = tx.hash();
+        match tx.chain_id() {
+            Some(id) if id == self.chain_id => {}
+            Some(id) => {
+                return Err(AdmitError::WrongChain(format!(
+                    "invalid chain id: transaction is for chain {id}, this network inspects chain {}",
+                    self.chain_id
+                )))
+            }
+            None => {
+                return Err(AdmitError::WrongChain(
+                    "only replay-protected (EIP-155) transactions are accepted: sign with the chain id".into(),
+                ))
+            }
+        }
+        if !self.remember(hash) {
+            return Ok(hash);
+        }
+        let admitted = self.admit(&tx, source).await;
+        if admitted.is_err() {
+            // Let it be tried again (the state may change, a queue may drain).
+            let mut r = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            r.0.remove(&hash);
+        }
+        admitted.map(|()| hash)
+    }
+
+    async fn admit(&self, tx: &Transaction, source: TxSource) -> Result<(), AdmitError> {
+        let hash = tx.hash();
+        if self.store.tx(hash).map_err(|e| AdmitError::Store(e.to_string()))?.is_some() {
+            return Ok(());
+        }
+        self.plausible(tx)?;
+        {
+            let mut per = self.per_sender.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let n = per.entry(tx.sender()).or_default();
+            if *n >= self.config.per_sender {
+                self.metrics.refused.with_label_values(&["sender_limit"]).inc();
+                return Err(AdmitError::Busy(format!(
+                    "sender {} has {} transactions waiting for inspection, the limit",
+                    tx.sender(),
+                    *n
+                )));
+            }
+            *n += 1;
+        }
+        let record = TxRecord {
+            hash,
+            raw: tx.raw().clone(),
+            sender: tx.sender(),
+            nonce: tx.nonce(),
+            received_ms: now_ms(),
+            source,
+        };
+        let release = |me: &Self| me.release_sender(tx.sender());
+        if let Err(e) = self.store.put_tx(&record) {
+            release(self);
+            return Err(AdmitError::Store(e.to_string()));
+        }
+        if let Err(e) = self.queue.try_send(Job { tx: tx.clone(), received: Instant::now() }) {
+            release(self);
+            self.metrics.refused.with_label_values(&["queue_full"]).inc();
+            return Err(AdmitError::Busy(format!("inspection queue is full ({e}); retry later")));
+        }
+        self.metrics.queue_depth.set(self.queue_depth() as i64);
+        self.metrics.txs.with_label_values(&[source_label(source)]).inc();
+        if source == TxSource::Rpc {
+            let announcement = TxAnnouncement { raw: tx.raw().clone() }.encode();
+            if let Err(e) = self.net.publish(Topic::Tx, announcement).await {
+                tracing::debug!(tx = %hash, error = %e, "transaction not gossiped");
+            }
+        }
+        Ok(())
+    }
+
+    fn release_sender(&self, sender: Address) {
+        let mut per = self.per_sender.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = per.get_mut(&sender) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                per.remove(&sender);
+            }
+        }
+    }
+
+    fn queue_depth(&self) -> usize {
+        self.config.queue.saturating_sub(self.queue.capacity())
+    }
+
+    /// Nonce and balance plausibility on the view.
+    fn plausible(&self, tx: &Transaction) -> Result<(), AdmitError> {
+        let view = self.view();
+        let state = view.state();
+        let env = tx.envelope();
+        let next = state.nonce(tx.sender());
+        if tx.nonce() < next {
+            return Err(AdmitError::Implausible(format!("nonce too low: next nonce {next}, tx nonce {}", tx.nonce())));
+        }
+        let limit = view.head().gas_limit;
+        if env.gas_limit() > limit {
+            return Err(AdmitError::Implausible(format!(
+                "exceeds block gas limit: transaction gas limit {}, block gas limit {limit}",
+                env.gas_limit()
+            )));
+        }
+        let cost =
+            U256::from(env.gas_limit()).saturating_mul(U256::from(env.max_fee_per_gas())).saturating_add(env.value());
+        let balance = state.balance(tx.sender());
+        if balance < cost {
+            return Err(AdmitError::Implausible(format!(
+                "insufficient funds for gas * price + value: address {} have {balance} want {cost}",
+                tx.sender()
+            )));
+        }
+        Ok(())
+    }
+
+    async fn worker(self: Arc<Self>, jobs: Arc<tokio::sync::Mutex<mpsc::Receiver<Job>>>) {
+        loop {
+            let job = { jobs.lock().await.recv().await };
+            let Some(job) = job else { return };
+            self.metrics.queue_depth.set(self.queue_depth() as i64);
+            self.metrics.stage_seconds.with_label_values(&["queue"]).observe(job.received.elapsed().as_secs_f64());
+            let sender = job.tx.sender();
+            let me = self.clone();
+            let judged = tokio::task::spawn_blocking(move || me.inspect(&job.tx)).await;
+            self.release_sender(sender);
+            match judged {
+                Ok(Ok((record, vote))) => self.vote(record, vote).await,
+                Ok(Err(e)) => tracing::error!(error = %e, "inspection failed"),
+                Err(e) => tracing::error!(error = %e, "inspection task panicked"),
+            }
+        }
+    }
+
+    /// Simulates and judges on the current view; signs the vote.
+    fn inspect(&self, tx: &Transaction) -> Result<(VerdictRecord, Vote), String> {
+        let start = Instant::now();
+        let view = self.view();
+        let block = view.next_block();
+        let hash = tx.hash();
+        let (verdict, summary) = match vigil_sim::simulate(view.state(), &block, tx, &self.config.budget) {
+            Ok(outcome) => {
+                let verdict = self.engine.judge(view.state(), &block, tx, &outcome, view.history());
+                (verdict, summarize(tx, &outcome))
+            }
+            // Not executable on this state (nonce gap, funds spent meanwhile):
+            // nothing runs, nothing is at risk; clean, and the sequencer
+            // decides inclusion.
+            Err(e) => {
+                tracing::debug!(tx = %hash, error = %e, "not executable on the current state");
+                let summary = TraceSummary { revert_reason: Some(e.to_string()), ..TraceSummary::default() };
+                (vigil_detect::Verdict::from_findings(self.engine.ruleset(), vec![]), summary)
+            }
+        };
+        drop(view);
+        let elapsed = start.elapsed();
+        self.metrics.stage_seconds.with_label_values(&["inspect"]).observe(elapsed.as_secs_f64());
+        let kind = match verdict.kind {
+            VerdictKind::Clean => VoteKind::Clean,
+            VerdictKind::Malicious => VoteKind::Malicious,
+        };
+        let epoch = self.committee.epoch();
+        let msg = VoteMessage { chain_id: self.chain_id, epoch, tx_hash: hash, kind };
+        let signature = self.signer.key.sign_vote(&msg).to_bytes();
+        let vote = Vote { chain_id: self.chain_id, epoch, tx_hash: hash, kind, signer: self.signer.index, signature };
+        let record = VerdictRecord {
+            tx_hash: hash,
+            kind,
+            score: verdict.score,
+            ruleset: verdict.ruleset.to_string(),
+            findings: verdict
+                .findings
+                .iter()
+                .map(|f| FindingRecord {
+                    rule: f.rule.to_string(),
+                    severity: format!("{:?}", f.severity).to_lowercase(),
+                    addresses: f.addresses.clone(),
+                    message: f.message.clone(),
+                })
+                .collect(),
+            summary,
+            block_number: block.number,
+            judged_ms: now_ms(),
+            elapsed_us: elapsed.as_micros() as u64,
+        };
+        Ok((record, vote))
+    }
+
+    async fn vote(&self, record: VerdictRecord, vote: Vote) {
+        let start = Instant::now();
+        if let Err(e) = self.store.put_verdict(&record, &vote) {
+            tracing::error!(tx = %record.tx_hash, error = %e, "could not store the verdict; not voting");
+            return;
+        }
+        self.metrics.verdicts.with_label_values(&[vote.kind.to_string().as_str()]).inc();
+        tracing::info!(tx = %record.tx_hash, kind = %vote.kind, score = record.score, us = record.elapsed_us, "voted");
+        if vote.kind == VoteKind::Malicious {
+            let rules: Vec<&str> = record.findings.iter().map(|f| f.rule.as_str()).collect();
+            tracing::warn!(tx = %record.tx_hash, score = record.score, ?rules, "voted malicious");
+        }
+        let _ = self.events.send(NodeEvent::Verdict(Arc::new(record)));
+        if let Err(e) = self.net.publish(Topic::Vote, vote.encode()).await {
+            tracing::debug!(error = %e, "vote not gossiped");
+        }
+        self.metrics.stage_seconds.with_label_values(&["vote"]).observe(start.elapsed().as_secs_f64());
+        let events = {
+            let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            pool.insert(vote, now_ms())
+        };
+        match events {
+            Ok(events) => self.handle(events).await,
+            Err(e) => tracing::error!(error = %e, "own vote refused by the pool"),
+        }
+    }
+
+    async fn ticker(self: Arc<Self>) {
+        let mut interval = tokio::time::interval(Duration::from_millis(50));
+        loop {
+            interval.tick().await;
+            let events = {
+                let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                pool.tick(now_ms())
+            };
+            if !events.is_empty() {
+                self.handle(events).await;
+            }
+        }
+    }
+
+    async fn handle(&self, events: Vec<PoolEvent>) {
+        for event in events {
+            match event {
+                PoolEvent::Decided { tx_hash, decision: Decision::Certified(cert), .. } => {
+                    let cert = cert.into_inner();
+                    self.on_certificate(cert, true).await;
+                    let _ = tx_hash;
+                }
+                PoolEvent::Decided { tx_hash, decision: Decision::Quarantined(reason), .. } => {
+                    let record = QuarantineRecord {
+                        tx_hash,
+                        reason: reason.to_string(),
+                        since_ms: now_ms(),
+                        block_number: self.view().head().number + 1,
+                        review: Review::default(),
+                    };
+                    match self.store.quarantine(&record) {
+                        Ok(()) => {
+                            self.metrics.quarantined.inc();
+                            tracing::warn!(tx = %tx_hash, reason = %record.reason, "quarantined");
+                            let _ = self.events.send(NodeEvent::Quarantine(Arc::new(record)));
+                        }
+                        Err(e) => tracing::error!(tx = %tx_hash, error = %e, "could not store the quarantine"),
+                    }
+                }
+                PoolEvent::Equivocation(evidence) => {
+                    let evidence = evidence.evidence().clone();
+                    tracing::warn!(signer = evidence.clean().signer, tx = %evidence.clean().tx_hash, "equivocation");
+                    self.metrics.equivocations.inc();
+                    if let Err(e) = self.net.publish(Topic::Evidence, evidence.encode()).await {
+                        tracing::debug!(error = %e, "evidence not gossiped");
+                    }
+                }
+                PoolEvent::BadVote { signer, tx_hash } => {
+                    tracing::warn!(signer, tx = %tx_hash, "a relayed vote failed verification");
+                }
+                PoolEvent::Evicted { tx_hash, .. } => {
+                    tracing::warn!(tx = %tx_hash, "pool full: oldest transaction evicted");
+                }
+            }
+        }
+    }
+
+    /// A verified certificate: stored, and (when this node formed it)
+    /// gossiped and pushed to the sequencer.
+    async fn on_certificate(&self, cert: Certificate, formed_here: bool) {
+        let hash = cert.tx_hash;
+        match self.store.certificate(hash) {
+            Ok(Some(_)) => return,
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(tx = %hash, error = %e, "store read failed");
+                return;
+            }
+        }
+        if let Err(e) = self.store.put_certificate(&cert) {
+            tracing::error!(tx = %hash, error = %e, "could not store the certificate");
+            return;
+        }
+        self.metrics.certificates.with_label_values(&[if formed_here { "formed" } else { "received" }]).inc();
+        tracing::info!(tx = %hash, signers = cert.signers.count(), formed_here, "certificate");
+        if let Ok(Some(tx)) = self.store.tx(hash) {
+            let waited = now_ms().saturating_sub(tx.received_ms);
+            self.metrics.stage_seconds.with_label_values(&["certify"]).observe(waited as f64 / 1000.0);
+        }
+        let _ = self.events.send(NodeEvent::Certificate(Arc::new(cert.clone())));
+        if formed_here {
+            if let Err(e) = self.net.publish(Topic::Cert, cert.encode()).await {
+                tracing::debug!(error = %e, "certificate not gossiped");
+            }
+        }
+        if !formed_here || self.config.sequencers.is_empty() {
+            return;
+        }
+        // The sequencer gets the certificate, then the transaction itself
+        // (a wallet may have sent it to an inspector only); both calls are
+        // idempotent there, so every node that formed the certificate may
+        // push.
+        let raw = match self.store.tx(hash) {
+            Ok(Some(tx)) => Some(tx.raw),
+            _ => None,
+        };
+        let cert_body = serde_json::json!({
+            "jsonrpc": "2.0", "id": 1, "method": "vigil_submitCertificate", "params": [cert],
+        });
+        let tx_body = raw.map(|raw| {
+            serde_json::json!({
+                "jsonrpc": "2.0", "id": 2, "method": "eth_sendRawTransaction",
+                "params": [format!("0x{}", alloy_primitives::hex::encode(&raw))],
+            })
+        });
+        for url in &self.config.sequencers {
+            let (http, url, cert_body, tx_body) = (self.http.clone(), url.clone(), cert_body.clone(), tx_body.clone());
+            tokio::spawn(async move {
+                if !push(&http, &url, &cert_body).await {
+                    return;
+                }
+                if let Some(body) = tx_body {
+                    push(&http, &url, &body).await;
+                }
+            });
+        }
+    }
+
+    /// Validates one gossip message and acts on it; the answer tells
+    /// gossipsub whether to forward it and how to score its sender.
+    pub async fn on_gossip(&self, msg: &Inbound) -> Validation {
+        if msg.data.len() > msg.topic.max_message_size() {
+            self.metrics.gossip.with_label_values(&[topic_label(msg.topic), "oversized"]).inc();
+            return Validation::Reject;
+        }
+        let (validation, label) = match msg.topic {
+            Topic::Tx => match TxAnnouncement::decode(&msg.data) {
+                Err(_) => (Validation::Reject, "malformed"),
+                Ok(a) => match self.submit(&a.raw, TxSource::Gossip).await {
+                    Ok(_) => (Validation::Accept, "accepted"),
+                    Err(e) if e.is_peer_fault() => (Validation::Reject, "invalid"),
+                    Err(_) => (Validation::Ignore, "ignored"),
+                },
+            },
+            Topic::Vote => match Vote::decode(&msg.data) {
+                Err(_) => (Validation::Reject, "malformed"),
+                Ok(vote) => self.on_vote(vote).await,
+            },
+            Topic::Cert => match Certificate::decode(&msg.data) {
+                Err(_) => (Validation::Reject, "malformed"),
+                Ok(cert) => {
+                    let committee = self.committee.clone();
+                    let c2 = cert.clone();
+                    let verified =
+                        tokio::task::spawn_blocking(move || verify_certificate(&committee, &c2).map(|_| ())).await;
+                    match verified {
+                        Ok(Ok(())) => {
+                            self.on_certificate(cert, false).await;
+                            (Validation::Accept, "accepted")
+                        }
+                        _ => (Validation::Reject, "invalid"),
+                    }
+                }
+            },
+            Topic::Evidence => match EquivocationEvidence::decode(&msg.data) {
+                Err(_) => (Validation::Reject, "malformed"),
+                Ok(evidence) => match verify_evidence(&self.committee, &evidence) {
+                    Ok(_) => (Validation::Accept, "accepted"),
+                    Err(_) => (Validation::Reject, "invalid"),
+                },
+            },
+        };
+        self.metrics.gossip.with_label_values(&[topic_label(msg.topic), label]).inc();
+        validation
+    }
+
+    async fn on_vote(&self, vote: Vote) -> (Validation, &'static str) {
+        // Membership, chain and epoch, before the pool spends a pairing on it.
+        match CheckedVote::check(&self.committee, vote.clone()) {
+            Ok(_) => {}
+            Err(VoteRejection::EpochOutsideWindow { .. }) => return (Validation::Ignore, "other_epoch"),
+            Err(_) => return (Validation::Reject, "invalid"),
+        }
+        if vote.signer == self.signer.index {
+            // Our own vote echoed back: nothing new.
+            return (Validation::Ignore, "own");
+        }
+        let result = {
+            let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            pool.insert(vote.clone(), now_ms())
+        };
+        match result {
+            Ok(events) => {
+                if let Err(e) = self.store.put_vote(&vote) {
+                    tracing::error!(error = %e, "could not store a vote");
+                }
+                self.metrics.votes_seen.inc();
+                self.handle(events).await;
+                (Validation::Accept, "accepted")
+            }
+            Err(VoteRejection::Duplicate { .. }) => (Validation::Ignore, "duplicate"),
+            Err(_) => (Validation::Reject, "invalid"),
+        }
+    }
+
+    /// Reads gossip until the network stops, validating every message.
+    pub async fn run_gossip(self: Arc<Self>, mut events: mpsc::Receiver<NetEvent>) {
+        while let Some(event) = events.recv().await {
+            match event {
+                NetEvent::Message(msg) => {
+                    let me = self.clone();
+                    tokio::spawn(async move {
+                        let v = me.on_gossip(&msg).await;
+                        me.net.report(&msg.id, &msg.source, v);
+                    });
+                }
+                NetEvent::PeerConnected(peer) => {
+                    tracing::info!(%peer, "peer connected");
+                    self.metrics.peers.inc();
+                }
+                NetEvent::PeerDisconnected(peer) => {
+                    tracing::info!(%peer, "peer disconnected");
+                    self.metrics.peers.dec();
+                }
+                NetEvent::PeerBanned { peer, score } => {
+                    tracing::warn!(%peer, score, "peer banned for invalid gossip");
+                    self.metrics.banned.inc();
+                }
+            }
+        }
+    }
+}
+
+/// Posts a JSON-RPC call, retrying transport failures with backoff;
+/// whether the endpoint answered (an error answer counts: it was heard).
+async fn push(http: &reqwest::Client, url: &str, body: &serde_json::Value) -> bool {
+    for attempt in 0..5u32 {
+        match http.post(url).json(body).send().await {
+            Ok(r) => {
+                if let Ok(v) = r.json::<serde_json::Value>().await {
+                    if let Some(e) = v.get("error") {
+                        tracing::debug!(%url, error = %e, method = %body["method"], "sequencer refused");
+                    }
+                }
+                return true;
+            }
+            Err(e) => tracing::warn!(%url, error = %e, attempt, "push to the sequencer failed"),
+        }
+        tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+    }
+    false
+}
+
+fn source_label(s: TxSource) -> &'static str {
+    match s {
+        TxSource::Rpc => "rpc",
+        TxSource::Gossip => "gossip",
+    }
+}
+
+fn topic_label(t: Topic) -> &'static str {
+    match t {
+        Topic::Tx => "tx",
+        Topic::Vote => "vote",
+        Topic::Cert => "cert",
+        Topic::Evidence => "evidence",
+    }
+}
+
+/// What a verdict keeps of the trace.
+fn summarize(tx: &Transaction, outcome: &vigil_sim::SimOutcome) -> TraceSummary {
+    let trace = &outcome.trace;
+    let mut touched: Vec<Address> = trace.frames.iter().map(|f| f.callee).collect();
+    let created: Vec<Address> = trace.creations().filter(|f| !f.reverted).map(|f| f.callee).collect();
+    touched.sort();
+    touched.dedup();
+    let to = {
+        use alloy_consensus::Transaction as _;
+        tx.envelope().to()
+    };
+    TraceSummary {
+        to,
+        touched,
+        calls: trace.frames.len() as u32,
+        logs: trace.logs.len() as u32,
+        gas_used: outcome.result.gas_used(),
+        success: outcome.result.is_success(),
+        revert_reason: match &outcome.result {
+            ExecResult::Revert { .. } => outcome.result.revert_reason().or(Some("reverted".into())),
+            ExecResult::Halt { reason, .. } => Some(format!("halted: {reason:?}")),
+            ExecResult::BudgetExceeded { kind, .. } => Some(format!("stopped by the {kind:?} budget")),
+            ExecResult::Success { .. } => None,
+        },
+        created,
+    }
+}

@@ -1,0 +1,362 @@
+//! `vigil node init | run`: the inspector node.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::ExitCode,
+    sync::Arc,
+    time::Duration,
+};
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use serde::Deserialize;
+use vigil_consensus::VerifiedCommittee;
+use vigil_crypto::NodeIdentity;
+use vigil_detect::{Engine, Policies};
+use vigil_fixture::Genesis;
+use vigil_inspector::{
+    follower::{ChainRpc, ChainView},
+    metrics::Metrics,
+    pipeline::{Inspector, PipelineConfig, Signer},
+    rpc::OperatorToken,
+    store::NodeStore,
+};
+use vigil_sim::Budget;
+
+use crate::cli::{KdfChoice, PasswordArgs};
+
+/// `vigil node` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// Create a node directory: BLS keystore, libp2p key, member.json (what
+    /// the registry needs) and a commented config.toml to edit.
+    Init {
+        /// Node directory (created).
+        #[arg(long)]
+        dir: PathBuf,
+        /// Keystore password.
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// Key derivation function of the keystore.
+        #[arg(long, value_enum, default_value_t = KdfChoice::Scrypt)]
+        kdf: KdfChoice,
+        /// KDF cost (scrypt: log2 n; pbkdf2: rounds).
+        #[arg(long)]
+        kdf_cost: Option<u32>,
+    },
+    /// Run the inspector: follow the chain, inspect every pending
+    /// transaction, vote, aggregate, serve JSON-RPC and metrics.
+    Run {
+        /// Config file (TOML; `vigil node init` writes one). Every key is
+        /// also a flag, and flags win.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Settings.
+        #[command(flatten)]
+        settings: Box<NodeSettings>,
+        /// Keystore password.
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+}
+
+/// Every setting of a node, from the config file or flags.
+#[derive(Debug, Args, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSettings {
+    /// Key directory (`vigil node init` / `vigil keys generate`).
+    #[arg(long)]
+    pub keys: Option<PathBuf>,
+    /// Data directory (RocksDB).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Genesis of the chain inspected (the devnet's genesis file).
+    #[arg(long)]
+    pub genesis: Option<PathBuf>,
+    /// Committee file (DESIGN §4 JSON) of the current epoch.
+    #[arg(long)]
+    pub committee: Option<PathBuf>,
+    /// JSON-RPC of the chain to follow (the devnet).
+    #[arg(long = "chain.rpc")]
+    #[serde(rename = "chain_rpc")]
+    pub chain_rpc: Option<String>,
+    /// JSON-RPC listen address (HTTP and WebSocket).
+    #[arg(long = "rpc.addr")]
+    #[serde(rename = "rpc_addr")]
+    pub rpc_addr: Option<SocketAddr>,
+    /// Prometheus `/metrics` listen address.
+    #[arg(long = "metrics.addr")]
+    #[serde(rename = "metrics_addr")]
+    pub metrics_addr: Option<SocketAddr>,
+    /// libp2p listen multiaddr (repeatable), e.g. /ip4/0.0.0.0/tcp/9000.
+    #[arg(long = "p2p.listen")]
+    #[serde(rename = "p2p_listen", default)]
+    pub p2p_listen: Vec<String>,
+    /// Bootstrap peer multiaddr with /p2p/<peer id> (repeatable).
+    #[arg(long = "p2p.bootstrap")]
+    #[serde(rename = "p2p_bootstrap", default)]
+    pub p2p_bootstrap: Vec<String>,
+    /// Sequencer or gate JSON-RPC that certificates are pushed to
+    /// (repeatable).
+    #[arg(long = "sequencer")]
+    #[serde(default)]
+    pub sequencers: Vec<String>,
+    /// File holding the operator token that `vigil_quarantineReview` needs
+    /// (reviews are disabled without it).
+    #[arg(long)]
+    pub operator_token_file: Option<PathBuf>,
+    /// Protection policy file (docs/policies.md).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Milliseconds after the first vote by which a certificate must exist.
+    #[arg(long)]
+    pub deadline_ms: Option<u64>,
+    /// Simulation workers.
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Wall-time budget per simulation (ms).
+    #[arg(long = "sim.budget-ms")]
+    #[serde(rename = "sim_budget_ms")]
+    pub sim_budget_ms: Option<u64>,
+    /// Chain polling interval (ms).
+    #[arg(long)]
+    pub poll_ms: Option<u64>,
+}
+
+impl NodeSettings {
+    /// `self` where set, else `file`.
+    fn over(self, file: NodeSettings) -> NodeSettings {
+        fn pick<T>(flag: Option<T>, file: Option<T>) -> Option<T> {
+            flag.or(file)
+        }
+        fn list(flag: Vec<String>, file: Vec<String>) -> Vec<String> {
+            if flag.is_empty() {
+                file
+            } else {
+                flag
+            }
+        }
+        NodeSettings {
+            keys: pick(self.keys, file.keys),
+            data: pick(self.data, file.data),
+            genesis: pick(self.genesis, file.genesis),
+            committee: pick(self.committee, file.committee),
+            chain_rpc: pick(self.chain_rpc, file.chain_rpc),
+            rpc_addr: pick(self.rpc_addr, file.rpc_addr),
+            metrics_addr: pick(self.metrics_addr, file.metrics_addr),
+            p2p_listen: list(self.p2p_listen, file.p2p_listen),
+            p2p_bootstrap: list(self.p2p_bootstrap, file.p2p_bootstrap),
+            sequencers: list(self.sequencers, file.sequencers),
+            operator_token_file: pick(self.operator_token_file, file.operator_token_file),
+            policy: pick(self.policy, file.policy),
+            deadline_ms: pick(self.deadline_ms, file.deadline_ms),
+            workers: pick(self.workers, file.workers),
+            sim_budget_ms: pick(self.sim_budget_ms, file.sim_budget_ms),
+            poll_ms: pick(self.poll_ms, file.poll_ms),
+        }
+    }
+}
+
+const CONFIG_TEMPLATE: &str = r#"# Vigil inspector node configuration (`vigil node run --config config.toml`).
+# Every key is also a command-line flag (`--rpc.addr`, `--chain.rpc`, …); flags win.
+# Relative paths are relative to this file's directory.
+
+# Keys written by `vigil node init` (BLS keystore, libp2p key). The keystore
+# password comes from --password-file or VIGIL_KEYSTORE_PASSWORD.
+keys = "."
+# RocksDB directory: verdicts, votes, certificates, quarantine, history.
+data = "data"
+
+# The chain inspected: its genesis file and a JSON-RPC endpoint of it (the
+# devnet). The node executes its blocks locally.
+genesis = "genesis.json"
+chain_rpc = "http://127.0.0.1:8545"
+# The committee of the current epoch (DESIGN §4 JSON); this node must be in it.
+committee = "committee.json"
+
+# JSON-RPC (HTTP and WebSocket) and Prometheus metrics.
+rpc_addr = "127.0.0.1:8645"
+metrics_addr = "127.0.0.1:9645"
+
+# libp2p: where to listen, and one or more peers to find the rest from.
+p2p_listen = ["/ip4/0.0.0.0/tcp/9000"]
+p2p_bootstrap = []
+
+# Where certificates this node forms are pushed (the gate or the devnet).
+sequencers = []
+
+# A file with the operator token that quarantine reviews need.
+# operator_token_file = "operator.token"
+
+# Milliseconds after the first vote by which a certificate must exist.
+deadline_ms = 2000
+# Simulation workers and the wall-time budget of one simulation.
+workers = 2
+sim_budget_ms = 1000
+"#;
+
+/// Runs a `vigil node` subcommand.
+pub fn run(command: NodeCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        NodeCommand::Init { dir, password, kdf, kdf_cost } => {
+            crate::cmd::keys::generate(&dir, &password, kdf, kdf_cost)?;
+            let path = dir.join("config.toml");
+            anyhow::ensure!(!path.exists(), "{} already exists; refusing to overwrite it", path.display());
+            std::fs::write(&path, CONFIG_TEMPLATE).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "wrote {}: set genesis, chain_rpc, committee and p2p_bootstrap, then `vigil node run --config {}`",
+                path.display(),
+                path.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        NodeCommand::Run { config, settings, password } => run_node(config, *settings, password),
+    }
+}
+
+/// Reads the config file; relative paths become relative to its folder.
+fn read_config(path: &Path) -> anyhow::Result<NodeSettings> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
+    let mut s: NodeSettings = toml::from_str(&text).with_context(|| format!("config {}", path.display()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    for p in [&mut s.keys, &mut s.data, &mut s.genesis, &mut s.committee, &mut s.operator_token_file, &mut s.policy]
+        .into_iter()
+        .flatten()
+    {
+        if p.is_relative() {
+            *p = base.join(&*p);
+        }
+    }
+    Ok(s)
+}
+
+fn required<T>(v: Option<T>, name: &str) -> anyhow::Result<T> {
+    v.with_context(|| format!("missing setting `{name}` (config key or --{})", name.replace('_', "-")))
+}
+
+fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs) -> anyhow::Result<ExitCode> {
+    let file = match &config {
+        Some(p) => read_config(p)?,
+        None => NodeSettings::default(),
+    };
+    let s = flags.over(file);
+    let keys = required(s.keys.clone(), "keys")?;
+    let data = required(s.data.clone(), "data")?;
+    let genesis_path = required(s.genesis.clone(), "genesis")?;
+    let committee_path = required(s.committee.clone(), "committee")?;
+    let chain_rpc = required(s.chain_rpc.clone(), "chain_rpc")?;
+    let rpc_addr = s.rpc_addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8645)));
+
+    let genesis = Genesis::from_json_str(
+        &std::fs::read_to_string(&genesis_path).with_context(|| format!("reading {}", genesis_path.display()))?,
+    )
+    .with_context(|| format!("genesis {}", genesis_path.display()))?;
+    let committees = crate::cmd::devnet::read_committees(&committee_path)?;
+    let committee = committees.into_iter().max_by_key(|c| c.epoch).context("the committee file is empty")?;
+    anyhow::ensure!(
+        committee.chain_id == genesis.chain_id,
+        "the committee serves chain {}, the genesis is chain {}",
+        committee.chain_id,
+        genesis.chain_id
+    );
+    let committee = Arc::new(VerifiedCommittee::new(committee).context("committee")?);
+    let key = crate::cmd::keys::load_secret(&keys, &password)?;
+    let pk = key.public_key().to_bytes();
+    let index =
+        committee.committee().members.iter().find(|m| m.bls_pubkey == pk).map(|m| m.index).with_context(|| {
+            format!("this node's BLS key {pk} is not in the committee of epoch {}", committee.epoch())
+        })?;
+    let identity = NodeIdentity::read(&keys.join("p2p.key")).context("reading the libp2p key")?;
+    let token = match &s.operator_token_file {
+        Some(p) => Some(OperatorToken(
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?.trim().to_string(),
+        )),
+        None => None,
+    };
+    let policies = match &s.policy {
+        Some(p) => {
+            Policies::from_json(&std::fs::read_to_string(p).with_context(|| format!("reading policy {}", p.display()))?)
+                .with_context(|| format!("policy {}", p.display()))?
+        }
+        None => Policies::default(),
+    };
+    let mut pipeline = PipelineConfig { sequencers: s.sequencers.clone(), ..PipelineConfig::default() };
+    if let Some(d) = s.deadline_ms {
+        pipeline.deadline_ms = d;
+    }
+    if let Some(w) = s.workers {
+        pipeline.workers = w.max(1);
+    }
+    if let Some(ms) = s.sim_budget_ms {
+        pipeline.budget = Budget { max_wall_time: Duration::from_millis(ms), ..pipeline.budget };
+    }
+    let poll = Duration::from_millis(s.poll_ms.unwrap_or(100));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let store = NodeStore::open(&data).with_context(|| format!("opening the store in {}", data.display()))?;
+        let mut net_config = vigil_net::NetConfig::new(identity.to_libp2p()?, genesis.chain_id);
+        let listen =
+            if s.p2p_listen.is_empty() { vec!["/ip4/127.0.0.1/tcp/0".to_string()] } else { s.p2p_listen.clone() };
+        net_config.listen = listen
+            .iter()
+            .map(|a| a.parse().with_context(|| format!("bad p2p listen address {a}")))
+            .collect::<anyhow::Result<_>>()?;
+        net_config.bootstrap = s
+            .p2p_bootstrap
+            .iter()
+            .map(|a| a.parse().with_context(|| format!("bad bootstrap address {a}")))
+            .collect::<anyhow::Result<_>>()?;
+        let (net, net_events) = vigil_net::start(net_config).await.context("starting libp2p")?;
+        let metrics = Metrics::new();
+        let rpc = ChainRpc::new(chain_rpc.clone());
+        let chain_id = rpc.chain_id().await.with_context(|| format!("asking {chain_rpc} for its chain id"))?;
+        anyhow::ensure!(
+            chain_id == genesis.chain_id,
+            "{chain_rpc} is chain {chain_id}, the genesis is chain {}",
+            genesis.chain_id
+        );
+        let view = ChainView::new(genesis)?;
+        let node = Inspector::start(
+            pipeline,
+            view,
+            Engine::new(policies),
+            committee,
+            Signer { key, index },
+            store,
+            net.clone(),
+            metrics.clone(),
+        );
+        // Catch up before voting on anything: verdicts need the current state.
+        vigil_inspector::sync_once(&node, &rpc).await.context("catching up with the chain")?;
+        tokio::spawn(vigil_inspector::follow(node.clone(), rpc, poll));
+        tokio::spawn(node.clone().run_gossip(net_events));
+        let (addr, handle) = vigil_inspector::rpc::serve(node.clone(), token, rpc_addr)
+            .await
+            .with_context(|| format!("starting JSON-RPC on {rpc_addr}"))?;
+        let metrics_addr = match s.metrics_addr {
+            Some(a) => {
+                Some(vigil_inspector::metrics::serve(metrics, a).await.with_context(|| format!("metrics on {a}"))?)
+            }
+            None => None,
+        };
+        let listen = net.listen_addrs().await;
+        tracing::info!(%addr, peer_id = %net.local_peer_id(), signer = index, "inspector running");
+        eprintln!(
+            "vigil node: member {index} of epoch {}, JSON-RPC http://{addr}, metrics {}, peer id {}, p2p {}",
+            node.committee().epoch(),
+            metrics_addr.map_or("off".to_string(), |a| format!("http://{a}/metrics")),
+            net.local_peer_id(),
+            listen.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" ")
+        );
+        crate::cmd::shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = handle.stop();
+        handle.stopped().await;
+        net.shutdown().await;
+        tracing::info!("node stopped");
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

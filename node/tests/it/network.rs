@@ -1,0 +1,481 @@
+//! The inspector network end to end, every part a separate process on real
+//! sockets: the devnet (certified admission), the gate in front of it, four
+//! `vigil node` processes over libp2p (bootstrapping from node 0), and a
+//! corpus attack fixture played on the devnet.
+
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::{Address, B256};
+use serde_json::{json, Value};
+use vigil_types::{Committee, Member, Stake, Threshold, U256};
+
+use crate::support::{account, free_port, signed_tx, Proc, Rpc};
+
+const CHAIN: u64 = 31337;
+const EPOCH: u64 = 1;
+const FIXTURE: &str = "reinitialize-fee-collector.json";
+
+fn fixture() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/corpus/fixtures/attack").join(FIXTURE);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn vigil(args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vigil")).args(args).output().expect("vigil runs");
+    assert!(out.status.success(), "vigil {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+struct Node {
+    proc: Option<Proc>,
+    rpc: Rpc,
+    metrics: String,
+    args: Vec<String>,
+    dir: PathBuf,
+    starts: usize,
+}
+
+impl Node {
+    fn start(&mut self) {
+        let log = self.dir.join(format!("node-{}.log", self.starts));
+        self.starts += 1;
+        self.proc = Some(Proc::vigil(&self.args, log));
+    }
+
+    fn kill9(&mut self) {
+        if let Some(mut p) = self.proc.take() {
+            p.kill9();
+        }
+    }
+
+    fn log(&self) -> String {
+        self.proc.as_ref().map(Proc::log).unwrap_or_default()
+    }
+}
+
+struct Net {
+    _dir: tempfile::TempDir,
+    devnet: Proc,
+    devnet_rpc: Rpc,
+    gate: Proc,
+    gate_rpc: Rpc,
+    nodes: Vec<Node>,
+}
+
+impl Net {
+    /// Genesis = the fixture's world plus funded test accounts; keys and
+    /// committee for four equal-stake members; everything started.
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let pw = root.join("pw");
+        std::fs::write(&pw, "test password\n").unwrap();
+        let mut members = Vec::new();
+        for i in 0..4u32 {
+            let d = root.join(format!("node{i}"));
+            vigil(&[
+                "node",
+                "init",
+                "--dir",
+                d.to_str().unwrap(),
+                "--password-file",
+                pw.to_str().unwrap(),
+                "--kdf",
+                "pbkdf2",
+                "--kdf-cost",
+                "2",
+            ]);
+            let m: Value = serde_json::from_str(&std::fs::read_to_string(d.join("member.json")).unwrap()).unwrap();
+            members.push(Member {
+                index: i,
+                bls_pubkey: serde_json::from_value(m["bls_pubkey"].clone()).unwrap(),
+                pop: serde_json::from_value(m["pop"].clone()).unwrap(),
+                stake: Stake(U256::from(10u64).pow(U256::from(18))),
+                peer_id: m["peer_id"].as_str().unwrap().to_string(),
+            });
+        }
+        let peer0 = members[0].peer_id.clone();
+        let committee = Committee {
+            chain_id: CHAIN,
+            epoch: EPOCH,
+            ruleset: "vigil-rules/1".into(),
+            threshold: Threshold::TWO_THIRDS,
+            members,
+        };
+        let committee_file = root.join("committee.json");
+        std::fs::write(&committee_file, serde_json::to_string(&committee).unwrap()).unwrap();
+        let mut genesis = fixture();
+        for i in 30..34u8 {
+            genesis["alloc"][account(i).address().to_string()] = json!({ "balance": "0x3635c9adc5dea00000" });
+        }
+        let genesis = json!({
+            "chain_id": genesis["chain_id"], "fork": genesis["fork"], "genesis": genesis["genesis"], "alloc": genesis["alloc"],
+        });
+        let genesis_file = root.join("genesis.json");
+        std::fs::write(&genesis_file, genesis.to_string()).unwrap();
+
+        let (devnet_port, gate_port) = (free_port(), free_port());
+        let devnet_url = format!("http://127.0.0.1:{devnet_port}");
+        let gate_url = format!("http://127.0.0.1:{gate_port}");
+        let s = |p: &Path| p.to_str().unwrap().to_string();
+        let devnet_args: Vec<String> = vec![
+            "--log.filter".into(),
+            "info".into(),
+            "devnet".into(),
+            "run".into(),
+            "--genesis".into(),
+            s(&genesis_file),
+            "--committee".into(),
+            s(&committee_file),
+            "--data".into(),
+            s(&root.join("devnet")),
+            "--rpc.addr".into(),
+            format!("127.0.0.1:{devnet_port}"),
+            "--block-time".into(),
+            "200".into(),
+        ];
+        let mut devnet = Proc::vigil(&devnet_args, root.join("devnet.log"));
+        let devnet_rpc = Rpc::new(devnet_url.clone());
+        devnet_rpc.wait_up(&mut devnet, Duration::from_secs(30)).await;
+
+        let node_ports: Vec<(u16, u16, u16)> = (0..4).map(|_| (free_port(), free_port(), free_port())).collect();
+        let gate_args: Vec<String> = vec![
+            "--log.filter".into(),
+            "info".into(),
+            "gate".into(),
+            "run".into(),
+            "--upstream".into(),
+            devnet_url.clone(),
+            "--committee".into(),
+            s(&committee_file),
+            "--data".into(),
+            s(&root.join("gate")),
+            "--rpc.addr".into(),
+            format!("127.0.0.1:{gate_port}"),
+            "--inspector".into(),
+            format!("http://127.0.0.1:{}", node_ports[0].0),
+            "--inspector".into(),
+            format!("http://127.0.0.1:{}", node_ports[1].0),
+            "--quarantine-after-ms".into(),
+            "4000".into(),
+            "--poll-ms".into(),
+            "100".into(),
+        ];
+        let mut gate = Proc::vigil(&gate_args, root.join("gate.log"));
+        let gate_rpc = Rpc::new(gate_url.clone());
+        gate_rpc.wait_up(&mut gate, Duration::from_secs(30)).await;
+
+        let mut nodes = Vec::new();
+        for (i, (rpc_port, metrics_port, p2p_port)) in node_ports.iter().enumerate() {
+            let d = root.join(format!("node{i}"));
+            let mut args: Vec<String> = vec![
+                "--log.filter".into(),
+                "info".into(),
+                "node".into(),
+                "run".into(),
+                "--keys".into(),
+                s(&d),
+                "--data".into(),
+                s(&d.join("data")),
+                "--genesis".into(),
+                s(&genesis_file),
+                "--committee".into(),
+                s(&committee_file),
+                "--chain.rpc".into(),
+                devnet_url.clone(),
+                "--rpc.addr".into(),
+                format!("127.0.0.1:{rpc_port}"),
+                "--metrics.addr".into(),
+                format!("127.0.0.1:{metrics_port}"),
+                "--p2p.listen".into(),
+                format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
+                "--sequencer".into(),
+                gate_url.clone(),
+                "--sequencer".into(),
+                devnet_url.clone(),
+                "--password-file".into(),
+                s(&pw),
+                "--deadline-ms".into(),
+                "2000".into(),
+                "--poll-ms".into(),
+                "50".into(),
+            ];
+            if i > 0 {
+                args.push("--p2p.bootstrap".into());
+                args.push(format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer0}", node_ports[0].2));
+            }
+            let mut node = Node {
+                proc: None,
+                rpc: Rpc::new(format!("http://127.0.0.1:{rpc_port}")),
+                metrics: format!("http://127.0.0.1:{metrics_port}/metrics"),
+                args,
+                dir: d,
+                starts: 0,
+            };
+            node.start();
+            nodes.push(node);
+        }
+        for node in &mut nodes {
+            let rpc = node.rpc.clone();
+            rpc.wait_up(node.proc.as_mut().unwrap(), Duration::from_secs(60)).await;
+        }
+        let net = Self { _dir: dir, devnet, devnet_rpc, gate, gate_rpc, nodes };
+        net.wait_mesh(3).await;
+        net
+    }
+
+    /// Until every running node sees `peers` peers.
+    async fn wait_mesh(&self, peers: usize) {
+        let start = Instant::now();
+        for node in self.nodes.iter().filter(|n| n.proc.is_some()) {
+            loop {
+                let v = node.rpc.result("vigil_peers", json!([])).await;
+                if v.as_array().map_or(0, Vec::len) >= peers {
+                    break;
+                }
+                assert!(start.elapsed() < Duration::from_secs(60), "mesh not formed: {v}\n{}", node.log());
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        // Let gossipsub grafts settle.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+
+    async fn node_status(&self, i: usize, hash: B256) -> String {
+        let v = self.nodes[i].rpc.call("vigil_getTxStatus", json!([hash])).await;
+        v["result"]["status"].as_str().unwrap_or("unknown").to_string()
+    }
+
+    async fn wait_node_status(&self, i: usize, hash: B256, want: &str, within: Duration) {
+        let start = Instant::now();
+        loop {
+            let s = self.node_status(i, hash).await;
+            if s == want {
+                return;
+            }
+            assert!(start.elapsed() < within, "node {i}: {hash} is {s}, wanted {want}\n{}", self.nodes[i].log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn wait_included(&self, hash: B256, within: Duration) -> Value {
+        let start = Instant::now();
+        loop {
+            let r = self.devnet_rpc.result("eth_getTransactionReceipt", json!([hash])).await;
+            if !r.is_null() {
+                return r;
+            }
+            if start.elapsed() > within {
+                let mut logs: Vec<String> = self.nodes.iter().map(|n| tail(&n.log(), 30)).collect();
+                logs.push(self.nodes[0].rpc.call("vigil_getTxStatus", json!([hash])).await.to_string());
+                logs.push(tail(&self.gate.log(), 20));
+                panic!(
+                    "{hash} not included\ndevnet:\n{}\nnodes:\n{}",
+                    tail(&self.devnet.log(), 30),
+                    logs.join("\n---\n")
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn tail(log: &str, n: usize) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+fn tx_hash(raw: &str) -> B256 {
+    alloy_primitives::keccak256(alloy_primitives::hex::decode(raw).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certifies_clean_quarantines_attacks_and_tolerates_one_fault_in_four() {
+    let mut net = Net::start().await;
+    let f = fixture();
+    let txs = f["txs"].as_array().unwrap();
+
+    // The fixture's world is built through the network: each setup and
+    // benign transaction, sent to a different node, is certified by the
+    // network and included by the devnet.
+    let mut benign = Vec::new();
+    for (i, t) in txs.iter().enumerate().filter(|(_, t)| t["label"] != "attack") {
+        let raw = t["raw"].as_str().unwrap();
+        let hash = net.nodes[i % 4].rpc.result("eth_sendRawTransaction", json!([raw])).await;
+        assert_eq!(hash, json!(tx_hash(raw)));
+        let r = net.wait_included(tx_hash(raw), Duration::from_secs(20)).await;
+        benign.push(tx_hash(raw));
+        assert!(r["status"] == "0x1" || t["label"] != "setup", "setup tx {i} failed: {r}");
+    }
+    for h in &benign {
+        for i in 0..4 {
+            net.wait_node_status(i, *h, "certified", Duration::from_secs(10)).await;
+        }
+    }
+
+    // The attack, sent through the gate: every node votes malicious and
+    // quarantines it with its evidence; the gate never forwards it.
+    let attack = txs.iter().find(|t| t["label"] == "attack").unwrap()["raw"].as_str().unwrap();
+    let attack_hash = tx_hash(attack);
+    net.gate_rpc.result("eth_sendRawTransaction", json!([attack])).await;
+    for i in 0..4 {
+        net.wait_node_status(i, attack_hash, "quarantined", Duration::from_secs(15)).await;
+        let v = net.nodes[i].rpc.result("vigil_getVerdict", json!([attack_hash])).await;
+        assert_eq!(v["verdict"]["kind"], "malicious", "node {i}: {v}");
+        assert!(!v["verdict"]["findings"].as_array().unwrap().is_empty(), "node {i}: {v}");
+        let q = net.nodes[i].rpc.result("vigil_quarantineList", json!([])).await;
+        let listed: Vec<&Value> =
+            q["items"].as_array().unwrap().iter().filter(|r| r["tx_hash"] == json!(attack_hash)).collect();
+        assert_eq!(listed.len(), 1, "node {i}: {q}");
+    }
+    assert_eq!(net.devnet_rpc.result("eth_getTransactionReceipt", json!([attack_hash])).await, Value::Null);
+    let gate_status = net.gate_rpc.result("vigil_getTxStatus", json!([attack_hash])).await;
+    assert!(["pending", "quarantined"].contains(&gate_status["status"].as_str().unwrap()), "{gate_status}");
+
+    // History of a contract the attack and a benign transaction both touched.
+    let attack_verdict = net.nodes[0].rpc.result("vigil_getVerdict", json!([attack_hash])).await;
+    let attack_touched: BTreeSet<String> = attack_verdict["verdict"]["summary"]["touched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_lowercase())
+        .collect();
+    let mut shared = None;
+    for h in &benign {
+        let v = net.nodes[0].rpc.result("vigil_getVerdict", json!([h])).await;
+        for a in v["verdict"]["summary"]["touched"].as_array().unwrap() {
+            if attack_touched.contains(&a.as_str().unwrap().to_lowercase()) {
+                shared = Some((a.as_str().unwrap().to_string(), *h));
+            }
+        }
+    }
+    let (contract, benign_hash) =
+        shared.unwrap_or_else(|| panic!("no clean transaction touches what the attack touches: {attack_verdict}"));
+    let history = net.nodes[2].rpc.result("vigil_history", json!([{ "address": contract }])).await;
+    let hashes: Vec<String> =
+        history["items"].as_array().unwrap().iter().map(|e| e["tx_hash"].as_str().unwrap().to_lowercase()).collect();
+    assert!(hashes.contains(&format!("{attack_hash:#x}")), "{history}");
+    assert!(hashes.contains(&format!("{benign_hash:#x}")), "{history}");
+    let malicious_only =
+        net.nodes[2].rpc.result("vigil_history", json!([{ "address": contract, "kind": "malicious" }])).await;
+    assert_eq!(malicious_only["items"].as_array().unwrap().len(), 1, "{malicious_only}");
+
+    // One of four stopped: a clean transfer through the gate is still certified and included.
+    net.nodes[3].kill9();
+    let alice = account(30);
+    let (raw, h1) = signed_tx(&alice, CHAIN, 0, Some(Address::repeat_byte(0xaa)), 1, vec![]);
+    net.gate_rpc.result("eth_sendRawTransaction", json!([raw])).await;
+    net.wait_included(h1, Duration::from_secs(20)).await;
+
+    // Two of four stopped: no certificate; the gate holds the transaction.
+    net.nodes[2].kill9();
+    let (raw, h2) = signed_tx(&alice, CHAIN, 1, Some(Address::repeat_byte(0xaa)), 1, vec![]);
+    net.gate_rpc.result("eth_sendRawTransaction", json!([raw])).await;
+    net.wait_node_status(0, h2, "quarantined", Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let s = net.gate_rpc.result("vigil_getTxStatus", json!([h2])).await;
+    assert!(["pending", "quarantined"].contains(&s["status"].as_str().unwrap()), "{s}");
+    assert_eq!(net.devnet_rpc.result("eth_getTransactionReceipt", json!([h2])).await, Value::Null);
+    drop(net.gate.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_under_load_keeps_what_it_acknowledged_and_flooders_are_banned() {
+    let mut net = Net::start().await;
+    let senders: Vec<_> = (30..34).map(account).collect();
+
+    // Load: transfers sent round-robin to the nodes; node 1 is killed mid-way.
+    let mut sent = Vec::new();
+    for nonce in 0..6u64 {
+        for (i, s) in senders.iter().enumerate() {
+            let (raw, h) = signed_tx(s, CHAIN, nonce, Some(Address::repeat_byte(0xbb)), 1, vec![]);
+            let _ = net.nodes[i % 4].rpc.call("eth_sendRawTransaction", json!([raw])).await;
+            sent.push(h);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // What node 1 acknowledged before the kill: its verdicts, votes, certificates.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut acknowledged = Vec::new();
+    for h in &sent {
+        let v = net.nodes[1].rpc.call("vigil_getVerdict", json!([h])).await;
+        if let Some(r) = v.get("result") {
+            acknowledged.push((*h, r.clone()));
+        }
+    }
+    assert!(acknowledged.len() >= 10, "node 1 judged only {} transactions", acknowledged.len());
+    net.nodes[1].kill9();
+    net.nodes[1].start();
+    let rpc = net.nodes[1].rpc.clone();
+    rpc.wait_up(net.nodes[1].proc.as_mut().unwrap(), Duration::from_secs(60)).await;
+    for (h, before) in &acknowledged {
+        let after = rpc.result("vigil_getVerdict", json!([h])).await;
+        assert_eq!(after["verdict"], before["verdict"], "{h}");
+        let votes_before = before["votes"].as_array().unwrap().len();
+        assert!(after["votes"].as_array().unwrap().len() >= votes_before, "{h}: votes lost");
+        if !before["certificate"].is_null() {
+            assert_eq!(after["certificate"], before["certificate"], "{h}");
+        }
+    }
+    // It catches up with the chain and takes part again.
+    net.wait_mesh(3).await;
+    let head = net.devnet_rpc.result("eth_blockNumber", json!([])).await;
+    let head = u64::from_str_radix(head.as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+    let start = Instant::now();
+    loop {
+        let info = rpc.result("vigil_nodeInfo", json!([])).await;
+        if info["head"]["number"].as_u64().unwrap() >= head {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "node 1 does not catch up: {info}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // A flooding peer: joins through node 0 and publishes garbage votes.
+    let attacker = vigil_net::start({
+        let mut c = vigil_net::NetConfig::new(libp2p_identity_keypair(), CHAIN);
+        c.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
+        let peer0 = net.nodes[0].rpc.result("vigil_nodeInfo", json!([])).await["peer_id"].as_str().unwrap().to_string();
+        let p2p0 = net.nodes[0].args.iter().skip_while(|a| *a != "--p2p.listen").nth(1).unwrap().clone();
+        c.bootstrap = vec![format!("{p2p0}/p2p/{peer0}").parse().unwrap()];
+        c
+    })
+    .await
+    .unwrap();
+    let (attacker, _events) = attacker;
+    let flood = tokio::spawn(async move {
+        for i in 0..2000u32 {
+            let mut junk = vec![1u8; 64];
+            junk.extend_from_slice(&i.to_be_bytes());
+            let _ = attacker.publish(vigil_types::Topic::Vote, junk).await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        attacker
+    });
+    // Honest traffic keeps being certified meanwhile.
+    let (raw, h) = signed_tx(&account(30), CHAIN, 6, Some(Address::repeat_byte(0xcc)), 1, vec![]);
+    net.nodes[2].rpc.result("eth_sendRawTransaction", json!([raw])).await;
+    net.wait_node_status(2, h, "certified", Duration::from_secs(15)).await;
+    let start = Instant::now();
+    loop {
+        let metrics = net.nodes[0].rpc.http.get(&net.nodes[0].metrics).send().await.unwrap().text().await.unwrap();
+        if metrics.lines().any(|l| l.starts_with("vigil_node_peers_banned_total ") && !l.ends_with(" 0")) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "flooder not banned:\n{metrics}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    flood.abort();
+    // Every node still serves.
+    for node in net.nodes.iter().filter(|n| n.proc.is_some()) {
+        node.rpc.result("vigil_nodeInfo", json!([])).await;
+    }
+}
+
+fn libp2p_identity_keypair() -> vigil_net::Keypair {
+    vigil_crypto::NodeIdentity::generate().to_libp2p().unwrap()
+}
