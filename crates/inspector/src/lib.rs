@@ -60,3 +60,21 @@ pub async fn sync_once(node: &Arc<Inspector>, rpc: &ChainRpc) -> Result<(), Foll
         node.metrics().head.set(next as i64);
     }
 }
+
+/// Deletes, every `every`, what was judged more than `keep_blocks` blocks
+/// below the head (retention; DESIGN §5).
+pub async fn retain(node: Arc<Inspector>, keep_blocks: u64, every: Duration) {
+    let mut interval = tokio::time::interval(every);
+    loop {
+        interval.tick().await;
+        let head = node.view().head().number;
+        let Some(bound) = head.checked_sub(keep_blocks) else { continue };
+        let me = node.clone();
+        match tokio::task::spawn_blocking(move || me.store().prune(bound)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(removed = n, below_block = bound, "retention: pruned old records"),
+            Ok(Err(e)) => tracing::error!(error = %e, "retention: prune failed"),
+            Err(e) => tracing::error!(error = %e, "retention task panicked"),
+        }
+    }
+}

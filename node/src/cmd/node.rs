@@ -122,6 +122,10 @@ pub struct NodeSettings {
     /// Chain polling interval (ms).
     #[arg(long)]
     pub poll_ms: Option<u64>,
+    /// Keep records of transactions judged within this many blocks of the
+    /// head; older ones are deleted (default: keep everything).
+    #[arg(long)]
+    pub retention_blocks: Option<u64>,
 }
 
 impl NodeSettings {
@@ -154,6 +158,7 @@ impl NodeSettings {
             workers: pick(self.workers, file.workers),
             sim_budget_ms: pick(self.sim_budget_ms, file.sim_budget_ms),
             poll_ms: pick(self.poll_ms, file.poll_ms),
+            retention_blocks: pick(self.retention_blocks, file.retention_blocks),
         }
     }
 }
@@ -194,6 +199,10 @@ deadline_ms = 2000
 # Simulation workers and the wall-time budget of one simulation.
 workers = 2
 sim_budget_ms = 1000
+
+# Keep records of transactions judged within this many blocks of the head
+# (default: keep everything).
+# retention_blocks = 1000000
 "#;
 
 /// Runs a `vigil node` subcommand.
@@ -332,6 +341,9 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
         vigil_inspector::sync_once(&node, &rpc).await.context("catching up with the chain")?;
         tokio::spawn(vigil_inspector::follow(node.clone(), rpc, poll));
         tokio::spawn(node.clone().run_gossip(net_events));
+        if let Some(keep) = s.retention_blocks {
+            tokio::spawn(vigil_inspector::retain(node.clone(), keep, Duration::from_secs(60)));
+        }
         let (addr, handle) = vigil_inspector::rpc::serve(node.clone(), token, rpc_addr)
             .await
             .with_context(|| format!("starting JSON-RPC on {rpc_addr}"))?;

@@ -14,7 +14,7 @@ use alloy_primitives::{Address, B256};
 use alloy_signer_local::PrivateKeySigner;
 use serde_json::{json, Value};
 
-use crate::support::{clients_dir, free_port, run_wallet, signed_tx, spawn_certifier, Proc, Rpc};
+use crate::support::{clients_dir, free_ports, run_wallet, signed_tx, spawn_certifier, Proc, Rpc};
 use vigil_consensus::testkit::DevCommittee;
 use vigil_types::{Certificate, VoteKind};
 
@@ -103,7 +103,7 @@ fn gate_in_front_of_hardhat() {
 }
 
 async fn scenario(dir: &Path) {
-    let (hh_port, gate_port, metrics_port) = (free_port(), free_port(), free_port());
+    let [hh_port, gate_port, metrics_port] = free_ports(3)[..] else { unreachable!() };
     let hh = Rpc::new(format!("http://127.0.0.1:{hh_port}"));
     let gw = Rpc::new(format!("http://127.0.0.1:{gate_port}"));
     let mut hardhat_proc = hardhat(dir, hh_port);
@@ -304,7 +304,7 @@ fn viem_wallet_flow_through_the_gate() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
         let dir = dir.path();
-        let (hh_port, gate_port, metrics_port) = (free_port(), free_port(), free_port());
+        let [hh_port, gate_port, metrics_port] = free_ports(3)[..] else { unreachable!() };
         let hh = Rpc::new(format!("http://127.0.0.1:{hh_port}"));
         let gw = Rpc::new(format!("http://127.0.0.1:{gate_port}"));
         let mut hardhat_proc = hardhat(dir, hh_port);

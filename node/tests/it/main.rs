@@ -4,4 +4,5 @@ mod devnet;
 mod eval;
 mod gate;
 mod network;
+mod node_cli;
 mod support;

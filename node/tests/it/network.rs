@@ -13,7 +13,7 @@ use alloy_primitives::{Address, B256};
 use serde_json::{json, Value};
 use vigil_types::{Committee, Member, Stake, Threshold, U256};
 
-use crate::support::{account, free_port, signed_tx, Proc, Rpc};
+use crate::support::{account, free_ports, signed_tx, Proc, Rpc};
 
 const CHAIN: u64 = 31337;
 const EPOCH: u64 = 1;
@@ -118,7 +118,8 @@ impl Net {
         let genesis_file = root.join("genesis.json");
         std::fs::write(&genesis_file, genesis.to_string()).unwrap();
 
-        let (devnet_port, gate_port) = (free_port(), free_port());
+        let ports = free_ports(2 + 4 * 3);
+        let (devnet_port, gate_port) = (ports[0], ports[1]);
         let devnet_url = format!("http://127.0.0.1:{devnet_port}");
         let gate_url = format!("http://127.0.0.1:{gate_port}");
         let s = |p: &Path| p.to_str().unwrap().to_string();
@@ -142,7 +143,7 @@ impl Net {
         let devnet_rpc = Rpc::new(devnet_url.clone());
         devnet_rpc.wait_up(&mut devnet, Duration::from_secs(30)).await;
 
-        let node_ports: Vec<(u16, u16, u16)> = (0..4).map(|_| (free_port(), free_port(), free_port())).collect();
+        let node_ports: Vec<(u16, u16, u16)> = ports[2..].chunks(3).map(|c| (c[0], c[1], c[2])).collect();
         let gate_args: Vec<String> = vec![
             "--log.filter".into(),
             "info".into(),
@@ -470,6 +471,35 @@ async fn a_node_killed_under_load_keeps_what_it_acknowledged_and_flooders_are_ba
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     flood.abort();
+    // Malformed RPC input gets error objects; the node keeps serving.
+    let rpc0 = &net.nodes[0].rpc;
+    assert_eq!(rpc0.post("{oops".into()).await["error"]["code"], json!(-32700));
+    assert_eq!(rpc0.error("eth_sendRawTransaction", json!(["0x1234"])).await.0, -32000);
+    assert_eq!(rpc0.error("eth_sendRawTransaction", json!([42])).await.0, -32602);
+    assert_eq!(rpc0.error("vigil_getVerdict", json!(["0xzz"])).await.0, -32602);
+    assert_eq!(rpc0.error("vigil_getVerdict", json!([B256::repeat_byte(3)])).await.0, -32011);
+    assert_eq!(rpc0.error("vigil_history", json!([{ "adress": "0x00" }])).await.0, -32602);
+    assert_eq!(rpc0.error("vigil_history", json!([{ "cursor": "nonsense" }])).await.0, -32602);
+    let (code, message) = rpc0
+        .error("vigil_quarantineReview", json!([{ "tx_hash": B256::ZERO, "state": "false_positive", "token": "x" }]))
+        .await;
+    assert_eq!(code, -32013, "{message}");
+    // Subscriptions (WebSocket on the same port): verdicts as they are made.
+    let ws_url = rpc0.url.replace("http://", "ws://");
+    let ws = jsonrpsee::ws_client::WsClientBuilder::default().build(&ws_url).await.unwrap();
+    use jsonrpsee::core::client::SubscriptionClientT;
+    let bad =
+        ws.subscribe::<Value, _>("vigil_subscribe", jsonrpsee::rpc_params!["everything"], "vigil_unsubscribe").await;
+    assert!(bad.is_err(), "unknown subscription accepted");
+    let mut verdicts = ws
+        .subscribe::<Value, _>("vigil_subscribe", jsonrpsee::rpc_params!["verdicts"], "vigil_unsubscribe")
+        .await
+        .unwrap();
+    let (raw, h) = signed_tx(&account(31), CHAIN, 6, Some(Address::repeat_byte(0xcd)), 1, vec![]);
+    rpc0.result("eth_sendRawTransaction", json!([raw])).await;
+    let seen =
+        tokio::time::timeout(Duration::from_secs(10), verdicts.next()).await.expect("a verdict").unwrap().unwrap();
+    assert_eq!(seen["tx_hash"], json!(h), "{seen}");
     // Every node still serves.
     for node in net.nodes.iter().filter(|n| n.proc.is_some()) {
         node.rpc.result("vigil_nodeInfo", json!([])).await;
