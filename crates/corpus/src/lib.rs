@@ -66,6 +66,13 @@ pub fn scenario_files() -> Result<Vec<FixtureFile>, CorpusError> {
         .collect()
 }
 
+/// The demo world (`scenarios::demo_world`), verified by replaying it.
+pub fn demo_world_file() -> Result<FixtureFile, CorpusError> {
+    let text = scenarios::demo_world()?;
+    let verified = verify(&text)?;
+    Ok(FixtureFile { path: PathBuf::from("world.json"), text, txs: verified.fixture.txs.len() })
+}
+
 /// Writes `file` under `out`, creating directories as needed.
 pub fn write_file(out: &Path, file: &FixtureFile) -> Result<PathBuf, CorpusError> {
     let path = out.join(&file.path);

@@ -22,6 +22,14 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Writes the demo world (the 13 attack scenarios on one chain, each with
+    /// its own contracts and accounts) to OUT/world.json, verified by
+    /// replaying it.
+    DemoWorld {
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Writes seeded ordinary traffic as fixtures: each is the world's setup
     /// followed by up to --per-fixture benign transactions, every one
     /// verified by replaying it.
@@ -57,6 +65,11 @@ fn main() -> anyhow::Result<()> {
                 println!("{} ({} txs)", path.display(), f.txs);
             }
             println!("{} fixtures written to {}", files.len(), out.display());
+        }
+        Command::DemoWorld { out } => {
+            let file = vigil_corpus::demo_world_file().context("generating the demo world")?;
+            let path = vigil_corpus::write_file(&out, &file)?;
+            println!("{} ({} txs)", path.display(), file.txs);
         }
         Command::Background { txs, seed, out, per_fixture, accounts, jobs } => {
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

@@ -69,6 +69,22 @@ impl Scenario {
     }
 }
 
+/// The 13 attack scenarios built one after another on one chain: the world
+/// the local testnet's demo plays (`testnet/demo/world.json`). Every
+/// scenario deploys its own contracts and has its own accounts, so a
+/// quarantined attack leaves the next scenario's transactions valid.
+pub fn demo_world() -> Result<String, CorpusError> {
+    let mut sc = Sc::new_world("demo-world")?;
+    for s in attacks::ALL {
+        sc.begin(s.name);
+        (s.build)(&mut sc)?;
+    }
+    sc.chain.to_json(
+        "The 13 attack scenarios of SCENARIOS.md built one after another on one chain, each with its own \
+         contracts and accounts: what `vigil testnet up --demo` plays.",
+    )
+}
+
 /// All 26 scenarios, attacks first, in SCENARIOS.md order.
 pub fn all() -> Vec<Scenario> {
     attacks::ALL.iter().chain(benign::ALL.iter()).copied().collect()
@@ -109,13 +125,53 @@ pub(crate) struct Sc {
     pub(crate) d: Actor,
     /// Names of accounts and contracts, for notes.
     names: BTreeMap<Address, String>,
+    /// In a shared world (several scenarios on one chain), the scenario
+    /// being built: accounts are named after it, and `genesis` funds them
+    /// by transfers from the deployer instead of starting a new chain.
+    world_scenario: Option<String>,
 }
 
 impl Sc {
     pub(crate) fn new(name: &str) -> Result<Self, CorpusError> {
         let d = keys::deployer()?;
         let names = BTreeMap::from([(d.address(), d.role.clone())]);
-        Ok(Self { chain: Chain::new(name, [])?, d, names })
+        Ok(Self { chain: Chain::new(name, [])?, d, names, world_scenario: None })
+    }
+
+    /// A shared world: one chain on which scenarios are built one after
+    /// another (`begin` each), the deployer funded for all of them.
+    pub(crate) fn new_world(name: &str) -> Result<Self, CorpusError> {
+        let d = keys::deployer()?;
+        let names = BTreeMap::from([(d.address(), d.role.clone())]);
+        let chain = Chain::new(name, [(d.address(), eth(100_000_000))])?;
+        Ok(Self { chain, d, names, world_scenario: Some(String::new()) })
+    }
+
+    /// Starts building `scenario` in a shared world.
+    pub(crate) fn begin(&mut self, scenario: &str) {
+        self.world_scenario = Some(scenario.to_owned());
+    }
+
+    /// Accounts of a shared world: funded by the deployer, keys named after
+    /// the world and the scenario so no account is shared between two.
+    fn fund_world_accounts(&mut self, scenario: &str, accounts: &[(String, U256)]) -> Result<Vec<Actor>, CorpusError> {
+        let scope = format!("{}/{scenario}", self.chain.name());
+        let d = self.d.clone();
+        let mut out = Vec::with_capacity(accounts.len());
+        for (role, amount) in accounts {
+            let actor = keys::actor(&scope, role)?;
+            self.names.insert(actor.address(), format!("{scenario}/{}", actor.role));
+            self.chain.send(
+                Label::Setup,
+                &d,
+                TxKind::Call(actor.address()),
+                *amount,
+                Vec::new(),
+                format!("deployer: fund {scenario}/{role}"),
+            )?;
+            out.push(actor);
+        }
+        Ok(out)
     }
 
     /// Declares the genesis: the deployer's ETH and each account's. Must come
@@ -125,6 +181,11 @@ impl Sc {
         deployer_eth: u64,
         accounts: [(&str, u64); N],
     ) -> Result<[Actor; N], CorpusError> {
+        if let Some(scenario) = self.world_scenario.clone() {
+            let list: Vec<(String, U256)> = accounts.iter().map(|(r, a)| (r.to_string(), eth(*a))).collect();
+            let out = self.fund_world_accounts(&scenario, &list)?;
+            return out.try_into().map_err(|_| CorpusError::InvalidArgument("account count".into()));
+        }
         let name = self.chain.name().to_owned();
         let mut out = Vec::with_capacity(N);
         for (role, _) in &accounts {
@@ -146,6 +207,9 @@ impl Sc {
         deployer_eth: u64,
         accounts: &[(String, U256)],
     ) -> Result<Vec<Actor>, CorpusError> {
+        if let Some(scenario) = self.world_scenario.clone() {
+            return self.fund_world_accounts(&scenario, accounts);
+        }
         let name = self.chain.name().to_owned();
         let mut alloc = vec![(self.d.address(), eth(deployer_eth))];
         let mut out = Vec::with_capacity(accounts.len());
