@@ -8,7 +8,9 @@
 #   - npm: the pinned solc compiler (contracts/package-lock.json), which
 #     builds both Vigil's own contracts and the detection corpus contracts;
 #     viem, ws and Hardhat (testnet/clients/package-lock.json): the real
-#     wallet library and the third-party node the tests talk to.
+#     wallet library and the third-party node the tests talk to;
+#     js-libp2p with @chainsafe/libp2p-gossipsub (testnet/interop/
+#     package-lock.json): the JS peer of the gossip interop test.
 # Idempotent: re-running skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,4 +45,9 @@ fi
 if [ ! -d testnet/clients/node_modules ]; then
   echo "setup: installing the pinned JS clients (npm ci in testnet/clients: viem, ws, hardhat)"
   (cd testnet/clients && npm ci --silent --no-audit --no-fund)
+fi
+
+if [ ! -d testnet/interop/node_modules ]; then
+  echo "setup: installing the pinned js-libp2p peer (npm ci in testnet/interop: libp2p, gossipsub)"
+  (cd testnet/interop && npm ci --silent --no-audit --no-fund)
 fi

@@ -48,6 +48,10 @@ pub enum Command {
     /// transaction, votes, aggregates certificates, serves JSON-RPC.
     #[command(subcommand)]
     Node(crate::cmd::node::NodeCommand),
+    /// The local testnet: devnet, inspector nodes and gate as separate
+    /// processes, and the attack-stopping demo.
+    #[command(subcommand)]
+    Testnet(crate::cmd::testnet::TestnetCommand),
     /// The admission gate: a JSON-RPC proxy in front of any Ethereum node that
     /// forwards a transaction only once it is certified.
     #[command(subcommand)]

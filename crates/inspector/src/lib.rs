@@ -13,6 +13,7 @@ pub mod follower;
 pub mod metrics;
 pub mod pipeline;
 pub mod rpc;
+pub mod rpc_view;
 pub mod store;
 
 use std::{sync::Arc, time::Duration};
@@ -44,7 +45,10 @@ pub async fn follow(node: Arc<Inspector>, rpc: ChainRpc, poll: Duration) {
 }
 
 /// Applies every block between the view's head and the chain's head.
+/// Serialized with every other catch-up of this node (the follower and the
+/// workers that catch up before judging).
 pub async fn sync_once(node: &Arc<Inspector>, rpc: &ChainRpc) -> Result<(), FollowError> {
+    let _one_at_a_time = node.sync_lock().lock().await;
     let target = rpc.block_number().await?;
     loop {
         let head = node.view().head();

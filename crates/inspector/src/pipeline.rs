@@ -143,6 +143,9 @@ pub struct Inspector {
     recent: Mutex<(HashSet<B256>, VecDeque<B256>)>,
     http: reqwest::Client,
     started: Instant,
+    /// The chain followed, when the node judges only on its current head.
+    chain: Option<crate::follower::ChainRpc>,
+    sync_lock: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Inspector {
@@ -173,6 +176,7 @@ impl Inspector {
         store: NodeStore,
         net: NetHandle,
         metrics: Metrics,
+        chain: Option<crate::follower::ChainRpc>,
     ) -> Arc<Self> {
         let mut pool = AggregationPool::new(PoolConfig { deadline_ms: config.deadline_ms, ..PoolConfig::default() });
         pool.add_committee(committee.clone());
@@ -196,6 +200,8 @@ impl Inspector {
             recent: Mutex::new((HashSet::new(), VecDeque::new())),
             http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default(),
             started: Instant::now(),
+            chain,
+            sync_lock: tokio::sync::Mutex::new(()),
         });
         let jobs = Arc::new(tokio::sync::Mutex::new(jobs));
         for _ in 0..me.config.workers.max(1) {
@@ -238,6 +244,11 @@ impl Inspector {
     /// Node events.
     pub fn subscribe(&self) -> broadcast::Receiver<NodeEvent> {
         self.events.subscribe()
+    }
+
+    /// Serializes catching up with the chain.
+    pub fn sync_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.sync_lock
     }
 
     /// Uptime.
@@ -398,6 +409,14 @@ impl Inspector {
             self.metrics.queue_depth.set(self.queue_depth() as i64);
             self.metrics.stage_seconds.with_label_values(&["queue"]).observe(job.received.elapsed().as_secs_f64());
             let sender = job.tx.sender();
+            // Judge on the chain's current head: a block the follower has not
+            // applied yet (it polls) would make this node judge on older state
+            // than its peers, and honest votes would disagree.
+            if let Some(chain) = &self.chain {
+                if let Err(e) = crate::sync_once(&self, chain).await {
+                    tracing::warn!(error = %e, "could not catch up before judging; judging on the current view");
+                }
+            }
             let me = self.clone();
             let judged = tokio::task::spawn_blocking(move || me.inspect(&job.tx)).await;
             self.release_sender(sender);

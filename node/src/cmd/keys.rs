@@ -15,10 +15,13 @@ const MEMBER_FILE: &str = "member.json";
 
 /// The public data a registry needs about an inspector.
 #[derive(Debug, Serialize, Deserialize)]
-struct MemberInfo {
-    bls_pubkey: PublicKeyBytes,
-    pop: SignatureBytes,
-    peer_id: String,
+pub struct MemberInfo {
+    /// BLS public key.
+    pub bls_pubkey: PublicKeyBytes,
+    /// Proof of possession.
+    pub pop: SignatureBytes,
+    /// libp2p peer id.
+    pub peer_id: String,
 }
 
 pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
@@ -33,8 +36,16 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Creates a key directory: BLS keystore, libp2p key, member.json.
+/// Creates a key directory: BLS keystore, libp2p key, member.json; prints
+/// the member data.
 pub fn generate(dir: &Path, password: &PasswordArgs, kdf: KdfChoice, cost: Option<u32>) -> anyhow::Result<ExitCode> {
+    let info = create(dir, password, kdf, cost)?;
+    println!("{}", serde_json::to_string_pretty(&info)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Creates a key directory and returns what the registry needs.
+pub fn create(dir: &Path, password: &PasswordArgs, kdf: KdfChoice, cost: Option<u32>) -> anyhow::Result<MemberInfo> {
     let pw = read_password(password.password_file.as_deref(), PASSWORD_ENV)?;
     let kdf = match (kdf, cost) {
         (KdfChoice::Scrypt, None) => Kdf::DEFAULT,
@@ -62,8 +73,7 @@ pub fn generate(dir: &Path, password: &PasswordArgs, kdf: KdfChoice, cost: Optio
     let json = serde_json::to_string_pretty(&info)?;
     std::fs::write(dir.join(MEMBER_FILE), format!("{json}\n"))
         .with_context(|| format!("cannot write {}", dir.join(MEMBER_FILE).display()))?;
-    println!("{json}");
-    Ok(ExitCode::SUCCESS)
+    Ok(info)
 }
 
 fn show(dir: &Path) -> anyhow::Result<ExitCode> {

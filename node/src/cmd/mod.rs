@@ -10,6 +10,7 @@ mod files;
 pub mod gate;
 mod keys;
 pub mod node;
+pub mod testnet;
 mod vote;
 
 /// Runs a command; `Err` is printed as `error: …` with exit status 1.
@@ -22,6 +23,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Devnet(c) => devnet::run(c),
         Command::Gate(c) => gate::run(c),
         Command::Node(c) => node::run(c),
+        Command::Testnet(c) => testnet::run(c),
     }
 }
 

@@ -336,6 +336,7 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
             store,
             net.clone(),
             metrics.clone(),
+            Some(rpc.clone()),
         );
         // Catch up before voting on anything: verdicts need the current state.
         vigil_inspector::sync_once(&node, &rpc).await.context("catching up with the chain")?;

@@ -3,6 +3,7 @@ mod cli;
 mod devnet;
 mod eval;
 mod gate;
+mod interop_js;
 mod network;
 mod node_cli;
 mod support;

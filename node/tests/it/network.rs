@@ -15,7 +15,7 @@ use vigil_types::{Committee, Member, Stake, Threshold, U256};
 
 use crate::support::{account, free_ports, signed_tx, Proc, Rpc};
 
-const CHAIN: u64 = 31337;
+pub(crate) const CHAIN: u64 = 31337;
 const EPOCH: u64 = 1;
 const FIXTURE: &str = "reinitialize-fee-collector.json";
 
@@ -30,13 +30,13 @@ fn vigil(args: &[&str]) -> std::process::Output {
     out
 }
 
-struct Node {
-    proc: Option<Proc>,
-    rpc: Rpc,
-    metrics: String,
-    args: Vec<String>,
-    dir: PathBuf,
-    starts: usize,
+pub(crate) struct Node {
+    pub(crate) proc: Option<Proc>,
+    pub(crate) rpc: Rpc,
+    pub(crate) metrics: String,
+    pub(crate) args: Vec<String>,
+    pub(crate) dir: PathBuf,
+    pub(crate) starts: usize,
 }
 
 impl Node {
@@ -52,24 +52,24 @@ impl Node {
         }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.proc.as_ref().map(Proc::log).unwrap_or_default()
     }
 }
 
-struct Net {
-    _dir: tempfile::TempDir,
-    devnet: Proc,
-    devnet_rpc: Rpc,
-    gate: Proc,
-    gate_rpc: Rpc,
-    nodes: Vec<Node>,
+pub(crate) struct Net {
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) devnet: Proc,
+    pub(crate) devnet_rpc: Rpc,
+    pub(crate) gate: Proc,
+    pub(crate) gate_rpc: Rpc,
+    pub(crate) nodes: Vec<Node>,
 }
 
 impl Net {
     /// Genesis = the fixture's world plus funded test accounts; keys and
     /// committee for four equal-stake members; everything started.
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         let pw = root.join("pw");
@@ -230,7 +230,7 @@ impl Net {
     }
 
     /// Until every running node sees `peers` peers.
-    async fn wait_mesh(&self, peers: usize) {
+    pub(crate) async fn wait_mesh(&self, peers: usize) {
         let start = Instant::now();
         for node in self.nodes.iter().filter(|n| n.proc.is_some()) {
             loop {
@@ -246,12 +246,12 @@ impl Net {
         tokio::time::sleep(Duration::from_millis(1500)).await;
     }
 
-    async fn node_status(&self, i: usize, hash: B256) -> String {
+    pub(crate) async fn node_status(&self, i: usize, hash: B256) -> String {
         let v = self.nodes[i].rpc.call("vigil_getTxStatus", json!([hash])).await;
         v["result"]["status"].as_str().unwrap_or("unknown").to_string()
     }
 
-    async fn wait_node_status(&self, i: usize, hash: B256, want: &str, within: Duration) {
+    pub(crate) async fn wait_node_status(&self, i: usize, hash: B256, want: &str, within: Duration) {
         let start = Instant::now();
         loop {
             let s = self.node_status(i, hash).await;
@@ -285,7 +285,7 @@ impl Net {
     }
 }
 
-fn tail(log: &str, n: usize) -> String {
+pub(crate) fn tail(log: &str, n: usize) -> String {
     let lines: Vec<&str> = log.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }

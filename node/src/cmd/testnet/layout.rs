@@ -1,0 +1,221 @@
+//! The testnet's data directory: keys, genesis, committee, ports, and
+//! `testnet.json`.
+//!
+//! ```text
+//! DATA/layout.json     nodes, base port (what a second `up` reuses)
+//! DATA/testnet.json    where everything is, for scripts
+//! DATA/genesis.json    the demo world's accounts and contracts + funded dev accounts
+//! DATA/committee.json  the nodes, equal stake
+//! DATA/password        the keystores' password (development only)
+//! DATA/operator.token  the token quarantine reviews need
+//! DATA/node<i>/        keys, config, store
+//! DATA/devnet/ DATA/gate/ DATA/logs/ DATA/pids.json
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use alloy_primitives::{keccak256, Address};
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use vigil_types::{Committee, Member, Stake, Threshold, U256};
+
+use crate::cli::{KdfChoice, PasswordArgs};
+
+/// The demo world (`vigil-corpus demo-world`), compiled in.
+pub const WORLD: &str = include_str!("../../../../testnet/demo/world.json");
+
+/// Funded development accounts.
+pub const ACCOUNTS: usize = 10;
+
+/// What a second `up` must reuse.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Saved {
+    nodes: usize,
+    base_port: u16,
+}
+
+/// A prepared testnet directory.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The data directory.
+    pub root: PathBuf,
+    /// Inspector nodes.
+    pub nodes: usize,
+    /// First port.
+    pub base_port: u16,
+    /// Chain id.
+    pub chain_id: u64,
+    /// libp2p peer ids, by node.
+    pub peer_ids: Vec<String>,
+}
+
+/// Development account `i`: its key and address.
+pub fn dev_account(i: usize) -> (alloy_signer_local::PrivateKeySigner, Address) {
+    let seed = keccak256(format!("vigil-testnet/account/{i}"));
+    #[allow(clippy::expect_used)]
+    let signer = alloy_signer_local::PrivateKeySigner::from_bytes(&seed).expect("a hash is a valid key");
+    let address = signer.address();
+    (signer, address)
+}
+
+impl Layout {
+    /// Opens `root`, creating keys, genesis and committee on first use.
+    pub fn prepare(root: &Path, nodes: usize, base_port: u16) -> anyhow::Result<Self> {
+        anyhow::ensure!(nodes >= 1, "--nodes must be at least 1");
+        std::fs::create_dir_all(root.join("logs")).with_context(|| format!("creating {}", root.display()))?;
+        let saved_path = root.join("layout.json");
+        let saved: Saved = if saved_path.exists() {
+            let saved: Saved = crate::cmd::files::read_json(&saved_path, "testnet layout")?;
+            if saved.nodes != nodes || saved.base_port != base_port {
+                eprintln!(
+                    "reusing {} as created: {} nodes, base port {} (--nodes/--base-port apply to a new directory)",
+                    root.display(),
+                    saved.nodes,
+                    saved.base_port
+                );
+            }
+            saved
+        } else {
+            Self::create(root, nodes)?;
+            let saved = Saved { nodes, base_port };
+            std::fs::write(&saved_path, serde_json::to_string_pretty(&saved)?)?;
+            saved
+        };
+        let mut peer_ids = Vec::new();
+        for i in 0..saved.nodes {
+            let m: Value = crate::cmd::files::read_json(&root.join(format!("node{i}/member.json")), "member file")?;
+            peer_ids.push(m["peer_id"].as_str().context("member.json without peer_id")?.to_string());
+        }
+        let world: Value = serde_json::from_str(WORLD)?;
+        let chain_id = world["chain_id"].as_u64().context("world chain id")?;
+        Ok(Self { root: root.to_path_buf(), nodes: saved.nodes, base_port: saved.base_port, chain_id, peer_ids })
+    }
+
+    fn create(root: &Path, nodes: usize) -> anyhow::Result<()> {
+        let password = root.join("password");
+        std::fs::write(&password, "vigil-testnet-development-password\n")?;
+        let token: [u8; 16] = rand::random();
+        std::fs::write(root.join("operator.token"), format!("{}\n", alloy_primitives::hex::encode(token)))?;
+        let pw = PasswordArgs { password_file: Some(password) };
+        let mut members = Vec::new();
+        for i in 0..nodes {
+            let info = crate::cmd::keys::create(&root.join(format!("node{i}")), &pw, KdfChoice::Pbkdf2, Some(10_000))?;
+            members.push(Member {
+                index: i as u32,
+                bls_pubkey: info.bls_pubkey,
+                pop: info.pop,
+                stake: Stake(U256::from(32u64) * U256::from(10u64).pow(U256::from(18))),
+                peer_id: info.peer_id,
+            });
+        }
+        let mut world: Value = serde_json::from_str(WORLD)?;
+        let chain_id = world["chain_id"].as_u64().context("world chain id")?;
+        let committee = Committee {
+            chain_id,
+            epoch: 1,
+            ruleset: vigil_detect::RULESET_VERSION.into(),
+            threshold: Threshold::TWO_THIRDS,
+            members,
+        };
+        std::fs::write(root.join("committee.json"), serde_json::to_string_pretty(&committee)?)?;
+        for i in 0..ACCOUNTS {
+            let (_, address) = dev_account(i);
+            world["alloc"][address.to_string()] = json!({ "balance": "0x21e19e0c9bab2400000" });
+        }
+        let genesis = json!({
+            "chain_id": world["chain_id"], "fork": world["fork"], "genesis": world["genesis"], "alloc": world["alloc"],
+        });
+        std::fs::write(root.join("genesis.json"), serde_json::to_string_pretty(&genesis)?)?;
+        Ok(())
+    }
+
+    /// Devnet RPC port.
+    pub fn devnet_port(&self) -> u16 {
+        self.base_port
+    }
+
+    /// Gate RPC port.
+    pub fn gate_port(&self) -> u16 {
+        self.base_port + 1
+    }
+
+    /// Node RPC port.
+    pub fn node_port(&self, i: usize) -> u16 {
+        self.base_port + 10 + i as u16
+    }
+
+    /// Node metrics port.
+    pub fn metrics_port(&self, i: usize) -> u16 {
+        self.base_port + 100 + i as u16
+    }
+
+    /// Node p2p port.
+    pub fn p2p_port(&self, i: usize) -> u16 {
+        self.base_port + 200 + i as u16
+    }
+
+    /// Devnet URL.
+    pub fn devnet_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.devnet_port())
+    }
+
+    /// Gate URL.
+    pub fn gate_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.gate_port())
+    }
+
+    /// Node RPC URL.
+    pub fn node_url(&self, i: usize) -> String {
+        format!("http://127.0.0.1:{}", self.node_port(i))
+    }
+
+    /// Node metrics URL.
+    pub fn metrics_url(&self, i: usize) -> String {
+        format!("http://127.0.0.1:{}/metrics", self.metrics_port(i))
+    }
+
+    /// Node libp2p multiaddr with its peer id.
+    pub fn p2p_addr(&self, i: usize) -> String {
+        format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", self.p2p_port(i), self.peer_ids[i])
+    }
+
+    /// Every port the testnet listens on.
+    pub fn ports(&self) -> Vec<u16> {
+        let mut p = vec![self.devnet_port(), self.gate_port()];
+        for i in 0..self.nodes {
+            p.extend([self.node_port(i), self.metrics_port(i), self.p2p_port(i)]);
+        }
+        p
+    }
+
+    /// The funded development accounts: address and `0x` private key.
+    pub fn accounts(&self) -> Vec<(Address, String)> {
+        (0..ACCOUNTS)
+            .map(|i| {
+                let (signer, address) = dev_account(i);
+                (address, format!("0x{}", alloy_primitives::hex::encode(signer.to_bytes())))
+            })
+            .collect()
+    }
+
+    /// Writes `testnet.json` (where everything is).
+    pub fn write_testnet_json(&self) -> anyhow::Result<()> {
+        let nodes: Vec<Value> = (0..self.nodes)
+            .map(|i| json!({ "rpc": self.node_url(i), "metrics": self.metrics_url(i), "p2p": self.p2p_addr(i) }))
+            .collect();
+        let accounts: Vec<Value> =
+            self.accounts().into_iter().map(|(a, k)| json!({ "address": a, "private_key": k })).collect();
+        let doc = json!({
+            "chain_id": self.chain_id,
+            "gate": { "rpc": self.gate_url() },
+            "devnet": { "rpc": self.devnet_url() },
+            "nodes": nodes,
+            "accounts": accounts,
+            "operator_token_file": self.root.join("operator.token"),
+        });
+        let path = self.root.join("testnet.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&doc)?)
+            .with_context(|| format!("writing {}", path.display()))
+    }
+}
