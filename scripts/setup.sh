@@ -14,6 +14,9 @@
 # Idempotent: re-running skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# --build-only: just what building `vigil` needs (the Debian packages).
+build_only=false
+[ "${1:-}" = "--build-only" ] && build_only=true
 
 if ! command -v cargo >/dev/null; then
   echo "setup: cargo not found; install Rust with rustup first (https://rustup.rs)" >&2
@@ -30,6 +33,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if $build_only; then
+  exit 0
 fi
 
 if ! python3 -c 'import py_ecc' 2>/dev/null; then

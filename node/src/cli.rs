@@ -52,6 +52,9 @@ pub enum Command {
     /// processes, and the attack-stopping demo.
     #[command(subcommand)]
     Testnet(crate::cmd::testnet::TestnetCommand),
+    /// Drive a local testnet with real transactions at an offered rate and
+    /// report latency, throughput and resource use.
+    Bench(crate::cmd::bench::BenchArgs),
     /// The admission gate: a JSON-RPC proxy in front of any Ethereum node that
     /// forwards a transaction only once it is certified.
     #[command(subcommand)]

@@ -3,6 +3,7 @@
 use crate::cli::Command;
 use std::process::ExitCode;
 
+pub mod bench;
 mod cert;
 pub mod devnet;
 mod eval;
@@ -24,6 +25,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Gate(c) => gate::run(c),
         Command::Node(c) => node::run(c),
         Command::Testnet(c) => testnet::run(c),
+        Command::Bench(a) => bench::run(a),
     }
 }
 

@@ -7,3 +7,4 @@ mod interop_js;
 mod network;
 mod node_cli;
 mod support;
+mod testnet;

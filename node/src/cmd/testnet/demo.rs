@@ -74,14 +74,30 @@ impl Client {
 }
 
 /// Plays the demo on a running testnet.
-pub async fn run(layout: &Layout) -> anyhow::Result<Report> {
+pub async fn run(layout: &Layout, scenarios: Option<usize>) -> anyhow::Result<Report> {
     let client = Client { http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build()? };
     let world: Value = serde_json::from_str(WORLD)?;
-    let txs = world["txs"].as_array().context("world txs")?.clone();
+    let mut txs = world["txs"].as_array().context("world txs")?.clone();
+    if let Some(n) = scenarios {
+        // Cut after the n-th attack: scenarios end with their attack.
+        let mut attacks = 0;
+        let cut = txs
+            .iter()
+            .position(|t| {
+                attacks += usize::from(t["label"] == "attack");
+                attacks == n
+            })
+            .map_or(txs.len(), |i| i + 1);
+        txs.truncate(cut);
+    }
+    let total_attacks = txs.iter().filter(|t| t["label"] == "attack").count();
     let report = Arc::new(Mutex::new(Report::default()));
     let stop = Arc::new(AtomicBool::new(false));
 
-    println!("== demo: {} transactions of the DeFi world through the gate, 13 attacks among them", txs.len());
+    println!(
+        "== demo: {} transactions of the DeFi world through the gate, {total_attacks} attacks among them",
+        txs.len()
+    );
     println!("   steady benign traffic meanwhile: ETH transfers between the development accounts\n");
     let background = tokio::spawn(background(layout.clone(), client.clone(), report.clone(), stop.clone()));
 
@@ -112,18 +128,24 @@ pub async fn run(layout: &Layout) -> anyhow::Result<Report> {
                 r.attacks += 1;
                 r.attacks
             };
-            let verdict = client.call(&layout.node_url(0), "vigil_getVerdict", json!([hash])).await.ok();
-            let finding = verdict
-                .as_ref()
-                .and_then(|v| v["verdict"]["findings"].get(0).cloned())
-                .map(|f| format!("[{}] {}", f["rule"].as_str().unwrap_or("?"), f["message"].as_str().unwrap_or("")))
-                .unwrap_or_default();
+            let mut finding = String::new();
+            for i in 0..layout.nodes {
+                let verdict = client.call(&layout.node_url(i), "vigil_getVerdict", json!([hash])).await.ok();
+                if let Some(f) = verdict.as_ref().and_then(|v| v["verdict"]["findings"].get(0).cloned()) {
+                    finding =
+                        format!("[{}] {}", f["rule"].as_str().unwrap_or("?"), f["message"].as_str().unwrap_or(""));
+                    break;
+                }
+            }
             if stopped {
                 lock(&report).attacks_stopped += 1;
-                println!("   ATTACK {n}/13 STOPPED: quarantined by all {} nodes, never forwarded", layout.nodes);
+                println!(
+                    "   ATTACK {n}/{total_attacks} STOPPED: quarantined by all {} nodes, never forwarded",
+                    layout.nodes
+                );
                 println!("      {}", shorten(&finding, 160));
             } else {
-                println!("   ATTACK {n}/13 NOT STOPPED ({hash}): {finding}");
+                println!("   ATTACK {n}/{total_attacks} NOT STOPPED ({hash}): {finding}");
             }
             continue;
         }

@@ -140,6 +140,11 @@ impl Layout {
         self.base_port + 1
     }
 
+    /// Gate metrics port.
+    pub fn gate_metrics_port(&self) -> u16 {
+        self.base_port + 99
+    }
+
     /// Node RPC port.
     pub fn node_port(&self, i: usize) -> u16 {
         self.base_port + 10 + i as u16
@@ -182,7 +187,7 @@ impl Layout {
 
     /// Every port the testnet listens on.
     pub fn ports(&self) -> Vec<u16> {
-        let mut p = vec![self.devnet_port(), self.gate_port()];
+        let mut p = vec![self.devnet_port(), self.gate_port(), self.gate_metrics_port()];
         for i in 0..self.nodes {
             p.extend([self.node_port(i), self.metrics_port(i), self.p2p_port(i)]);
         }

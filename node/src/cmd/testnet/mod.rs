@@ -11,7 +11,8 @@ use std::{path::PathBuf, process::ExitCode, time::Duration};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-pub use layout::Layout;
+pub use layout::{dev_account, Layout, ACCOUNTS};
+pub use procs::Processes;
 
 /// `vigil testnet` subcommands.
 #[derive(Debug, Subcommand)]
@@ -39,6 +40,9 @@ pub struct UpArgs {
     /// benign traffic, and the 13 corpus attacks, each quarantined.
     #[arg(long)]
     pub demo: bool,
+    /// Play only the first N scenarios of the demo world (default: all 13).
+    #[arg(long, requires = "demo")]
+    pub demo_scenarios: Option<usize>,
     /// Stop everything when the demo ends (for scripts and tests) instead of
     /// keeping the testnet up until Ctrl-C.
     #[arg(long, requires = "demo")]
@@ -76,7 +80,7 @@ fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
         print_summary(&layout);
         let outcome = if args.demo {
             tokio::select! {
-                result = demo::run(&layout) => Some(result),
+                result = demo::run(&layout, args.demo_scenarios) => Some(result),
                 _ = crate::cmd::shutdown_signal() => None,
             }
         } else {

@@ -114,7 +114,7 @@ impl Processes {
             "--rpc.addr".into(),
             format!("127.0.0.1:{}", layout.gate_port()),
             "--metrics.addr".into(),
-            format!("127.0.0.1:{}", layout.base_port + 99),
+            format!("127.0.0.1:{}", layout.gate_metrics_port()),
             "--quarantine-after-ms".into(),
             "5000".into(),
             "--poll-ms".into(),
@@ -197,6 +197,26 @@ impl Processes {
         Ok(())
     }
 
+    /// CPU time (user + system, seconds) of each process so far.
+    pub fn cpu_times(&self) -> Vec<(String, f64)> {
+        self.running.iter().map(|r| (r.name.clone(), r.child.id().map_or(0.0, cpu_seconds))).collect()
+    }
+
+    /// Per process: name, CPU percent (of one core) since `before` over
+    /// `wall`, resident memory in MB now.
+    pub fn usage(&self, before: &[(String, f64)], wall: Duration) -> Vec<(String, f64, f64)> {
+        self.running
+            .iter()
+            .map(|r| {
+                let pid = r.child.id();
+                let start = before.iter().find(|(n, _)| *n == r.name).map_or(0.0, |(_, c)| *c);
+                let cpu = pid.map_or(0.0, cpu_seconds) - start;
+                let rss = pid.map_or(0.0, rss_mb);
+                (r.name.clone(), 100.0 * cpu / wall.as_secs_f64().max(1e-9), rss)
+            })
+            .collect()
+    }
+
     /// Resolves when a process exits on its own: which one.
     pub async fn watch(&mut self) -> String {
         loop {
@@ -232,6 +252,27 @@ impl Processes {
         }
         let _ = std::fs::remove_file(&self.pids);
     }
+}
+
+/// Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// User + system CPU seconds of `pid` (0 if unreadable).
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
+    // Fields after the command name (which may hold spaces) start after ") ".
+    let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else { return 0.0 };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 here.
+    let get = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (get(11) + get(12)) / TICKS_PER_SECOND
+}
+
+/// Resident memory of `pid` in MB (0 if unreadable).
+fn rss_mb(pid: u32) -> f64 {
+    let Ok(statm) = std::fs::read_to_string(format!("/proc/{pid}/statm")) else { return 0.0 };
+    let pages = statm.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    pages * 4096.0 / 1e6
 }
 
 async fn terminate(pid: u32) {

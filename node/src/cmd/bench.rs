@@ -1,0 +1,359 @@
+//! `vigil bench`: drives a local testnet with real signed transactions at an
+//! offered rate and measures what a rollup cares about: submit-to-certificate
+//! and submit-to-inclusion latency, certified and included throughput,
+//! dropped transactions, CPU and memory per process.
+//!
+//! Transactions are EIP-1559 ETH transfers from the testnet's development
+//! accounts (each sender's nonces in order), sent to the inspector nodes'
+//! `eth_sendRawTransaction` round-robin. Certificates are observed on node
+//! 0's `vigil_subscribe("certificates")` (WebSocket), inclusion on the
+//! devnet's `eth_subscribe("newHeads")` and its blocks.
+
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    process::ExitCode,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{keccak256, Address, TxKind, B256, U256};
+use alloy_signer::SignerSync;
+use anyhow::Context;
+use clap::Args;
+use jsonrpsee::core::client::SubscriptionClientT;
+use serde_json::{json, Value};
+
+use crate::cmd::testnet::{dev_account, Layout, Processes, ACCOUNTS};
+
+/// `vigil bench`
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Inspector nodes.
+    #[arg(long, default_value_t = 4)]
+    pub nodes: usize,
+    /// Offered load, transactions per second.
+    #[arg(long, default_value_t = 200)]
+    pub rate: u64,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 20)]
+    pub duration: u64,
+    /// Find the highest rate sustained with p99 submit-to-certificate under
+    /// 100 ms (steps of 50 tx/s from --rate).
+    #[arg(long)]
+    pub max: bool,
+    /// Print one JSON document instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Data directory of the benchmark's testnet (a fresh temporary one by
+    /// default).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// First port of the benchmark's testnet.
+    #[arg(long, default_value_t = 18545)]
+    pub base_port: u16,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Times {
+    sent: Option<Instant>,
+    certified: Option<Instant>,
+    included: Option<Instant>,
+}
+
+/// One run at one rate.
+#[derive(Debug, Clone)]
+struct RunResult {
+    offered_tps: f64,
+    sent: usize,
+    certified_tps: f64,
+    included_tps: f64,
+    certify_ms: Vec<f64>,
+    include_ms: Vec<f64>,
+    dropped: usize,
+    processes: Vec<(String, f64, f64)>,
+}
+
+/// Runs `vigil bench`.
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let tmp;
+    let data = match &args.data {
+        Some(d) => d.clone(),
+        None => {
+            tmp = tempdir()?;
+            tmp.clone()
+        }
+    };
+    let layout = Layout::prepare(&data, args.nodes, args.base_port)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let result = runtime.block_on(async {
+        let mut procs = Processes::start(&layout, 100).await?;
+        let mut nonces = vec![0u64; ACCOUNTS];
+        let mut results = Vec::new();
+        let outcome = async {
+            if args.max {
+                let mut rate = args.rate;
+                loop {
+                    let r = drive(&layout, &procs, rate, args.duration, &mut nonces).await?;
+                    let ok = percentile(&r.certify_ms, 0.99) < 100.0 && r.dropped == 0;
+                    if !args.json {
+                        eprintln!(
+                            "rate {rate} tx/s: certified {:.0} tx/s, p99 {:.1} ms, dropped {} -> {}",
+                            r.certified_tps,
+                            percentile(&r.certify_ms, 0.99),
+                            r.dropped,
+                            if ok { "sustained" } else { "not sustained" }
+                        );
+                    }
+                    results.push(r);
+                    if !ok {
+                        break;
+                    }
+                    rate += 50;
+                }
+            } else {
+                results.push(drive(&layout, &procs, args.rate, args.duration, &mut nonces).await?);
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        procs.stop(Duration::from_secs(10)).await;
+        outcome.map(|()| results)
+    });
+    if args.data.is_none() {
+        let _ = std::fs::remove_dir_all(&data);
+    }
+    let results = result?;
+    let best = if args.max {
+        results
+            .iter()
+            .filter(|r| percentile(&r.certify_ms, 0.99) < 100.0 && r.dropped == 0)
+            .last()
+            .or(results.first())
+            .context("no run")?
+    } else {
+        results.last().context("no run")?
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&to_json(best, args.max.then_some(&results)))?);
+    } else {
+        print_table(best, args.nodes);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tempdir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("vigil-bench-{}-{}", std::process::id(), rand::random::<u32>()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn transfer(i: usize, chain_id: u64, nonce: u64, to: Address) -> anyhow::Result<(String, B256)> {
+    let (signer, _) = dev_account(i);
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: 2_000_000_000,
+        max_priority_fee_per_gas: 1_000_000,
+        to: TxKind::Call(to),
+        value: U256::from(1u64),
+        ..Default::default()
+    };
+    let sig = signer.sign_hash_sync(&tx.signature_hash())?;
+    let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
+    Ok((format!("0x{}", alloy_primitives::hex::encode(&raw)), keccak256(&raw)))
+}
+
+/// Offers `rate` tx/s for `duration` s, then waits for stragglers.
+async fn drive(
+    layout: &Layout,
+    procs: &Processes,
+    rate: u64,
+    duration: u64,
+    nonces: &mut [u64],
+) -> anyhow::Result<RunResult> {
+    let times: Arc<Mutex<HashMap<B256, Times>>> = Arc::new(Mutex::new(HashMap::new()));
+    // Observers.
+    let ws_node = layout.node_url(0).replace("http://", "ws://");
+    let node_ws = jsonrpsee::ws_client::WsClientBuilder::default().build(&ws_node).await.context("node 0 WebSocket")?;
+    let mut certs = node_ws
+        .subscribe::<Value, _>("vigil_subscribe", jsonrpsee::rpc_params!["certificates"], "vigil_unsubscribe")
+        .await?;
+    let devnet_ws = jsonrpsee::ws_client::WsClientBuilder::default()
+        .build(layout.devnet_url().replace("http://", "ws://"))
+        .await
+        .context("devnet WebSocket")?;
+    let mut heads =
+        devnet_ws.subscribe::<Value, _>("eth_subscribe", jsonrpsee::rpc_params!["newHeads"], "eth_unsubscribe").await?;
+    let http = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let t1 = times.clone();
+    let cert_task = tokio::spawn(async move {
+        while let Some(Ok(c)) = certs.next().await {
+            if let Some(h) = c["tx_hash"].as_str().and_then(|h| h.parse::<B256>().ok()) {
+                let mut t = t1.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                t.entry(h).or_default().certified.get_or_insert(Instant::now());
+            }
+        }
+    });
+    let t2 = times.clone();
+    let devnet_url = layout.devnet_url();
+    let http2 = http.clone();
+    let head_task = tokio::spawn(async move {
+        while let Some(Ok(h)) = heads.next().await {
+            let now = Instant::now();
+            let body = json!({"jsonrpc":"2.0","id":1,"method":"eth_getBlockByHash","params":[h["hash"], false]});
+            let Ok(r) = http2.post(&devnet_url).json(&body).send().await else { continue };
+            let Ok(b) = r.json::<Value>().await else { continue };
+            let mut t = t2.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for tx in b["result"]["transactions"].as_array().into_iter().flatten() {
+                if let Some(hash) = tx.as_str().and_then(|s| s.parse::<B256>().ok()) {
+                    t.entry(hash).or_default().included.get_or_insert(now);
+                }
+            }
+        }
+    });
+
+    let cpu_before = procs.cpu_times();
+    let started = Instant::now();
+    let total = rate * duration;
+    let interval = Duration::from_secs_f64(1.0 / rate as f64);
+    let mut next = tokio::time::Instant::now();
+    let sink = Address::repeat_byte(0x5e);
+    let mut sends = Vec::with_capacity(total as usize);
+    for k in 0..total as usize {
+        tokio::time::sleep_until(next).await;
+        next += interval;
+        let from = k % ACCOUNTS;
+        let (raw, hash) = transfer(from, layout.chain_id, nonces[from], sink)?;
+        nonces[from] += 1;
+        let url = layout.node_url(k % layout.nodes);
+        let http = http.clone();
+        let times = times.clone();
+        sends.push(tokio::spawn(async move {
+            let sent = Instant::now();
+            {
+                let mut t = times.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                t.entry(hash).or_default().sent = Some(sent);
+            }
+            let body = json!({"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":[raw]});
+            let ok = match http.post(&url).json(&body).send().await {
+                Ok(r) => r.json::<Value>().await.is_ok_and(|v| v.get("result").is_some()),
+                Err(_) => false,
+            };
+            if !ok {
+                times.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&hash);
+            }
+        }));
+    }
+    for s in sends {
+        let _ = s.await;
+    }
+    let offered_elapsed = started.elapsed();
+    // Stragglers: up to 10 s for certificates and inclusion.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let done = {
+            let t = times.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            t.values().filter(|x| x.sent.is_some()).all(|x| x.certified.is_some() && x.included.is_some())
+        };
+        if done || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let wall = started.elapsed();
+    let processes = procs.usage(&cpu_before, wall);
+    cert_task.abort();
+    head_task.abort();
+    let t = times.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let sent: Vec<&Times> = t.values().filter(|x| x.sent.is_some()).collect();
+    let ms = |a: Instant, b: Instant| b.saturating_duration_since(a).as_secs_f64() * 1000.0;
+    let mut certify_ms: Vec<f64> = sent.iter().filter_map(|x| Some(ms(x.sent?, x.certified?))).collect();
+    let mut include_ms: Vec<f64> = sent.iter().filter_map(|x| Some(ms(x.sent?, x.included?))).collect();
+    certify_ms.sort_by(f64::total_cmp);
+    include_ms.sort_by(f64::total_cmp);
+    let last = |f: fn(&Times) -> Option<Instant>| sent.iter().filter_map(|x| f(x)).max();
+    let span = |end: Option<Instant>| end.map_or(0.0, |e| e.saturating_duration_since(started).as_secs_f64());
+    let certified_span = span(last(|x| x.certified)).max(offered_elapsed.as_secs_f64());
+    let included_span = span(last(|x| x.included)).max(offered_elapsed.as_secs_f64());
+    Ok(RunResult {
+        offered_tps: total as f64 / offered_elapsed.as_secs_f64(),
+        sent: sent.len(),
+        certified_tps: certify_ms.len() as f64 / certified_span,
+        included_tps: include_ms.len() as f64 / included_span,
+        dropped: (total as usize).saturating_sub(certify_ms.len().min(include_ms.len())),
+        certify_ms,
+        include_ms,
+        processes,
+    })
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::INFINITY;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn latency_json(v: &[f64]) -> Value {
+    let r = |x: f64| (x * 100.0).round() / 100.0;
+    json!({
+        "p50": r(percentile(v, 0.5)), "p90": r(percentile(v, 0.9)),
+        "p99": r(percentile(v, 0.99)), "max": r(v.last().copied().unwrap_or(f64::INFINITY)),
+    })
+}
+
+fn to_json(r: &RunResult, steps: Option<&Vec<RunResult>>) -> Value {
+    let mut doc = json!({
+        "offered_tps": (r.offered_tps * 10.0).round() / 10.0,
+        "certified_tps": (r.certified_tps * 10.0).round() / 10.0,
+        "included_tps": (r.included_tps * 10.0).round() / 10.0,
+        "certify_latency_ms": latency_json(&r.certify_ms),
+        "include_latency_ms": latency_json(&r.include_ms),
+        "dropped": r.dropped,
+        "processes": r.processes.iter().map(|(name, cpu, rss)| json!({
+            "name": name, "cpu_percent": (cpu * 10.0).round() / 10.0, "rss_mb": (rss * 10.0).round() / 10.0,
+        })).collect::<Vec<_>>(),
+    });
+    if let Some(steps) = steps {
+        doc["max_sustained_tps"] = json!(steps
+            .iter()
+            .filter(|s| percentile(&s.certify_ms, 0.99) < 100.0 && s.dropped == 0)
+            .map(|s| s.certified_tps)
+            .fold(0.0, f64::max));
+        doc["steps"] = json!(steps
+            .iter()
+            .map(|s| json!({
+                "offered_tps": s.offered_tps, "certified_tps": s.certified_tps,
+                "certify_p99_ms": percentile(&s.certify_ms, 0.99), "dropped": s.dropped,
+            }))
+            .collect::<Vec<_>>());
+    }
+    doc
+}
+
+fn print_table(r: &RunResult, nodes: usize) {
+    let l = |v: &[f64]| {
+        format!(
+            "p50 {:>7.1}  p90 {:>7.1}  p99 {:>7.1}  max {:>7.1}",
+            percentile(v, 0.5),
+            percentile(v, 0.9),
+            percentile(v, 0.99),
+            v.last().copied().unwrap_or(f64::INFINITY)
+        )
+    };
+    println!("vigil bench: {nodes} nodes, offered {:.1} tx/s, {} transactions sent", r.offered_tps, r.sent);
+    println!("  submit -> certificate (ms)  {}", l(&r.certify_ms));
+    println!("  submit -> inclusion   (ms)  {}", l(&r.include_ms));
+    println!(
+        "  certified {:.1} tx/s, included {:.1} tx/s, dropped or stuck {}",
+        r.certified_tps, r.included_tps, r.dropped
+    );
+    println!("  {:<10} {:>6} {:>9}", "process", "cpu %", "rss MB");
+    for (name, cpu, rss) in &r.processes {
+        println!("  {name:<10} {cpu:>6.1} {rss:>9.1}");
+    }
+}
