@@ -314,7 +314,7 @@ impl Inspector {
 
     async fn admit(&self, tx: &Transaction, source: TxSource) -> Result<(), AdmitError> {
         let hash = tx.hash();
-        if self.store.tx(hash).map_err(|e| AdmitError::Store(e.to_string()))?.is_some() {
+        if blocking(|| self.store.tx(hash)).map_err(|e| AdmitError::Store(e.to_string()))?.is_some() {
             return Ok(());
         }
         self.plausible(tx)?;
@@ -340,7 +340,7 @@ impl Inspector {
             source,
         };
         let release = |me: &Self| me.release_sender(tx.sender());
-        if let Err(e) = self.store.put_tx(&record) {
+        if let Err(e) = blocking(|| self.store.put_tx(&record)) {
             release(self);
             return Err(AdmitError::Store(e.to_string()));
         }
@@ -484,7 +484,7 @@ impl Inspector {
 
     async fn vote(&self, record: VerdictRecord, vote: Vote) {
         let start = Instant::now();
-        if let Err(e) = self.store.put_verdict(&record, &vote) {
+        if let Err(e) = blocking(|| self.store.put_verdict(&record, &vote)) {
             tracing::error!(tx = %record.tx_hash, error = %e, "could not store the verdict; not voting");
             return;
         }
@@ -539,7 +539,7 @@ impl Inspector {
                         block_number: self.view().head().number + 1,
                         review: Review::default(),
                     };
-                    match self.store.quarantine(&record) {
+                    match blocking(|| self.store.quarantine(&record)) {
                         Ok(()) => {
                             self.metrics.quarantined.inc();
                             tracing::warn!(tx = %tx_hash, reason = %record.reason, "quarantined");
@@ -578,7 +578,7 @@ impl Inspector {
                 return;
             }
         }
-        if let Err(e) = self.store.put_certificate(&cert) {
+        if let Err(e) = blocking(|| self.store.put_certificate(&cert)) {
             tracing::error!(tx = %hash, error = %e, "could not store the certificate");
             return;
         }
@@ -597,26 +597,38 @@ impl Inspector {
         if !formed_here || self.config.sequencers.is_empty() {
             return;
         }
-        // The sequencer gets the certificate, then the transaction itself
-        // (a wallet may have sent it to an inspector only); both calls are
-        // idempotent there, so every node that formed the certificate may
-        // push.
-        let raw = match self.store.tx(hash) {
-            Ok(Some(tx)) => Some(tx.raw),
-            _ => None,
+        // The sequencer gets the certificate, then the transaction itself (a
+        // wallet may have sent it to an inspector only). One node pushes at
+        // once: the one the client sent it to, else the member the hash
+        // designates; the others, in turn, a little later and only if the
+        // sequencer still lacks it (a stopped node does not strand it).
+        let stored = blocking(|| self.store.tx(hash)).ok().flatten();
+        let n = self.committee.len().max(1) as u64;
+        let designated = (u64::from_be_bytes(hash[24..32].try_into().unwrap_or_default()) % n) as u32;
+        let rank = if stored.as_ref().is_some_and(|t| t.source == TxSource::Rpc) {
+            0
+        } else {
+            (self.signer.index + n as u32 - designated) % n as u32
         };
+        let delay = Duration::from_millis(1500 * u64::from(rank));
         let cert_body = serde_json::json!({
             "jsonrpc": "2.0", "id": 1, "method": "vigil_submitCertificate", "params": [cert],
         });
-        let tx_body = raw.map(|raw| {
+        let tx_body = stored.map(|tx| {
             serde_json::json!({
                 "jsonrpc": "2.0", "id": 2, "method": "eth_sendRawTransaction",
-                "params": [format!("0x{}", alloy_primitives::hex::encode(&raw))],
+                "params": [format!("0x{}", alloy_primitives::hex::encode(&tx.raw))],
             })
         });
         for url in &self.config.sequencers {
             let (http, url, cert_body, tx_body) = (self.http.clone(), url.clone(), cert_body.clone(), tx_body.clone());
             tokio::spawn(async move {
+                if rank > 0 {
+                    tokio::time::sleep(delay).await;
+                    if !sequencer_lacks(&http, &url, hash).await {
+                        return;
+                    }
+                }
                 if !push(&http, &url, &cert_body).await {
                     return;
                 }
@@ -649,6 +661,11 @@ impl Inspector {
             },
             Topic::Cert => match Certificate::decode(&msg.data) {
                 Err(_) => (Validation::Reject, "malformed"),
+                // Already have one for this transaction (usually our own):
+                // no pairing spent, nothing to forward.
+                Ok(cert) if matches!(blocking(|| self.store.certificate(cert.tx_hash)), Ok(Some(_))) => {
+                    (Validation::Ignore, "known")
+                }
                 Ok(cert) => {
                     let committee = self.committee.clone();
                     let c2 = cert.clone();
@@ -692,7 +709,7 @@ impl Inspector {
         };
         match result {
             Ok(events) => {
-                if let Err(e) = self.store.put_vote(&vote) {
+                if let Err(e) = blocking(|| self.store.put_vote(&vote)) {
                     tracing::error!(error = %e, "could not store a vote");
                 }
                 self.metrics.votes_seen.inc();
@@ -729,6 +746,24 @@ impl Inspector {
                 }
             }
         }
+    }
+}
+
+/// Runs a store call (which may wait for a disk sync) without stalling the
+/// async executor's other tasks.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
+/// Whether the sequencer at `url` still needs the certificate or the
+/// transaction `hash` (unknown to it, or held without a certificate).
+async fn sequencer_lacks(http: &reqwest::Client, url: &str, hash: B256) -> bool {
+    let body = serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": "vigil_getTxStatus", "params": [hash] });
+    let Ok(r) = http.post(url).json(&body).send().await else { return true };
+    let Ok(v) = r.json::<serde_json::Value>().await else { return true };
+    match v["result"]["status"].as_str() {
+        None => true,
+        Some(status) => matches!(status, "pending" | "awaiting_transaction"),
     }
 }
 

@@ -525,9 +525,15 @@ impl NodeStore {
         }
     }
 
-    /// Adds the counter updates to `batch` and writes it. Call with the
-    /// write lock held.
-    fn commit(&self, mut batch: Batch, d: Deltas) -> Result<()> {
+    /// Adds the counter updates to `batch` and writes it, synced. Call with
+    /// the write lock held.
+    fn commit(&self, batch: Batch, d: Deltas) -> Result<()> {
+        self.commit_with(batch, d, true)
+    }
+
+    /// As [`Self::commit`]; `sync: false` leaves the write in the OS's
+    /// page cache (it survives the process being killed, not a power loss).
+    fn commit_with(&self, mut batch: Batch, d: Deltas, sync: bool) -> Result<()> {
         for (key, delta) in [
             (counter::TXS, d.txs),
             (counter::VERDICTS, d.verdicts),
@@ -544,7 +550,11 @@ impl NodeStore {
         if batch.is_empty() {
             return Ok(());
         }
-        self.store.write(batch)?;
+        if sync {
+            self.store.write(batch)?;
+        } else {
+            self.store.write_unsynced(batch)?;
+        }
         Ok(())
     }
 
@@ -609,6 +619,12 @@ impl NodeStore {
     /// Stores a vote seen, keyed (tx hash, epoch, signer). Idempotent: the
     /// first vote under a key stays (equivocation is the caller's to
     /// detect). Returns whether it was new.
+    ///
+    /// Other members' votes are written without waiting for the disk sync:
+    /// nothing is acknowledged on them, a killed process keeps them (the
+    /// write-ahead log is in the OS's page cache), and only a power loss can
+    /// take the last ones, which the certificate already summarizes. The
+    /// node's own vote is stored, synced, by [`Self::put_verdict`].
     pub fn put_vote(&self, vote: &Vote) -> Result<bool> {
         let _guard = self.lock();
         let key = keys::vote(vote.tx_hash, vote.epoch, vote.signer);
@@ -617,7 +633,7 @@ impl NodeStore {
         }
         let mut batch = Batch::new();
         batch.put(cf::VOTES, key, encode(vote));
-        self.commit(batch, Deltas { votes: 1, ..Deltas::default() })?;
+        self.commit_with(batch, Deltas { votes: 1, ..Deltas::default() }, false)?;
         Ok(true)
     }
 

@@ -89,6 +89,11 @@ impl Processes {
                 path("operator.token"),
                 "--poll-ms".into(),
                 "50".into(),
+                // Generous: a loaded or slow machine (a debug build, CI) must
+                // not quarantine clean transactions for lateness; attacks are
+                // quarantined at once by malicious stake, not by the deadline.
+                "--deadline-ms".into(),
+                "10000".into(),
             ];
             if i > 0 {
                 args.extend(["--p2p.bootstrap".into(), layout.p2p_addr(0)]);
@@ -116,7 +121,7 @@ impl Processes {
             "--metrics.addr".into(),
             format!("127.0.0.1:{}", layout.gate_metrics_port()),
             "--quarantine-after-ms".into(),
-            "5000".into(),
+            "20000".into(),
             "--poll-ms".into(),
             "50".into(),
         ];
