@@ -129,8 +129,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let best = if args.max {
         results
             .iter()
-            .filter(|r| percentile(&r.certify_ms, 0.99) < 100.0 && r.dropped == 0)
-            .last()
+            .rfind(|r| percentile(&r.certify_ms, 0.99) < 100.0 && r.dropped == 0)
             .or(results.first())
             .context("no run")?
     } else {
