@@ -17,10 +17,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{keccak256, Address, TxKind, B256, U256};
-use alloy_signer::SignerSync;
+use alloy_primitives::{keccak256, Address, B256};
 use anyhow::Context;
 use clap::Args;
 use jsonrpsee::core::client::SubscriptionClientT;
@@ -151,18 +148,7 @@ fn tempdir() -> anyhow::Result<PathBuf> {
 
 fn transfer(i: usize, chain_id: u64, nonce: u64, to: Address) -> anyhow::Result<(String, B256)> {
     let (signer, _) = dev_account(i);
-    let tx = TxEip1559 {
-        chain_id,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 2_000_000_000,
-        max_priority_fee_per_gas: 1_000_000,
-        to: TxKind::Call(to),
-        value: U256::from(1u64),
-        ..Default::default()
-    };
-    let sig = signer.sign_hash_sync(&tx.signature_hash())?;
-    let raw = TxEnvelope::from(tx.into_signed(sig)).encoded_2718();
+    let raw = crate::cmd::testnet::transfer(&signer, chain_id, nonce, to, 1)?;
     Ok((format!("0x{}", alloy_primitives::hex::encode(&raw)), keccak256(&raw)))
 }
 

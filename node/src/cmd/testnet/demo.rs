@@ -281,7 +281,8 @@ async fn settle(client: &Client, layout: &Layout, report: &Mutex<Report>, inflig
     *inflight = still;
 }
 
-fn transfer(
+/// A signed EIP-1559 ETH transfer (the demo's and the benchmark's traffic).
+pub fn transfer(
     signer: &alloy_signer_local::PrivateKeySigner,
     chain_id: u64,
     nonce: u64,

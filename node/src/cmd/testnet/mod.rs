@@ -11,6 +11,7 @@ use std::{path::PathBuf, process::ExitCode, time::Duration};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
+pub use demo::transfer;
 pub use layout::{dev_account, Layout, ACCOUNTS};
 pub use procs::Processes;
 
