@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod rpc;
 pub mod rpc_view;
 pub mod store;
+pub mod view;
 
 use std::{sync::Arc, time::Duration};
 
@@ -52,15 +53,36 @@ pub async fn sync_once(node: &Arc<Inspector>, rpc: &ChainRpc) -> Result<(), Foll
     let target = rpc.block_number().await?;
     loop {
         let head = node.view().head();
+        let remote = matches!(*node.view(), view::View::Remote { .. });
+        if remote {
+            // A remote view moves straight to the head, dropping from its
+            // cache what the blocks in between changed.
+            if target <= head.number {
+                return Ok(());
+            }
+            let me = node.clone();
+            tokio::task::spawn_blocking(move || match &mut *me.view_mut() {
+                view::View::Remote { rpc, .. } => rpc.advance(target).map(|_| ()),
+                view::View::Local(_) => Ok(()),
+            })
+            .await
+            .map_err(|e| FollowError::Diverged { number: target, reason: format!("executor: {e}") })?
+            .map_err(|e| FollowError::Rpc { url: rpc.url().to_string(), reason: e.to_string() })?;
+            node.metrics().head.set(target as i64);
+            return Ok(());
+        }
         let next = if head.hash.is_zero() { 0 } else { head.number + 1 };
         if next > target {
             return Ok(());
         }
         let Some(block) = rpc.block(next).await? else { return Ok(()) };
         let me = node.clone();
-        tokio::task::spawn_blocking(move || me.view_mut().apply(&block))
-            .await
-            .map_err(|e| FollowError::Diverged { number: next, reason: format!("executor: {e}") })??;
+        tokio::task::spawn_blocking(move || match &mut *me.view_mut() {
+            view::View::Local(v) => v.apply(&block),
+            view::View::Remote { .. } => Ok(()),
+        })
+        .await
+        .map_err(|e| FollowError::Diverged { number: next, reason: format!("executor: {e}") })??;
         node.metrics().head.set(next as i64);
     }
 }

@@ -35,9 +35,9 @@ use vigil_types::{
 };
 
 use crate::{
-    follower::ChainView,
     metrics::Metrics,
     store::{FindingRecord, NodeStore, QuarantineRecord, Review, TraceSummary, TxRecord, TxSource, VerdictRecord},
+    view::View,
 };
 
 /// Pipeline settings.
@@ -129,7 +129,7 @@ pub struct Signer {
 pub struct Inspector {
     config: PipelineConfig,
     chain_id: u64,
-    view: RwLock<ChainView>,
+    view: RwLock<View>,
     engine: Engine,
     committee: Arc<VerifiedCommittee>,
     signer: Signer,
@@ -169,7 +169,7 @@ impl Inspector {
     #[allow(clippy::too_many_arguments)]
     pub fn start(
         config: PipelineConfig,
-        view: ChainView,
+        view: View,
         engine: Engine,
         committee: Arc<VerifiedCommittee>,
         signer: Signer,
@@ -184,7 +184,7 @@ impl Inspector {
         let (queue, jobs) = mpsc::channel(config.queue.max(1));
         let (events, _) = broadcast::channel(4096);
         let me = Arc::new(Self {
-            chain_id: view.genesis().chain_id,
+            chain_id: view.chain_id(),
             config,
             view: RwLock::new(view),
             engine,
@@ -257,12 +257,12 @@ impl Inspector {
     }
 
     /// Read access to the chain view.
-    pub fn view(&self) -> std::sync::RwLockReadGuard<'_, ChainView> {
+    pub fn view(&self) -> std::sync::RwLockReadGuard<'_, View> {
         self.view.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Write access to the chain view (the follower).
-    pub fn view_mut(&self) -> std::sync::RwLockWriteGuard<'_, ChainView> {
+    pub fn view_mut(&self) -> std::sync::RwLockWriteGuard<'_, View> {
         self.view.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -376,10 +376,16 @@ impl Inspector {
 
     /// Nonce and balance plausibility on the view.
     fn plausible(&self, tx: &Transaction) -> Result<(), AdmitError> {
+        // A remote view may read through the network: not on an executor thread.
+        blocking(|| self.plausible_on_view(tx))
+    }
+
+    fn plausible_on_view(&self, tx: &Transaction) -> Result<(), AdmitError> {
         let view = self.view();
-        let state = view.state();
         let env = tx.envelope();
-        let next = state.nonce(tx.sender());
+        let (next, balance) = view
+            .nonce_and_balance(tx.sender())
+            .map_err(|e| AdmitError::Busy(format!("the node cannot read the chain state: {e}")))?;
         if tx.nonce() < next {
             return Err(AdmitError::Implausible(format!("nonce too low: next nonce {next}, tx nonce {}", tx.nonce())));
         }
@@ -392,7 +398,6 @@ impl Inspector {
         }
         let cost =
             U256::from(env.gas_limit()).saturating_mul(U256::from(env.max_fee_per_gas())).saturating_add(env.value());
-        let balance = state.balance(tx.sender());
         if balance < cost {
             return Err(AdmitError::Implausible(format!(
                 "insufficient funds for gas * price + value: address {} have {balance} want {cost}",

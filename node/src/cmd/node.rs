@@ -20,7 +20,9 @@ use vigil_inspector::{
     metrics::Metrics,
     pipeline::{Inspector, PipelineConfig, Signer},
     rpc::OperatorToken,
+    rpc_view::{RpcStateView, RpcViewConfig},
     store::NodeStore,
+    view::View,
 };
 use vigil_sim::Budget;
 
@@ -61,6 +63,17 @@ pub enum NodeCommand {
     },
 }
 
+/// How the node keeps the chain's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ChainMode {
+    /// Follow the Vigil devnet by executing its blocks.
+    #[default]
+    Devnet,
+    /// Read any EVM chain through JSON-RPC (cached across blocks).
+    Rpc,
+}
+
 /// Every setting of a node, from the config file or flags.
 #[derive(Debug, Args, Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
@@ -81,6 +94,12 @@ pub struct NodeSettings {
     #[arg(long = "chain.rpc")]
     #[serde(rename = "chain_rpc")]
     pub chain_rpc: Option<String>,
+    /// How the node keeps the chain's state: `devnet` (execute its blocks
+    /// locally; needs `genesis`) or `rpc` (any EVM chain, read through
+    /// standard JSON-RPC with a cache kept across blocks).
+    #[arg(long = "chain.mode")]
+    #[serde(rename = "chain_mode")]
+    pub chain_mode: Option<ChainMode>,
     /// JSON-RPC listen address (HTTP and WebSocket).
     #[arg(long = "rpc.addr")]
     #[serde(rename = "rpc_addr")]
@@ -147,6 +166,7 @@ impl NodeSettings {
             genesis: pick(self.genesis, file.genesis),
             committee: pick(self.committee, file.committee),
             chain_rpc: pick(self.chain_rpc, file.chain_rpc),
+            chain_mode: pick(self.chain_mode, file.chain_mode),
             rpc_addr: pick(self.rpc_addr, file.rpc_addr),
             metrics_addr: pick(self.metrics_addr, file.metrics_addr),
             p2p_listen: list(self.p2p_listen, file.p2p_listen),
@@ -174,9 +194,12 @@ keys = "."
 data = "data"
 
 # The chain inspected: its genesis file and a JSON-RPC endpoint of it (the
-# devnet). The node executes its blocks locally.
+# devnet). The node executes its blocks locally. With chain_mode = "rpc" it
+# reads any other EVM chain through standard JSON-RPC instead (cached across
+# blocks; no genesis needed).
 genesis = "genesis.json"
 chain_rpc = "http://127.0.0.1:8545"
+# chain_mode = "devnet"
 # The committee of the current epoch (DESIGN §4 JSON); this node must be in it.
 committee = "committee.json"
 
@@ -252,23 +275,31 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
     let s = flags.over(file);
     let keys = required(s.keys.clone(), "keys")?;
     let data = required(s.data.clone(), "data")?;
-    let genesis_path = required(s.genesis.clone(), "genesis")?;
+    let mode = s.chain_mode.unwrap_or_default();
     let committee_path = required(s.committee.clone(), "committee")?;
     let chain_rpc = required(s.chain_rpc.clone(), "chain_rpc")?;
     let rpc_addr = s.rpc_addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8645)));
 
-    let genesis = Genesis::from_json_str(
-        &std::fs::read_to_string(&genesis_path).with_context(|| format!("reading {}", genesis_path.display()))?,
-    )
-    .with_context(|| format!("genesis {}", genesis_path.display()))?;
+    let genesis = match mode {
+        ChainMode::Devnet => {
+            let path = required(s.genesis.clone(), "genesis")?;
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            let genesis = Genesis::from_json_str(&text).with_context(|| format!("genesis {}", path.display()))?;
+            Some(genesis)
+        }
+        ChainMode::Rpc => None,
+    };
     let committees = crate::cmd::devnet::read_committees(&committee_path)?;
     let committee = committees.into_iter().max_by_key(|c| c.epoch).context("the committee file is empty")?;
-    anyhow::ensure!(
-        committee.chain_id == genesis.chain_id,
-        "the committee serves chain {}, the genesis is chain {}",
-        committee.chain_id,
-        genesis.chain_id
-    );
+    if let Some(genesis) = &genesis {
+        anyhow::ensure!(
+            committee.chain_id == genesis.chain_id,
+            "the committee serves chain {}, the genesis is chain {}",
+            committee.chain_id,
+            genesis.chain_id
+        );
+    }
+    let committee_chain = committee.chain_id;
     let committee = Arc::new(VerifiedCommittee::new(committee).context("committee")?);
     let key = crate::cmd::keys::load_secret(&keys, &password)?;
     let pk = key.public_key().to_bytes();
@@ -305,7 +336,7 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let store = NodeStore::open(&data).with_context(|| format!("opening the store in {}", data.display()))?;
-        let mut net_config = vigil_net::NetConfig::new(identity.to_libp2p()?, genesis.chain_id);
+        let mut net_config = vigil_net::NetConfig::new(identity.to_libp2p()?, committee_chain);
         let listen =
             if s.p2p_listen.is_empty() { vec!["/ip4/127.0.0.1/tcp/0".to_string()] } else { s.p2p_listen.clone() };
         net_config.listen = listen
@@ -322,11 +353,20 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
         let rpc = ChainRpc::new(chain_rpc.clone());
         let chain_id = rpc.chain_id().await.with_context(|| format!("asking {chain_rpc} for its chain id"))?;
         anyhow::ensure!(
-            chain_id == genesis.chain_id,
-            "{chain_rpc} is chain {chain_id}, the genesis is chain {}",
-            genesis.chain_id
+            chain_id == committee_chain,
+            "{chain_rpc} is chain {chain_id}, the committee serves chain {committee_chain}"
         );
-        let view = ChainView::new(genesis)?;
+        let view = match genesis {
+            Some(genesis) => View::Local(ChainView::new(genesis)?),
+            None => {
+                let config = RpcViewConfig::new(chain_rpc.clone());
+                let handle = tokio::runtime::Handle::current();
+                let rpc_view = tokio::task::spawn_blocking(move || RpcStateView::at(config, handle, None))
+                    .await?
+                    .with_context(|| format!("reading {chain_rpc}"))?;
+                View::Remote { rpc: rpc_view, history: vigil_detect::History::new() }
+            }
+        };
         let node = Inspector::start(
             pipeline,
             view,

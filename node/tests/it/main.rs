@@ -2,6 +2,7 @@
 mod cli;
 mod devnet;
 mod eval;
+mod foreign_chain;
 mod gate;
 mod interop_js;
 mod network;
