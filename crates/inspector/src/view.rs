@@ -23,8 +23,9 @@ pub enum View {
     Local(ChainView),
     /// Another chain, read through JSON-RPC.
     Remote {
-        /// The cached RPC view.
-        rpc: RpcStateView,
+        /// The cached RPC view (boxed: it is much larger than the other
+        /// variant's handle).
+        rpc: Box<RpcStateView>,
         /// History recorded by this node (empty at start).
         history: History,
     },
@@ -43,7 +44,7 @@ impl View {
     pub fn state(&self) -> &dyn StateView {
         match self {
             Self::Local(v) => v.state(),
-            Self::Remote { rpc, .. } => rpc,
+            Self::Remote { rpc, .. } => rpc.as_ref(),
         }
     }
 

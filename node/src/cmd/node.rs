@@ -364,7 +364,7 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
                 let rpc_view = tokio::task::spawn_blocking(move || RpcStateView::at(config, handle, None))
                     .await?
                     .with_context(|| format!("reading {chain_rpc}"))?;
-                View::Remote { rpc: rpc_view, history: vigil_detect::History::new() }
+                View::Remote { rpc: Box::new(rpc_view), history: vigil_detect::History::new() }
             }
         };
         let node = Inspector::start(
