@@ -20,11 +20,10 @@ use crate::{
 #[derive(Debug)]
 pub enum View {
     /// The devnet, executed locally.
-    Local(ChainView),
+    Local(Box<ChainView>),
     /// Another chain, read through JSON-RPC.
     Remote {
-        /// The cached RPC view (boxed: it is much larger than the other
-        /// variant's handle).
+        /// The cached RPC view.
         rpc: Box<RpcStateView>,
         /// History recorded by this node (empty at start).
         history: History,

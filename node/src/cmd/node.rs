@@ -357,7 +357,7 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
             "{chain_rpc} is chain {chain_id}, the committee serves chain {committee_chain}"
         );
         let view = match genesis {
-            Some(genesis) => View::Local(ChainView::new(genesis)?),
+            Some(genesis) => View::Local(Box::new(ChainView::new(genesis)?)),
             None => {
                 let config = RpcViewConfig::new(chain_rpc.clone());
                 let handle = tokio::runtime::Handle::current();
