@@ -318,6 +318,33 @@ async fn certifies_clean_quarantines_attacks_and_tolerates_one_fault_in_four() {
         }
     }
 
+    // An independent BLS implementation (py_ecc) checks certificates taken
+    // from the running network, and refuses one moved to another transaction.
+    let dir = net._dir.path();
+    let mut files = Vec::new();
+    for (k, h) in benign.iter().take(2).enumerate() {
+        let cert = net.nodes[2].rpc.result("vigil_getCertificate", json!([h])).await;
+        let path = dir.join(format!("cert{k}.json"));
+        std::fs::write(&path, cert.to_string()).unwrap();
+        files.push(path);
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/pyecc_verify.py");
+    let committee = dir.join("committee.json");
+    let out = std::process::Command::new("python3").arg(&script).arg(&committee).args(&files).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("2 valid, 0 invalid"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut moved: Value = serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    moved["tx_hash"] = json!(benign[1]);
+    let moved_path = dir.join("moved.json");
+    std::fs::write(&moved_path, moved.to_string()).unwrap();
+    let out = std::process::Command::new("python3").arg(&script).arg(&committee).arg(&moved_path).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success() && text.contains("aggregate signature does not verify"), "{text}");
+
     // The attack, sent through the gate: every node votes malicious and
     // quarantines it with its evidence; the gate never forwards it.
     let attack = txs.iter().find(|t| t["label"] == "attack").unwrap()["raw"].as_str().unwrap();

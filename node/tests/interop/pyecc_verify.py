@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Checks certificates taken from a running Vigil network with py_ecc, an
+independent BLS implementation (pure Python, no code shared with Vigil).
+
+Usage: pyecc_verify.py COMMITTEE.json CERT.json [CERT.json ...]
+
+For each certificate: chain and epoch match the committee; the signer bitmap
+names members only; their stake strictly exceeds the threshold; every
+member's proof of possession verifies (PopVerify); the aggregate signature
+verifies over the vote digest (DESIGN §4) with FastAggregateVerify. Prints
+one line per certificate and `N valid, M invalid`; exit status 0 only if all
+are valid.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+
+from py_ecc.bls import G2ProofOfPossession as bls
+
+VOTE_DOMAIN = b"vigil/vote/v1"
+KIND_BYTE = {"clean": 0, "malicious": 1}
+
+
+def unhex(s: str) -> bytes:
+    return bytes.fromhex(s[2:] if s.startswith("0x") else s)
+
+
+def digest(chain_id: int, epoch: int, tx_hash: bytes, kind: str) -> bytes:
+    return hashlib.sha256(VOTE_DOMAIN + chain_id.to_bytes(8, "big") + epoch.to_bytes(8, "big")
+                          + tx_hash + bytes([KIND_BYTE[kind]])).digest()
+
+
+def check(committee: dict, cert: dict) -> str | None:
+    """None if valid, else the reason."""
+    if cert["chain_id"] != committee["chain_id"] or cert["epoch"] != committee["epoch"]:
+        return "chain or epoch differs from the committee's"
+    members = committee["members"]
+    bitmap = unhex(cert["signers"])
+    signers = [i for i in range(len(bitmap) * 8) if bitmap[i // 8] >> (i % 8) & 1]
+    if not signers or signers[-1] >= len(members):
+        return f"bitmap names {signers}, the committee has {len(members)} members"
+    total = sum(int(m["stake"]) for m in members)
+    signed = sum(int(members[i]["stake"]) for i in signers)
+    t = committee["threshold"]
+    if not signed * t["den"] > total * t["num"]:
+        return f"signed stake {signed} of {total} does not exceed {t['num']}/{t['den']}"
+    keys = []
+    for i in signers:
+        pk, pop = unhex(members[i]["bls_pubkey"]), unhex(members[i]["pop"])
+        if not bls.PopVerify(pk, pop):
+            return f"member {i}: proof of possession does not verify"
+        keys.append(pk)
+    msg = digest(cert["chain_id"], cert["epoch"], unhex(cert["tx_hash"]), cert["kind"])
+    if not bls.FastAggregateVerify(keys, msg, unhex(cert["signature"])):
+        return "aggregate signature does not verify"
+    return None
+
+
+def main() -> int:
+    if len(sys.argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    committee = json.load(open(sys.argv[1]))
+    ok = bad = 0
+    for path in sys.argv[2:]:
+        cert = json.load(open(path))
+        reason = check(committee, cert)
+        if reason is None:
+            ok += 1
+            print(f"valid   {cert['tx_hash']} ({cert['kind']})")
+        else:
+            bad += 1
+            print(f"INVALID {cert['tx_hash']}: {reason}")
+    print(f"{ok} valid, {bad} invalid")
+    return 0 if bad == 0 and ok > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
