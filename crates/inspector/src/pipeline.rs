@@ -116,6 +116,10 @@ struct Job {
     received: Instant,
 }
 
+/// How long a transaction waits for its sender's earlier nonces to be
+/// included before this node gives up on it (and abstains).
+const NONCE_GAP_WAIT: Duration = Duration::from_secs(30);
+
 /// The node's identity in the committee.
 #[derive(Debug)]
 pub struct Signer {
@@ -422,12 +426,31 @@ impl Inspector {
                     tracing::warn!(error = %e, "could not catch up before judging; judging on the current view");
                 }
             }
+            // A transaction after a gap in its sender's nonces is judged once
+            // its predecessors are in the chain, on the state they leave:
+            // simulating it on a state without them would judge something
+            // that will not run (a contract not deployed yet, a balance not
+            // there yet).
+            let next = blocking(|| self.view().nonce_and_balance(sender).map(|(n, _)| n)).unwrap_or(0);
+            if job.tx.nonce() > next {
+                if job.received.elapsed() < NONCE_GAP_WAIT {
+                    let queue = self.queue.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        let _ = queue.send(job).await;
+                    });
+                } else {
+                    self.release_sender(sender);
+                    tracing::info!(tx = %job.tx.hash(), nonce = job.tx.nonce(), next, "earlier nonces never came; abstaining");
+                }
+                continue;
+            }
             let me = self.clone();
             let judged = tokio::task::spawn_blocking(move || me.inspect(&job.tx)).await;
             self.release_sender(sender);
             match judged {
                 Ok(Ok((record, vote))) => self.vote(record, vote).await,
-                Ok(Err(e)) => tracing::error!(error = %e, "inspection failed"),
+                Ok(Err(e)) => tracing::info!(reason = %e, "no vote"),
                 Err(e) => tracing::error!(error = %e, "inspection task panicked"),
             }
         }
@@ -444,13 +467,13 @@ impl Inspector {
                 let verdict = self.engine.judge(view.state(), &block, tx, &outcome, view.history());
                 (verdict, summarize(tx, &outcome))
             }
-            // Not executable on this state (nonce gap, funds spent meanwhile):
-            // nothing runs, nothing is at risk; clean, and the sequencer
-            // decides inclusion.
+            // Not executable on this state (funds missing, nonce used): this
+            // node abstains. A clean vote here would certify a transaction no
+            // one has seen run, which could become valid later and execute
+            // unjudged (DESIGN §11, simulation evasion).
             Err(e) => {
-                tracing::debug!(tx = %hash, error = %e, "not executable on the current state");
-                let summary = TraceSummary { revert_reason: Some(e.to_string()), ..TraceSummary::default() };
-                (vigil_detect::Verdict::from_findings(self.engine.ruleset(), vec![]), summary)
+                self.metrics.refused.with_label_values(&["not_executable"]).inc();
+                return Err(format!("{hash} is not executable on the head state, abstaining: {e}"));
             }
         };
         drop(view);

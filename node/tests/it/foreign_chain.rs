@@ -18,6 +18,7 @@ const KEY: &str = "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b786
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_in_rpc_mode_certify_for_a_hardhat_chain_behind_the_gate() {
+    let _machine = crate::support::whole_network().await;
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let ports = free_ports(2 + 4 * 2);

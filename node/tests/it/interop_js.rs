@@ -136,6 +136,7 @@ async fn status_everywhere(net: &Net, hash: alloy_primitives::B256) -> Vec<Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_js_libp2p_peer_receives_publishes_and_is_banned_for_junk() {
+    let _machine = crate::support::whole_network().await;
     assert!(
         interop_dir().join("node_modules/@chainsafe/libp2p-gossipsub").exists(),
         "testnet/interop/node_modules missing: run scripts/setup.sh (npm ci in testnet/interop)"

@@ -296,6 +296,7 @@ fn tx_hash(raw: &str) -> B256 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certifies_clean_quarantines_attacks_and_tolerates_one_fault_in_four() {
+    let _machine = crate::support::whole_network().await;
     let mut net = Net::start().await;
     let f = fixture();
     let txs = f["txs"].as_array().unwrap();
@@ -413,6 +414,7 @@ async fn certifies_clean_quarantines_attacks_and_tolerates_one_fault_in_four() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_under_load_keeps_what_it_acknowledged_and_flooders_are_banned() {
+    let _machine = crate::support::whole_network().await;
     let mut net = Net::start().await;
     let senders: Vec<_> = (30..34).map(account).collect();
 

@@ -230,3 +230,11 @@ pub async fn run_wallet(rpc: &str, ws: Option<&str>, key: &str) -> Value {
     assert!(out.status.success(), "wallet.mjs failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("summary line")
 }
+
+/// Held by the tests that start a whole network (four nodes or more), so
+/// two of them never share the machine's two cores: on a loaded machine
+/// their deadlines would measure the load, not the code.
+pub async fn whole_network() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
+    LOCK.get_or_init(|| tokio::sync::Mutex::new(())).lock().await
+}

@@ -24,6 +24,7 @@ fn base_port() -> u16 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn testnet_up_plays_the_demo_resumes_and_goes_down() {
+    let _machine = crate::support::whole_network().await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("tn");
     let port = base_port().to_string();

@@ -183,7 +183,7 @@ fn shorten(s: &str, n: usize) -> String {
 }
 
 /// Until every node has quarantined `hash`; then checks the chain never
-/// included it. Whether it was stopped.
+/// included it. Whether it was stopped (and says why not).
 async fn wait_quarantined(client: &Client, layout: &Layout, hash: B256) -> anyhow::Result<bool> {
     let start = Instant::now();
     for i in 0..layout.nodes {
@@ -193,7 +193,19 @@ async fn wait_quarantined(client: &Client, layout: &Layout, hash: B256) -> anyho
             if status == "quarantined" {
                 break;
             }
-            if status == "certified" || start.elapsed() > Duration::from_secs(20) {
+            // A slow machine (a debug build under load) may take a while;
+            // the nodes' own deadline quarantines within 10 s of the first vote.
+            if status == "certified" || start.elapsed() > Duration::from_secs(60) {
+                let mut verdicts = Vec::new();
+                for j in 0..layout.nodes {
+                    let v = client.call(&layout.node_url(j), "vigil_getTxStatus", json!([hash])).await.ok();
+                    verdicts.push(format!(
+                        "node {j}: {} (voted {})",
+                        v.as_ref().and_then(|v| v["status"].as_str()).unwrap_or("unknown"),
+                        v.as_ref().and_then(|v| v["verdict"].as_str()).unwrap_or("nothing")
+                    ));
+                }
+                println!("   not stopped: {}", verdicts.join(", "));
                 return Ok(false);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
