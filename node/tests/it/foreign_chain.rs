@@ -172,8 +172,16 @@ async fn nodes_in_rpc_mode_certify_for_a_hardhat_chain_behind_the_gate() {
         let v = rpc.result("vigil_getVerdict", json!([hash])).await;
         assert_eq!(v["verdict"]["kind"], "clean", "node {i}: {v}");
         assert_eq!(v["verdict"]["summary"]["success"], true, "node {i} simulated on Hardhat's state: {v}");
-        let info = rpc.result("vigil_nodeInfo", json!([])).await;
-        assert!(info["head"]["number"].as_u64().unwrap() >= 1, "node {i} follows Hardhat's head: {info}");
+        // The view follows Hardhat's head (it polls every 100 ms).
+        let start = Instant::now();
+        loop {
+            let info = rpc.result("vigil_nodeInfo", json!([])).await;
+            if info["head"]["number"].as_u64().unwrap() >= 1 {
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "node {i} does not follow Hardhat's head: {info}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
     assert_eq!(hh.result("eth_getBalance", json!([Address::repeat_byte(0x77), "latest"])).await, json!("0x3039"));
 
