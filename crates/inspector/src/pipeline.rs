@@ -150,6 +150,8 @@ pub struct Inspector {
     /// The chain followed, when the node judges only on its current head.
     chain: Option<crate::follower::ChainRpc>,
     sync_lock: tokio::sync::Mutex<()>,
+    /// This inspector, for the catch-up a `&self` method needs.
+    this: std::sync::Weak<Inspector>,
 }
 
 impl std::fmt::Debug for Inspector {
@@ -187,7 +189,8 @@ impl Inspector {
         pool.set_current_epoch(committee.epoch());
         let (queue, jobs) = mpsc::channel(config.queue.max(1));
         let (events, _) = broadcast::channel(4096);
-        let me = Arc::new(Self {
+        let me = Arc::new_cyclic(|weak| Self {
+            this: weak.clone(),
             chain_id: view.chain_id(),
             config,
             view: RwLock::new(view),
@@ -321,7 +324,15 @@ impl Inspector {
         if blocking(|| self.store.tx(hash)).map_err(|e| AdmitError::Store(e.to_string()))?.is_some() {
             return Ok(());
         }
-        self.plausible(tx)?;
+        if let Err(e) = self.plausible(tx) {
+            // Implausible on this view may only mean the view is behind (a
+            // funding transfer just included): catch up once and look again.
+            let (Some(chain), Some(me)) = (&self.chain, self.this.upgrade()) else { return Err(e) };
+            if crate::sync_once(&me, chain).await.is_err() {
+                return Err(e);
+            }
+            self.plausible(tx)?;
+        }
         {
             let mut per = self.per_sender.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let n = per.entry(tx.sender()).or_default();

@@ -47,7 +47,7 @@ async fn testnet_up_plays_the_demo_resumes_and_goes_down() {
     assert!(out.status.success(), "demo failed:\n{stdout}\n{}\nnode0:\n{logs}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("attacks stopped:                     2 of 2"), "{stdout}");
     assert!(stdout.contains("result: PASS"), "{stdout}");
-    assert_eq!(stdout.matches("STOPPED: quarantined by all 4 nodes").count(), 2, "{stdout}");
+    assert_eq!(stdout.matches("STOPPED: quarantined by ").count(), 2, "{stdout}");
 
     let t: Value = serde_json::from_str(&std::fs::read_to_string(data.join("testnet.json")).unwrap()).unwrap();
     assert_eq!(t["nodes"].as_array().unwrap().len(), 4);
