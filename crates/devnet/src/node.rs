@@ -12,7 +12,7 @@ use std::{
 };
 
 use alloy_consensus::Transaction as _;
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{B256, U256};
 use tokio::sync::{broadcast, Notify};
 use vigil_consensus::{Admission, AdmissionError};
 use vigil_fixture::Genesis;
@@ -535,6 +535,3 @@ fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 fn lock<T>(l: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     l.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
-
-/// Addresses are what state queries take.
-pub type Addr = Address;
