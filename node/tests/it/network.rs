@@ -409,7 +409,16 @@ async fn certifies_clean_quarantines_attacks_and_tolerates_one_fault_in_four() {
     let s = net.gate_rpc.result("vigil_getTxStatus", json!([h2])).await;
     assert!(["pending", "quarantined"].contains(&s["status"].as_str().unwrap()), "{s}");
     assert_eq!(net.devnet_rpc.result("eth_getTransactionReceipt", json!([h2])).await, Value::Null);
-    drop(net.gate.log());
+    // Node 2 was killed with SIGKILL: restarted, it still holds its
+    // quarantine record of the attack and its verdict.
+    net.nodes[2].start();
+    let rpc2 = net.nodes[2].rpc.clone();
+    rpc2.wait_up(net.nodes[2].proc.as_mut().unwrap(), Duration::from_secs(60)).await;
+    let q = rpc2.result("vigil_quarantineList", json!([])).await;
+    assert!(q["items"].as_array().unwrap().iter().any(|r| r["tx_hash"] == json!(attack_hash)), "{q}");
+    let v = rpc2.result("vigil_getVerdict", json!([attack_hash])).await;
+    assert_eq!(v["verdict"]["kind"], "malicious", "{v}");
+    assert_eq!(v["outcome"]["status"], "quarantined", "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
