@@ -212,23 +212,7 @@ impl AggregationPool {
         let checked = CheckedVote::check(&committee, vote)?;
         let key = (checked.vote().epoch, checked.vote().tx_hash);
         let mut events = Vec::new();
-        if !self.entries.contains_key(&key) {
-            self.make_room(&mut events);
-            let seq = self.next_seq;
-            self.next_seq = self.next_seq.saturating_add(1);
-            self.by_age.insert(seq, key);
-            self.entries.insert(
-                key,
-                Entry {
-                    seq,
-                    first_seen_ms: now_ms,
-                    pending_clean: BTreeMap::new(),
-                    clean: BTreeMap::new(),
-                    malicious: BTreeMap::new(),
-                    decision: None,
-                },
-            );
-        }
+        self.track(key, now_ms, &mut events);
         let Some(entry) = self.entries.get_mut(&key) else { return Ok(events) };
         let signer = checked.vote().signer;
         match checked.vote().kind {
@@ -283,6 +267,29 @@ impl AggregationPool {
         Ok(events)
     }
 
+    /// Takes a certificate verified elsewhere (a peer's, checked on
+    /// arrival) as the decision on its transaction, so that votes arriving
+    /// later are kept without spending another verification on them.
+    /// Returns whether it decided the transaction: false if the pool had
+    /// already decided it (certified or quarantined), or does not know the
+    /// certificate's epoch.
+    pub fn record_certificate(&mut self, cert: VerifiedCertificate, now_ms: u64) -> bool {
+        let key = (cert.certificate().epoch, cert.certificate().tx_hash);
+        if cert.certificate().kind != VoteKind::Clean || !self.committees.contains_key(&key.0) {
+            return false;
+        }
+        // An eviction here concerns an older transaction the caller no
+        // longer waits on more than the pool does: nothing to report.
+        self.track(key, now_ms, &mut Vec::new());
+        match self.entries.get_mut(&key) {
+            Some(entry) if entry.decision.is_none() => {
+                entry.decision = Some(Decision::Certified(cert));
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Quarantines every undecided transaction whose deadline has passed.
     pub fn tick(&mut self, now_ms: u64) -> Vec<PoolEvent> {
         let deadline = self.config.deadline_ms;
@@ -303,6 +310,29 @@ impl AggregationPool {
             events.push(PoolEvent::Decided { epoch: key.0, tx_hash: key.1, decision });
         }
         events
+    }
+
+    /// Starts tracking `key` (first seen `now_ms`) unless it is tracked,
+    /// evicting the oldest entries to stay within bounds.
+    fn track(&mut self, key: (u64, B256), now_ms: u64, events: &mut Vec<PoolEvent>) {
+        if self.entries.contains_key(&key) {
+            return;
+        }
+        self.make_room(events);
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.saturating_add(1);
+        self.by_age.insert(seq, key);
+        self.entries.insert(
+            key,
+            Entry {
+                seq,
+                first_seen_ms: now_ms,
+                pending_clean: BTreeMap::new(),
+                clean: BTreeMap::new(),
+                malicious: BTreeMap::new(),
+                decision: None,
+            },
+        );
     }
 
     fn make_room(&mut self, events: &mut Vec<PoolEvent>) {

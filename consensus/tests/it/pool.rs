@@ -152,3 +152,41 @@ fn the_epoch_window_is_current_and_next() {
     p.set_current_epoch(EPOCH + 1);
     assert_eq!(p.len(), 1);
 }
+
+#[test]
+fn a_certificate_verified_elsewhere_decides_without_further_verification() {
+    let s = setup(12, &[1, 1, 1, 1]);
+    let h = tx(5);
+    // Pool A forms the certificate from three votes.
+    let mut a = pool(&s, PoolConfig::default());
+    let mut events = Vec::new();
+    for i in 0..3 {
+        events.extend(a.insert(vote(&s.keys, i, h, VoteKind::Clean), 0).expect("fine"));
+    }
+    let cert = events
+        .into_iter()
+        .find_map(|e| match e {
+            PoolEvent::Decided { decision: Decision::Certified(c), .. } => Some(c),
+            _ => None,
+        })
+        .expect("3 of 4 certify");
+    // Pool B takes it as its decision: later votes, even a forged one that
+    // would fail an aggregate check, decide nothing more, and the deadline
+    // does not quarantine.
+    let mut b = pool(&s, PoolConfig { deadline_ms: 100, ..PoolConfig::default() });
+    assert!(b.record_certificate(cert.clone(), 0));
+    assert!(matches!(b.decision(EPOCH, &h), Some(Decision::Certified(_))));
+    assert!(!b.record_certificate(cert.clone(), 1), "already decided");
+    let mut forged = vote(&s.keys, 3, tx(6), VoteKind::Clean);
+    forged.tx_hash = h;
+    for v in [vote(&s.keys, 0, h, VoteKind::Clean), forged] {
+        assert!(b.insert(v, 2).expect("structurally fine").is_empty());
+    }
+    assert!(b.tick(1_000).is_empty());
+    // A quarantined transaction stays quarantined.
+    let mut c = pool(&s, PoolConfig { deadline_ms: 100, ..PoolConfig::default() });
+    c.insert(vote(&s.keys, 0, h, VoteKind::Clean), 0).expect("fine");
+    assert_eq!(c.tick(100).len(), 1);
+    assert!(!c.record_certificate(cert, 200));
+    assert!(matches!(c.decision(EPOCH, &h), Some(Decision::Quarantined(_))));
+}

@@ -22,9 +22,14 @@ use std::{sync::Arc, time::Duration};
 use follower::{ChainRpc, FollowError};
 use pipeline::Inspector;
 
-/// Brings the view up to the chain's head, then follows it, polling every
-/// `poll`. Stops following (and says so) if local execution diverges.
+/// Brings the view up to the chain's head, then follows it: on every
+/// `newHeads` notification of the chain's WebSocket endpoint (the same URL
+/// with `ws://`), and at least every `poll` (the only trigger when the chain
+/// offers no subscription). Stops following (and says so) if local
+/// execution diverges.
 pub async fn follow(node: Arc<Inspector>, rpc: ChainRpc, poll: Duration) {
+    let (wake, mut woken) = tokio::sync::mpsc::channel::<()>(1);
+    tokio::spawn(watch_heads(node.clone(), rpc.url().to_string(), wake));
     let mut last_error: Option<String> = None;
     loop {
         match sync_once(&node, &rpc).await {
@@ -41,7 +46,63 @@ pub async fn follow(node: Arc<Inspector>, rpc: ChainRpc, poll: Duration) {
                 last_error = Some(message);
             }
         }
-        tokio::time::sleep(poll).await;
+        let _ = tokio::time::timeout(poll, woken.recv()).await;
+    }
+}
+
+/// Sends `wake` on every new head the chain announces over WebSocket;
+/// reconnects after a failure, quietly after the first one (polling covers
+/// a chain without subscriptions).
+async fn watch_heads(node: Arc<Inspector>, http_url: String, wake: tokio::sync::mpsc::Sender<()>) {
+    use jsonrpsee::core::client::SubscriptionClientT;
+    let Some(ws_url) = ws_url(&http_url) else { return };
+    let mut warned = false;
+    loop {
+        let subscribed = async {
+            let client = jsonrpsee::ws_client::WsClientBuilder::default().build(&ws_url).await?;
+            let sub = client
+                .subscribe::<serde_json::Value, _>(
+                    "eth_subscribe",
+                    jsonrpsee::rpc_params!["newHeads"],
+                    "eth_unsubscribe",
+                )
+                .await?;
+            Ok::<_, jsonrpsee::core::ClientError>((client, sub))
+        }
+        .await;
+        match subscribed {
+            Ok((_client, mut heads)) => {
+                tracing::debug!(url = %ws_url, "following new heads over WebSocket");
+                warned = false;
+                node.set_heads_pushed(true);
+                while let Some(Ok(_)) = heads.next().await {
+                    // A full channel already holds a wake-up: nothing lost.
+                    if wake.try_send(()).is_err() && wake.is_closed() {
+                        node.set_heads_pushed(false);
+                        return;
+                    }
+                }
+                node.set_heads_pushed(false);
+            }
+            Err(e) if !warned => {
+                tracing::info!(url = %ws_url, error = %e, "no newHeads subscription; following by polling");
+                warned = true;
+            }
+            Err(_) => {}
+        }
+        if wake.is_closed() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+/// The WebSocket URL of an HTTP JSON-RPC endpoint.
+fn ws_url(http_url: &str) -> Option<String> {
+    if let Some(rest) = http_url.strip_prefix("http://") {
+        Some(format!("ws://{rest}"))
+    } else {
+        http_url.strip_prefix("https://").map(|rest| format!("wss://{rest}"))
     }
 }
 
@@ -53,6 +114,9 @@ pub async fn sync_once(node: &Arc<Inspector>, rpc: &ChainRpc) -> Result<(), Foll
     let target = rpc.block_number().await?;
     loop {
         let head = node.view().head();
+        if head.number >= target && !head.hash.is_zero() {
+            node.mark_synced();
+        }
         let remote = matches!(*node.view(), view::View::Remote { .. });
         if remote {
             // A remote view moves straight to the head, dropping from its
@@ -69,6 +133,7 @@ pub async fn sync_once(node: &Arc<Inspector>, rpc: &ChainRpc) -> Result<(), Foll
             .map_err(|e| FollowError::Diverged { number: target, reason: format!("executor: {e}") })?
             .map_err(|e| FollowError::Rpc { url: rpc.url().to_string(), reason: e.to_string() })?;
             node.metrics().head.set(target as i64);
+            node.mark_synced();
             return Ok(());
         }
         let next = if head.hash.is_zero() { 0 } else { head.number + 1 };

@@ -65,7 +65,7 @@ impl Default for PipelineConfig {
             deadline_ms: 2_000,
             queue: 10_000,
             per_sender: 64,
-            workers: 2,
+            workers: 4,
             sequencers: vec![],
         }
     }
@@ -120,6 +120,12 @@ struct Job {
 /// included before this node gives up on it (and abstains).
 const NONCE_GAP_WAIT: Duration = Duration::from_secs(30);
 
+/// Most verdicts stored under one disk sync.
+const MAX_VOTE_GROUP: usize = 256;
+
+/// How long a view counts as current after it last matched the chain's head.
+const FRESH_VIEW: Duration = Duration::from_millis(25);
+
 /// The node's identity in the committee.
 #[derive(Debug)]
 pub struct Signer {
@@ -143,6 +149,8 @@ pub struct Inspector {
     events: broadcast::Sender<NodeEvent>,
     metrics: Metrics,
     queue: mpsc::Sender<Job>,
+    /// Judged transactions on their way to the committer.
+    ballots: mpsc::Sender<(VerdictRecord, Vote, Instant)>,
     per_sender: Mutex<HashMap<Address, usize>>,
     recent: Mutex<(HashSet<B256>, VecDeque<B256>)>,
     http: reqwest::Client,
@@ -150,6 +158,10 @@ pub struct Inspector {
     /// The chain followed, when the node judges only on its current head.
     chain: Option<crate::follower::ChainRpc>,
     sync_lock: tokio::sync::Mutex<()>,
+    /// When the view last matched the chain's head (ms since the epoch).
+    synced_ms: std::sync::atomic::AtomicU64,
+    /// Whether the follower is woken by the chain's new-head notifications.
+    heads_pushed: std::sync::atomic::AtomicBool,
     /// This inspector, for the catch-up a `&self` method needs.
     this: std::sync::Weak<Inspector>,
 }
@@ -188,6 +200,7 @@ impl Inspector {
         pool.add_committee(committee.clone());
         pool.set_current_epoch(committee.epoch());
         let (queue, jobs) = mpsc::channel(config.queue.max(1));
+        let (ballots, judged) = mpsc::channel(config.queue.max(1));
         let (events, _) = broadcast::channel(4096);
         let me = Arc::new_cyclic(|weak| Self {
             this: weak.clone(),
@@ -203,18 +216,22 @@ impl Inspector {
             events,
             metrics,
             queue,
+            ballots,
             per_sender: Mutex::new(HashMap::new()),
             recent: Mutex::new((HashSet::new(), VecDeque::new())),
             http: reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default(),
             started: Instant::now(),
             chain,
             sync_lock: tokio::sync::Mutex::new(()),
+            synced_ms: std::sync::atomic::AtomicU64::new(0),
+            heads_pushed: std::sync::atomic::AtomicBool::new(false),
         });
         let jobs = Arc::new(tokio::sync::Mutex::new(jobs));
         for _ in 0..me.config.workers.max(1) {
             tokio::spawn(me.clone().worker(jobs.clone()));
         }
         tokio::spawn(me.clone().ticker());
+        tokio::spawn(me.clone().committer(judged));
         me
     }
 
@@ -256,6 +273,22 @@ impl Inspector {
     /// Serializes catching up with the chain.
     pub fn sync_lock(&self) -> &tokio::sync::Mutex<()> {
         &self.sync_lock
+    }
+
+    /// Records that the view has just matched the chain's head.
+    pub fn mark_synced(&self) {
+        self.synced_ms.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Records whether the chain announces its new heads to the follower.
+    pub fn set_heads_pushed(&self, pushed: bool) {
+        self.heads_pushed.store(pushed, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the view matched the chain's head within the last `within`.
+    fn synced_within(&self, within: Duration) -> bool {
+        let last = self.synced_ms.load(std::sync::atomic::Ordering::Relaxed);
+        now_ms().saturating_sub(last) < within.as_millis() as u64
     }
 
     /// Uptime.
@@ -430,12 +463,18 @@ impl Inspector {
             self.metrics.stage_seconds.with_label_values(&["queue"]).observe(job.received.elapsed().as_secs_f64());
             let sender = job.tx.sender();
             // Judge on the chain's current head: a block the follower has not
-            // applied yet (it polls) would make this node judge on older state
-            // than its peers, and honest votes would disagree.
-            if let Some(chain) = &self.chain {
+            // applied yet would make this node judge on older state than its
+            // peers, and honest votes would disagree. A follower woken by
+            // the chain's new-head notifications keeps the view current;
+            // one that polls is helped here, at most once per FRESH_VIEW, so
+            // a busy node does not ask the chain per transaction.
+            let polled = !self.heads_pushed.load(std::sync::atomic::Ordering::Relaxed);
+            if let Some(chain) = self.chain.as_ref().filter(|_| polled && !self.synced_within(FRESH_VIEW)) {
+                let start = Instant::now();
                 if let Err(e) = crate::sync_once(&self, chain).await {
                     tracing::warn!(error = %e, "could not catch up before judging; judging on the current view");
                 }
+                self.metrics.stage_seconds.with_label_values(&["catch_up"]).observe(start.elapsed().as_secs_f64());
             }
             // A transaction after a gap in its sender's nonces is judged once
             // its predecessors are in the chain, on the state they leave:
@@ -460,7 +499,11 @@ impl Inspector {
             let judged = tokio::task::spawn_blocking(move || me.inspect(&job.tx)).await;
             self.release_sender(sender);
             match judged {
-                Ok(Ok((record, vote))) => self.vote(record, vote).await,
+                Ok(Ok((record, vote))) => {
+                    if self.ballots.send((record, vote, Instant::now())).await.is_err() {
+                        tracing::error!("the vote committer stopped; not voting");
+                    }
+                }
                 Ok(Err(e)) => tracing::info!(reason = %e, "no vote"),
                 Err(e) => tracing::error!(error = %e, "inspection task panicked"),
             }
@@ -521,14 +564,50 @@ impl Inspector {
         Ok((record, vote))
     }
 
-    async fn vote(&self, record: VerdictRecord, vote: Vote) {
-        let start = Instant::now();
-        if let Err(e) = blocking(|| self.store.put_verdict(&record, &vote)) {
-            tracing::error!(tx = %record.tx_hash, error = %e, "could not store the verdict; not voting");
-            return;
+    /// Stores this node's verdicts in groups, one disk sync per group
+    /// (votes that wait for one sync go together into the next), then
+    /// gossips each vote and hands it to the pool. A vote is never gossiped
+    /// before it is on disk: a restarted node must not sign the other way.
+    async fn committer(self: Arc<Self>, mut ballots: mpsc::Receiver<(VerdictRecord, Vote, Instant)>) {
+        while let Some(first) = ballots.recv().await {
+            let mut group = vec![first];
+            while group.len() < MAX_VOTE_GROUP {
+                match ballots.try_recv() {
+                    Ok(b) => group.push(b),
+                    Err(_) => break,
+                }
+            }
+            let start = Instant::now();
+            let me = self.clone();
+            let stored = tokio::task::spawn_blocking(move || {
+                let items: Vec<(VerdictRecord, Vote)> = group.iter().map(|(r, v, _)| (r.clone(), v.clone())).collect();
+                let results = me.store.put_verdicts(&items);
+                (group, results)
+            })
+            .await;
+            let Ok((group, results)) = stored else {
+                tracing::error!("verdict store task panicked; those votes are not cast");
+                continue;
+            };
+            self.metrics.stage_seconds.with_label_values(&["store_vote"]).observe(start.elapsed().as_secs_f64());
+            for ((record, vote, judged), result) in group.into_iter().zip(results) {
+                match result {
+                    Ok(()) => {
+                        let me = self.clone();
+                        tokio::spawn(async move { me.cast(record, vote, judged).await });
+                    }
+                    Err(e) => {
+                        tracing::error!(tx = %record.tx_hash, error = %e, "could not store the verdict; not voting");
+                    }
+                }
+            }
         }
+    }
+
+    /// Gossips a stored vote and adds it to the pool.
+    async fn cast(&self, record: VerdictRecord, vote: Vote, judged: Instant) {
         self.metrics.verdicts.with_label_values(&[vote.kind.to_string().as_str()]).inc();
-        tracing::info!(tx = %record.tx_hash, kind = %vote.kind, score = record.score, us = record.elapsed_us, "voted");
+        tracing::debug!(tx = %record.tx_hash, kind = %vote.kind, score = record.score, us = record.elapsed_us, "voted");
         if vote.kind == VoteKind::Malicious {
             let rules: Vec<&str> = record.findings.iter().map(|f| f.rule.as_str()).collect();
             tracing::warn!(tx = %record.tx_hash, score = record.score, ?rules, "voted malicious");
@@ -537,7 +616,7 @@ impl Inspector {
         if let Err(e) = self.net.publish(Topic::Vote, vote.encode()).await {
             tracing::debug!(error = %e, "vote not gossiped");
         }
-        self.metrics.stage_seconds.with_label_values(&["vote"]).observe(start.elapsed().as_secs_f64());
+        self.metrics.stage_seconds.with_label_values(&["vote"]).observe(judged.elapsed().as_secs_f64());
         let events = {
             let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             pool.insert(vote, now_ms())
@@ -622,7 +701,7 @@ impl Inspector {
             return;
         }
         self.metrics.certificates.with_label_values(&[if formed_here { "formed" } else { "received" }]).inc();
-        tracing::info!(tx = %hash, signers = cert.signers.count(), formed_here, "certificate");
+        tracing::debug!(tx = %hash, signers = cert.signers.count(), formed_here, "certificate");
         if let Ok(Some(tx)) = self.store.tx(hash) {
             let waited = now_ms().saturating_sub(tx.received_ms);
             self.metrics.stage_seconds.with_label_values(&["certify"]).observe(waited as f64 / 1000.0);
@@ -708,10 +787,15 @@ impl Inspector {
                 Ok(cert) => {
                     let committee = self.committee.clone();
                     let c2 = cert.clone();
-                    let verified =
-                        tokio::task::spawn_blocking(move || verify_certificate(&committee, &c2).map(|_| ())).await;
+                    let verified = tokio::task::spawn_blocking(move || verify_certificate(&committee, &c2)).await;
                     match verified {
-                        Ok(Ok(())) => {
+                        Ok(Ok(verified)) => {
+                            // The pool need not verify this transaction's
+                            // votes again.
+                            self.pool
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .record_certificate(verified, now_ms());
                             self.on_certificate(cert, false).await;
                             (Validation::Accept, "accepted")
                         }

@@ -105,6 +105,10 @@ pub enum NodeStoreError {
     /// RocksDB failed, or a record does not decode.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The group's disk sync failed: the write may not survive a power
+    /// loss, so it is not acknowledged.
+    #[error("the disk sync after the write failed: {0}")]
+    NotSynced(String),
     /// `review` of a transaction that has no quarantine record.
     #[error("transaction {0} is not quarantined")]
     NotQuarantined(B256),
@@ -525,14 +529,19 @@ impl NodeStore {
         }
     }
 
-    /// Adds the counter updates to `batch` and writes it, synced. Call with
-    /// the write lock held.
-    fn commit(&self, batch: Batch, d: Deltas) -> Result<()> {
-        self.commit_with(batch, d, true)
+    /// Adds the counter updates to `batch`, writes it under the write lock
+    /// `guard`, releases the lock, then waits for the disk: writers are not
+    /// serialized behind each other's syncs, and concurrent ones share one.
+    fn commit(&self, guard: MutexGuard<'_, ()>, batch: Batch, d: Deltas) -> Result<()> {
+        self.commit_with(batch, d, false)?;
+        drop(guard);
+        self.store.sync_wal()?;
+        Ok(())
     }
 
-    /// As [`Self::commit`]; `sync: false` leaves the write in the OS's
-    /// page cache (it survives the process being killed, not a power loss).
+    /// Adds the counter updates to `batch` and writes it. Call with the
+    /// write lock held. `sync: false` leaves the write in the OS's page
+    /// cache (it survives the process being killed, not a power loss).
     fn commit_with(&self, mut batch: Batch, d: Deltas, sync: bool) -> Result<()> {
         for (key, delta) in [
             (counter::TXS, d.txs),
@@ -560,14 +569,23 @@ impl NodeStore {
 
     /// Stores a raw transaction. Idempotent: the first record for a hash
     /// stays. Returns whether it was new.
+    ///
+    /// A transaction from a client is synced before this returns (the
+    /// client is told its hash); one relayed by a peer is not (nothing is
+    /// acknowledged on it, and a killed process still keeps it).
     pub fn put_tx(&self, tx: &TxRecord) -> Result<bool> {
-        let _guard = self.lock();
+        let guard = self.lock();
         if self.exists(cf::TXS, tx.hash.as_slice())? {
             return Ok(false);
         }
         let mut batch = Batch::new();
         batch.put(cf::TXS, tx.hash.to_vec(), encode(tx));
-        self.commit(batch, Deltas { txs: 1, ..Deltas::default() })?;
+        let deltas = Deltas { txs: 1, ..Deltas::default() };
+        if tx.source == TxSource::Rpc {
+            self.commit(guard, batch, deltas)?;
+        } else {
+            self.commit_with(batch, deltas, false)?;
+        }
         Ok(true)
     }
 
@@ -581,6 +599,34 @@ impl NodeStore {
     /// ([`NodeStore::put_tx`]): its sender is indexed. Re-judging a
     /// transaction replaces the verdict and moves its index entries.
     pub fn put_verdict(&self, verdict: &VerdictRecord, own_vote: &Vote) -> Result<()> {
+        let guard = self.lock();
+        self.stage_verdict(verdict, own_vote)?;
+        drop(guard);
+        self.store.sync_wal()?;
+        Ok(())
+    }
+
+    /// [`Self::put_verdict`] for a group, with one disk sync for all of
+    /// them (group commit). Each verdict is stored or refused on its own;
+    /// the results are in the order given.
+    pub fn put_verdicts(&self, items: &[(VerdictRecord, Vote)]) -> Vec<Result<()>> {
+        let guard = self.lock();
+        let mut results: Vec<Result<()>> = items.iter().map(|(v, own)| self.stage_verdict(v, own)).collect();
+        drop(guard);
+        if results.iter().any(Result::is_ok) {
+            if let Err(e) = self.store.sync_wal() {
+                let message = e.to_string();
+                for r in results.iter_mut().filter(|r| r.is_ok()) {
+                    *r = Err(NodeStoreError::NotSynced(message.clone()));
+                }
+            }
+        }
+        results
+    }
+
+    /// Writes one verdict with its vote and index entries, not yet synced.
+    /// Call with the write lock held.
+    fn stage_verdict(&self, verdict: &VerdictRecord, own_vote: &Vote) -> Result<()> {
         if own_vote.tx_hash != verdict.tx_hash || own_vote.kind != verdict.kind {
             return Err(NodeStoreError::VoteMismatch {
                 verdict_tx: verdict.tx_hash,
@@ -589,7 +635,6 @@ impl NodeStore {
                 vote_kind: own_vote.kind,
             });
         }
-        let _guard = self.lock();
         let hash = verdict.tx_hash;
         let sender = self.tx(hash)?.ok_or(NodeStoreError::UnknownTx(hash))?.sender;
         let mut batch = Batch::new();
@@ -608,7 +653,7 @@ impl NodeStore {
         for addr in indexed_addresses(verdict, sender) {
             batch.put(cf::HISTORY_ADDR, keys::by_addr(addr, verdict.block_number, hash), sender.to_vec());
         }
-        self.commit(batch, deltas)
+        self.commit_with(batch, deltas, false)
     }
 
     /// This node's verdict.
@@ -658,6 +703,9 @@ impl NodeStore {
     /// [`Outcome::Certified`] in the same batch; a malicious one leaves the
     /// outcome alone (use [`NodeStore::quarantine_certified`] to store it
     /// with its quarantine record).
+    ///
+    /// Not synced: a killed process keeps it, and after a power loss the
+    /// votes it aggregates, the peers and the sequencer still have it.
     pub fn put_certificate(&self, cert: &Certificate) -> Result<()> {
         let _guard = self.lock();
         let mut batch = Batch::new();
@@ -665,7 +713,7 @@ impl NodeStore {
         if cert.kind == VoteKind::Clean {
             batch.put(cf::OUTCOMES, cert.tx_hash.to_vec(), encode(&Outcome::Certified));
         }
-        self.commit(batch, deltas)
+        self.commit_with(batch, deltas, false)
     }
 
     fn stage_certificate(&self, batch: &mut Batch, cert: &Certificate) -> Result<Deltas> {
@@ -687,12 +735,12 @@ impl NodeStore {
     /// transaction is already quarantined, the stored record (and its
     /// review) stays.
     pub fn quarantine(&self, record: &QuarantineRecord) -> Result<()> {
-        let _guard = self.lock();
+        let guard = self.lock();
         let mut batch = Batch::new();
         let Some(deltas) = self.stage_quarantine(&mut batch, record)? else {
             return Ok(());
         };
-        self.commit(batch, deltas)
+        self.commit(guard, batch, deltas)
     }
 
     /// [`NodeStore::quarantine`] together with the (malicious) certificate
@@ -703,7 +751,7 @@ impl NodeStore {
         if cert.tx_hash != record.tx_hash {
             return Err(NodeStoreError::CertificateMismatch { record_tx: record.tx_hash, cert_tx: cert.tx_hash });
         }
-        let _guard = self.lock();
+        let guard = self.lock();
         let mut batch = Batch::new();
         let mut deltas = self.stage_certificate(&mut batch, cert)?;
         let new = match self.stage_quarantine(&mut batch, record)? {
@@ -713,7 +761,7 @@ impl NodeStore {
             }
             None => false,
         };
-        self.commit(batch, deltas)?;
+        self.commit(guard, batch, deltas)?;
         Ok(new)
     }
 
@@ -784,14 +832,14 @@ impl NodeStore {
         note: Option<String>,
         now_ms: u64,
     ) -> Result<QuarantineRecord> {
-        let _guard = self.lock();
+        let guard = self.lock();
         let mut record = self.quarantine_record(hash)?.ok_or(NodeStoreError::NotQuarantined(hash))?;
         let mut batch = Batch::new();
         batch.delete(cf::QUARANTINE_IDX, keys::queue(record.review.state.tag(), record.since_ms, hash));
         record.review = Review { state, reviewer, note, at_ms: Some(now_ms) };
         batch.put(cf::QUARANTINE_IDX, keys::queue(state.tag(), record.since_ms, hash), Vec::new());
         batch.put(cf::QUARANTINE, hash.to_vec(), encode(&record));
-        self.commit(batch, Deltas::default())?;
+        self.commit(guard, batch, Deltas::default())?;
         Ok(record)
     }
 
@@ -897,7 +945,7 @@ impl NodeStore {
         let start = keys::inv(newest_pruned);
         let mut removed = 0u64;
         loop {
-            let _guard = self.lock();
+            let guard = self.lock();
             let chunk = self.store.scan_prefix(cf::HISTORY_BLOCK, &[], Some(&start), PRUNE_BATCH)?;
             if chunk.is_empty() {
                 return Ok(removed);
@@ -911,7 +959,7 @@ impl NodeStore {
                 };
                 self.stage_removal(&mut batch, &mut deltas, hash, sender)?;
             }
-            self.commit(batch, deltas)?;
+            self.commit(guard, batch, deltas)?;
             removed += chunk.len() as u64;
             tracing::debug!(target: "vigil_inspector::store", removed, keep_blocks_below, "pruned");
         }

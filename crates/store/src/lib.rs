@@ -157,6 +157,14 @@ impl Store {
         self.write_with(batch, false)
     }
 
+    /// Waits until every write made so far, synced or not, is on disk (one
+    /// sync of the write-ahead log). With [`Self::write_unsynced`] it splits
+    /// a synced write in two, so a caller can release its own locks before
+    /// waiting for the disk and concurrent writers share one sync.
+    pub fn sync_wal(&self) -> Result<(), StoreError> {
+        self.db.flush_wal(true).map_err(|e| self.io(e))
+    }
+
     fn write_with(&self, mut batch: Batch, sync: bool) -> Result<(), StoreError> {
         for (cf, op) in std::mem::take(&mut batch.ops) {
             let handle = self.cf(cf)?;

@@ -83,8 +83,15 @@ impl Transaction {
         if envelope.encoded_2718() != raw {
             return Err(TxDecodeError::Malformed("non-canonical encoding".into()));
         }
-        let sender = envelope.recover_signer().map_err(|e| TxDecodeError::BadSignature(e.to_string()))?;
         let hash = *envelope.tx_hash();
+        let sender = match senders::get(&hash) {
+            Some(sender) => sender,
+            None => {
+                let sender = envelope.recover_signer().map_err(|e| TxDecodeError::BadSignature(e.to_string()))?;
+                senders::put(hash, sender);
+                sender
+            }
+        };
         Ok(Self { raw: Bytes::copy_from_slice(raw), envelope, sender, hash })
     }
 
@@ -121,5 +128,45 @@ impl Transaction {
     /// EIP-2718 type byte (0 for legacy).
     pub fn tx_type(&self) -> u8 {
         self.envelope.tx_type() as u8
+    }
+}
+
+/// Senders recovered in this process, by transaction hash. The hash covers
+/// the signature, so it fixes the sender; and every process decodes the
+/// same transaction several times (received, relayed, replayed in a block,
+/// read back for RPC answers), of which secp256k1 recovery is the costly
+/// part (~70 µs). Bounded: the oldest entries go first.
+mod senders {
+    use std::{
+        collections::{HashMap, VecDeque},
+        sync::{LazyLock, Mutex},
+    };
+
+    use alloy_primitives::{Address, B256};
+
+    const CAPACITY: usize = 1 << 16;
+
+    #[derive(Default)]
+    struct Cache {
+        map: HashMap<B256, Address>,
+        order: VecDeque<B256>,
+    }
+
+    static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Mutex::default);
+
+    pub(super) fn get(hash: &B256) -> Option<Address> {
+        CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner).map.get(hash).copied()
+    }
+
+    pub(super) fn put(hash: B256, sender: Address) {
+        let mut cache = CACHE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.map.insert(hash, sender).is_none() {
+            cache.order.push_back(hash);
+            if cache.order.len() > CAPACITY {
+                if let Some(old) = cache.order.pop_front() {
+                    cache.map.remove(&old);
+                }
+            }
+        }
     }
 }

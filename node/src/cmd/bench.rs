@@ -3,8 +3,10 @@
 //! and submit-to-inclusion latency, certified and included throughput,
 //! dropped transactions, CPU and memory per process.
 //!
-//! Transactions are EIP-1559 ETH transfers from the testnet's development
-//! accounts (each sender's nonces in order), sent to the inspector nodes'
+//! Transactions are EIP-1559 ETH transfers from the testnet's
+//! [`BENCH_ACCOUNTS`] benchmark accounts, round-robin (each sender's nonces
+//! in order, one transaction per sender every `BENCH_ACCOUNTS / rate`
+//! seconds: many senders, as on a real chain), sent to the inspector nodes'
 //! `eth_sendRawTransaction` round-robin. Certificates are observed on node
 //! 0's `vigil_subscribe("certificates")` (WebSocket), inclusion on the
 //! devnet's `eth_subscribe("newHeads")` and its blocks.
@@ -23,7 +25,7 @@ use clap::Args;
 use jsonrpsee::core::client::SubscriptionClientT;
 use serde_json::{json, Value};
 
-use crate::cmd::testnet::{dev_account, Layout, Processes, ACCOUNTS};
+use crate::cmd::testnet::{bench_account, Layout, Processes, BENCH_ACCOUNTS};
 
 /// `vigil bench`
 #[derive(Debug, Args)]
@@ -87,13 +89,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = runtime.block_on(async {
         let mut procs = Processes::start(&layout, 100).await?;
-        let mut nonces = vec![0u64; ACCOUNTS];
+        let mut senders = Senders::new(&layout).await?;
         let mut results = Vec::new();
         let outcome = async {
             if args.max {
                 let mut rate = args.rate;
                 loop {
-                    let r = drive(&layout, &procs, rate, args.duration, &mut nonces).await?;
+                    let r = drive(&layout, &procs, rate, args.duration, &mut senders).await?;
                     let ok = percentile(&r.certify_ms, 0.99) < 100.0 && r.dropped == 0;
                     if !args.json {
                         eprintln!(
@@ -111,7 +113,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                     rate += 50;
                 }
             } else {
-                results.push(drive(&layout, &procs, args.rate, args.duration, &mut nonces).await?);
+                results.push(drive(&layout, &procs, args.rate, args.duration, &mut senders).await?);
             }
             anyhow::Ok(())
         }
@@ -146,10 +148,51 @@ fn tempdir() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-fn transfer(i: usize, chain_id: u64, nonce: u64, to: Address) -> anyhow::Result<(String, B256)> {
-    let (signer, _) = dev_account(i);
-    let raw = crate::cmd::testnet::transfer(&signer, chain_id, nonce, to, 1)?;
-    Ok((format!("0x{}", alloy_primitives::hex::encode(&raw)), keccak256(&raw)))
+/// The benchmark's senders: keys and next nonces.
+struct Senders {
+    chain_id: u64,
+    keys: Vec<alloy_signer_local::PrivateKeySigner>,
+    nonces: Vec<u64>,
+    next: usize,
+}
+
+impl Senders {
+    /// The benchmark accounts, with their nonces read from the devnet (a
+    /// reused `--data` directory may have sent from them before).
+    async fn new(layout: &Layout) -> anyhow::Result<Self> {
+        let keys: Vec<_> = (0..BENCH_ACCOUNTS).map(|i| bench_account(i).0).collect();
+        let http = reqwest::Client::new();
+        let first = keys.first().context("no benchmark accounts")?.address();
+        let body = json!({"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":[first, "latest"]});
+        let balance: Value = http.post(layout.devnet_url()).json(&body).send().await?.json().await?;
+        anyhow::ensure!(
+            balance["result"].as_str().is_some_and(|b| b != "0x0"),
+            "the benchmark accounts are not funded in {}: it was created by an older vigil; use a fresh --data",
+            layout.root.display()
+        );
+        let mut nonces = Vec::with_capacity(keys.len());
+        for key in &keys {
+            let body =
+                json!({"jsonrpc":"2.0","id":1,"method":"eth_getTransactionCount","params":[key.address(), "pending"]});
+            let v: Value = http.post(layout.devnet_url()).json(&body).send().await?.json().await?;
+            nonces.push(
+                v["result"]
+                    .as_str()
+                    .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok())
+                    .unwrap_or(0),
+            );
+        }
+        Ok(Self { chain_id: layout.chain_id, keys, nonces, next: 0 })
+    }
+
+    /// The next sender's next transfer of 1 wei to `to`: raw (`0x` hex) and hash.
+    fn transfer(&mut self, to: Address) -> anyhow::Result<(String, B256)> {
+        let i = self.next;
+        self.next = (self.next + 1) % self.keys.len();
+        let raw = crate::cmd::testnet::transfer(&self.keys[i], self.chain_id, self.nonces[i], to, 1)?;
+        self.nonces[i] += 1;
+        Ok((format!("0x{}", alloy_primitives::hex::encode(&raw)), keccak256(&raw)))
+    }
 }
 
 /// Offers `rate` tx/s for `duration` s, then waits for stragglers.
@@ -158,7 +201,7 @@ async fn drive(
     procs: &Processes,
     rate: u64,
     duration: u64,
-    nonces: &mut [u64],
+    senders: &mut Senders,
 ) -> anyhow::Result<RunResult> {
     let times: Arc<Mutex<HashMap<B256, Times>>> = Arc::new(Mutex::new(HashMap::new()));
     // Observers.
@@ -211,9 +254,7 @@ async fn drive(
     for k in 0..total as usize {
         tokio::time::sleep_until(next).await;
         next += interval;
-        let from = k % ACCOUNTS;
-        let (raw, hash) = transfer(from, layout.chain_id, nonces[from], sink)?;
-        nonces[from] += 1;
+        let (raw, hash) = senders.transfer(sink)?;
         let url = layout.node_url(k % layout.nodes);
         let http = http.clone();
         let times = times.clone();

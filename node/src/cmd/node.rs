@@ -220,7 +220,7 @@ sequencers = []
 # Milliseconds after the first vote by which a certificate must exist.
 deadline_ms = 2000
 # Simulation workers and the wall-time budget of one simulation.
-workers = 2
+workers = 4
 sim_budget_ms = 1000
 
 # Keep records of transactions judged within this many blocks of the head

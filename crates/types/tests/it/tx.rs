@@ -82,6 +82,31 @@ fn all_four_types_decode_with_sender_and_hash() {
 }
 
 #[test]
+fn a_decoded_again_transaction_keeps_its_sender_and_another_signature_is_another_sender() {
+    let other: PrivateKeySigner =
+        "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba".parse().expect("key");
+    let tx = TxEip1559 {
+        chain_id: 31337,
+        nonce: 9,
+        gas_limit: 21000,
+        max_fee_per_gas: 10,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(Address::repeat_byte(0x33)),
+        value: U256::from(1),
+        access_list: Default::default(),
+        input: Bytes::new(),
+    };
+    let mine = TxEnvelope::from(sign(tx.clone())).encoded_2718();
+    let sig = other.sign_hash_sync(&alloy_consensus::SignableTransaction::signature_hash(&tx)).expect("sign");
+    let theirs = TxEnvelope::from(alloy_consensus::SignableTransaction::into_signed(tx, sig)).encoded_2718();
+    for _ in 0..2 {
+        // The second round answers from the process's sender cache.
+        assert_eq!(Transaction::decode(&mine).expect("decodes").sender(), signer().address());
+        assert_eq!(Transaction::decode(&theirs).expect("decodes").sender(), other.address());
+    }
+}
+
+#[test]
 fn malformed_transactions_get_reasons() {
     let raw = envelopes()[2].encoded_2718();
     assert_eq!(Transaction::decode(&[]).unwrap_err(), TxDecodeError::Empty);

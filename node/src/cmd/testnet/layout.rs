@@ -25,8 +25,12 @@ use crate::cli::{KdfChoice, PasswordArgs};
 /// The demo world (`vigil-corpus demo-world`), compiled in.
 pub const WORLD: &str = include_str!("../../../../testnet/demo/world.json");
 
-/// Funded development accounts.
+/// Funded development accounts (printed, and listed in `testnet.json`).
 pub const ACCOUNTS: usize = 10;
+
+/// Funded accounts that `vigil bench` sends from: many senders, as on a
+/// real chain, so no sender's nonce sequence paces the load.
+pub const BENCH_ACCOUNTS: usize = 1000;
 
 /// What a second `up` must reuse.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,7 +56,16 @@ pub struct Layout {
 
 /// Development account `i`: its key and address.
 pub fn dev_account(i: usize) -> (alloy_signer_local::PrivateKeySigner, Address) {
-    let seed = keccak256(format!("vigil-testnet/account/{i}"));
+    account_from_seed(&format!("vigil-testnet/account/{i}"))
+}
+
+/// Benchmark account `i`: its key and address.
+pub fn bench_account(i: usize) -> (alloy_signer_local::PrivateKeySigner, Address) {
+    account_from_seed(&format!("vigil-testnet/bench-account/{i}"))
+}
+
+fn account_from_seed(label: &str) -> (alloy_signer_local::PrivateKeySigner, Address) {
+    let seed = keccak256(label);
     #[allow(clippy::expect_used)]
     let signer = alloy_signer_local::PrivateKeySigner::from_bytes(&seed).expect("a hash is a valid key");
     let address = signer.address();
@@ -122,6 +135,10 @@ impl Layout {
         for i in 0..ACCOUNTS {
             let (_, address) = dev_account(i);
             world["alloc"][address.to_string()] = json!({ "balance": "0x21e19e0c9bab2400000" });
+        }
+        for i in 0..BENCH_ACCOUNTS {
+            let (_, address) = bench_account(i);
+            world["alloc"][address.to_string()] = json!({ "balance": "0x3635c9adc5dea00000" });
         }
         let genesis = json!({
             "chain_id": world["chain_id"], "fork": world["fork"], "genesis": world["genesis"], "alloc": world["alloc"],

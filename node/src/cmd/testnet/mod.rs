@@ -12,7 +12,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 pub use demo::transfer;
-pub use layout::{dev_account, Layout, ACCOUNTS};
+pub use layout::{bench_account, Layout, BENCH_ACCOUNTS};
 pub use procs::Processes;
 
 /// `vigil testnet` subcommands.
