@@ -48,8 +48,9 @@ pub enum Command {
     /// transaction, votes, aggregates certificates, serves JSON-RPC.
     #[command(subcommand)]
     Node(crate::cmd::node::NodeCommand),
-    /// The local testnet: devnet, inspector nodes and gate as separate
-    /// processes, and the attack-stopping demo.
+    /// The local testnet: settlement chain with the contracts, devnet,
+    /// inspector nodes and gate as separate processes, and the
+    /// attack-stopping demo.
     #[command(subcommand)]
     Testnet(crate::cmd::testnet::TestnetCommand),
     /// Drive a local testnet with real transactions at an offered rate and
@@ -59,6 +60,19 @@ pub enum Command {
     /// forwards a transaction only once it is certified.
     #[command(subcommand)]
     Gate(crate::cmd::gate::GateCommand),
+    /// Vigil's contracts on the settlement chain (registry, slasher,
+    /// verifier, quarantine court).
+    #[command(subcommand)]
+    Contracts(crate::cmd::settlement::ContractsCommand),
+    /// Stake and register a node's BLS key (with its proof of possession)
+    /// and libp2p peer id in the registry on the settlement chain.
+    Register(crate::cmd::settlement::RegisterArgs),
+    /// An epoch's committee as the registry's snapshot recorded it.
+    #[command(subcommand)]
+    Committee(crate::cmd::settlement::CommitteeCommand),
+    /// Disputes over quarantined transactions in the quarantine court.
+    #[command(subcommand)]
+    Dispute(crate::cmd::settlement::DisputeCommand),
 }
 
 /// `vigil eval`

@@ -150,31 +150,9 @@ impl Contracts {
         // The registry names its slasher and its verifier, deployed right after it.
         let nonce = chain.nonce(DEPLOYER);
         let (slasher_at, verifier_at) = (DEPLOYER.create(nonce + 1), DEPLOYER.create(nonce + 2));
-        let mut code = InspectorRegistry::BYTECODE.to_vec();
-        code.extend_from_slice(
-            &InspectorRegistry::constructorCall {
-                c: InspectorRegistry::Config {
-                    minStake: params.min_stake,
-                    slasher: slasher_at,
-                    verifier: verifier_at,
-                    chainId: params.chain_id,
-                    num: params.threshold.num,
-                    den: params.threshold.den,
-                    epochLength: params.epoch_length,
-                    unbondingPeriod: params.unbonding_period,
-                    disputeWindow: params.dispute_window,
-                    ruleset: params.ruleset.clone(),
-                },
-            }
-            .abi_encode(),
-        );
-        let registry = chain.deploy(&code)?;
-        let mut code = Slasher::BYTECODE.to_vec();
-        code.extend_from_slice(&(registry, params.chain_id, U256::from(params.reward_bps)).abi_encode_params());
-        let slasher = chain.deploy(&code)?;
-        let mut code = CertificateVerifier::BYTECODE.to_vec();
-        code.extend_from_slice(&registry.abi_encode());
-        let verifier = chain.deploy(&code)?;
+        let registry = chain.deploy(&registry_code(params, slasher_at, verifier_at))?;
+        let slasher = chain.deploy(&slasher_code(params, registry))?;
+        let verifier = chain.deploy(&verifier_code(registry))?;
         if (slasher, verifier) != (slasher_at, verifier_at) {
             return Err(EvmError::Rejected(format!(
                 "slasher and verifier deployed at {slasher}, {verifier}, expected {slasher_at}, {verifier_at}"
@@ -284,6 +262,57 @@ pub fn verify_certificate(committee: &Committee, cert: &Certificate) -> Result<V
     contracts.register_committee(committee)?;
     contracts.publish_committee(committee)?;
     contracts.verify(cert)
+}
+
+/// Creation code of the `InspectorRegistry` with its constructor
+/// arguments: `params`, and the addresses its `Slasher` and
+/// `CertificateVerifier` will have (they are deployed right after it, in
+/// that order, and take its address; the deployer precomputes them from its
+/// nonce).
+pub fn registry_code(params: &Params, slasher_at: Address, verifier_at: Address) -> Vec<u8> {
+    let mut code = InspectorRegistry::BYTECODE.to_vec();
+    code.extend_from_slice(
+        &InspectorRegistry::constructorCall {
+            c: InspectorRegistry::Config {
+                minStake: params.min_stake,
+                slasher: slasher_at,
+                verifier: verifier_at,
+                chainId: params.chain_id,
+                num: params.threshold.num,
+                den: params.threshold.den,
+                epochLength: params.epoch_length,
+                unbondingPeriod: params.unbonding_period,
+                disputeWindow: params.dispute_window,
+                ruleset: params.ruleset.clone(),
+            },
+        }
+        .abi_encode(),
+    );
+    code
+}
+
+/// Creation code of the `Slasher` of `registry` (chain and reward share
+/// from `params`).
+pub fn slasher_code(params: &Params, registry: Address) -> Vec<u8> {
+    let mut code = Slasher::BYTECODE.to_vec();
+    code.extend_from_slice(&(registry, params.chain_id, U256::from(params.reward_bps)).abi_encode_params());
+    code
+}
+
+/// Creation code of the `CertificateVerifier` whose publisher is `registry`.
+pub fn verifier_code(registry: Address) -> Vec<u8> {
+    let mut code = CertificateVerifier::BYTECODE.to_vec();
+    code.extend_from_slice(&registry.abi_encode());
+    code
+}
+
+/// Creation code of the `QuarantineCourt`: `arbiter` rules, `treasury`
+/// receives the bonds of upheld disputes, bonds of at least `min_bond` wei,
+/// `window` blocks to rule. The deployer becomes its governance.
+pub fn court_code(arbiter: Address, treasury: Address, min_bond: U256, window: u64) -> Vec<u8> {
+    let mut code = crate::QuarantineCourt::BYTECODE.to_vec();
+    code.extend_from_slice(&(arbiter, treasury, min_bond, window).abi_encode_params());
+    code
 }
 
 /// The `register` call for a compressed key and proof of possession.

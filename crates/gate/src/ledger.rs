@@ -34,8 +34,25 @@ use vigil_types::{Certificate, Transaction, VoteKind};
 pub const CF_TXS: &str = "gate_txs";
 /// Column family of certificates that arrived before their transaction.
 pub const CF_EARLY_CERTS: &str = "gate_early_certs";
+/// Column family of the gate's own bookkeeping: the court watcher's cursor
+/// (key [`KEY_COURT_CURSOR`]).
+pub const CF_META: &str = "gate_meta";
+/// Key of the court cursor in [`CF_META`]: JSON [`CourtCursor`].
+pub const KEY_COURT_CURSOR: &[u8] = b"court_cursor";
 /// Every column family the gate's store uses.
-pub const COLUMN_FAMILIES: &[&str] = &[CF_TXS, CF_EARLY_CERTS];
+pub const COLUMN_FAMILIES: &[&str] = &[CF_TXS, CF_EARLY_CERTS, CF_META];
+
+/// How far the gate has read the quarantine court's `Released` events:
+/// every block below `next_block` of the court at `court` is applied.
+/// Stored in the same batch as the releases it covers, so a restart
+/// neither misses nor repeats one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CourtCursor {
+    /// The court contract (a cursor of another court does not apply).
+    pub court: Address,
+    /// The first settlement-chain block not yet read.
+    pub next_block: u64,
+}
 
 /// Where a transaction stands (DESIGN §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -296,6 +313,9 @@ pub struct TickReport {
     /// Newly admitted unchecked by fail-open.
     pub admitted_unchecked: Vec<B256>,
 }
+
+/// What a court release did to one transaction: `Ok` released, or why not.
+pub type ReleaseOutcome = (B256, Result<(), ReleaseRefusal>);
 
 /// Why [`Ledger::release`] did nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -591,6 +611,50 @@ impl Ledger {
         Ok(Ok(()))
     }
 
+    /// The court watcher's stored cursor.
+    pub fn court_cursor(&self) -> Result<Option<CourtCursor>, StoreError> {
+        self.store
+            .get(CF_META, KEY_COURT_CURSOR)?
+            .map(|v| serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt { cf: CF_META, reason: e.to_string() }))
+            .transpose()
+    }
+
+    /// Applies the court's `Released` events of a range of blocks and moves
+    /// the cursor past it, in one synced batch: each released transaction
+    /// that is quarantined becomes `released` (forwarded like a certified
+    /// one); the others are refused as [`Ledger::release`] refuses them.
+    /// A hash listed twice is applied once.
+    pub fn apply_court_releases(
+        &mut self,
+        hashes: &[B256],
+        cursor: CourtCursor,
+    ) -> Result<Vec<ReleaseOutcome>, StoreError> {
+        let mut outcomes = Vec::with_capacity(hashes.len());
+        let mut changed: Vec<TxRecord> = Vec::new();
+        for hash in hashes {
+            if let Some(next) = changed.iter().find(|r| r.hash == *hash) {
+                outcomes.push((*hash, Err(ReleaseRefusal::NotQuarantined { hash: *hash, status: next.status })));
+                continue;
+            }
+            let Some(record) = self.lookup(hash)? else {
+                outcomes.push((*hash, Err(ReleaseRefusal::Unknown(*hash))));
+                continue;
+            };
+            if record.status != TxStatus::Quarantined {
+                outcomes.push((*hash, Err(ReleaseRefusal::NotQuarantined { hash: *hash, status: record.status })));
+                continue;
+            }
+            let mut next = record;
+            next.status = TxStatus::Released;
+            next.reason = Some("released from quarantine by the court".into());
+            changed.push(next);
+            outcomes.push((*hash, Ok(())));
+        }
+        let cursor_json = serde_json::to_vec(&cursor).unwrap_or_default();
+        self.commit(changed, |batch| batch.put(CF_META, KEY_COURT_CURSOR.to_vec(), cursor_json))?;
+        Ok(outcomes)
+    }
+
     /// Forwarded transactions whose receipt is not known yet.
     pub fn awaiting_receipt(&self) -> Vec<B256> {
         self.active.values().filter(|r| r.forwarded()).map(|r| r.hash).collect()
@@ -744,6 +808,34 @@ mod tests {
         assert_eq!(status(&l, a0.hash()), TxStatus::Included);
         assert_eq!(l.lookup(&a0.hash()).unwrap().unwrap().block_number, Some(7));
         assert_eq!(l.awaiting_receipt(), vec![a1.hash()]);
+    }
+
+    #[test]
+    fn court_releases_and_the_cursor_land_together_and_survive_a_reopen() {
+        let f = Fixture::new();
+        let court = Address::repeat_byte(0xc0);
+        let (q, p) = (tx_on(CHAIN, &signer(9), 0), tx_on(CHAIN, &signer(10), 0));
+        {
+            let mut l = f.open(None, 0);
+            assert_eq!(l.court_cursor().unwrap(), None);
+            accepted(l.receive(&q, 0).unwrap());
+            accepted(l.receive(&p, Q).unwrap());
+            assert_eq!(l.tick(Q).unwrap().quarantined, vec![q.hash()]);
+            let cursor = CourtCursor { court, next_block: 11 };
+            let out = l.apply_court_releases(&[q.hash(), p.hash(), B256::ZERO, q.hash()], cursor).unwrap();
+            assert_eq!(out[0], (q.hash(), Ok(())));
+            assert!(matches!(out[1].1, Err(ReleaseRefusal::NotQuarantined { status: TxStatus::Pending, .. })));
+            assert!(matches!(out[2].1, Err(ReleaseRefusal::Unknown(_))));
+            assert!(matches!(out[3].1, Err(ReleaseRefusal::NotQuarantined { status: TxStatus::Released, .. })));
+            assert_eq!(hashes(l.forwardable()), vec![q.hash()]);
+        }
+        let mut l = f.open(None, 0);
+        assert_eq!(l.court_cursor().unwrap(), Some(CourtCursor { court, next_block: 11 }));
+        assert_eq!(status(&l, q.hash()), TxStatus::Released);
+        assert_eq!(hashes(l.forwardable()), vec![q.hash()]);
+        // Applying the same range again (a replay) changes no record.
+        let again = l.apply_court_releases(&[q.hash()], CourtCursor { court, next_block: 11 }).unwrap();
+        assert!(matches!(again[0].1, Err(ReleaseRefusal::NotQuarantined { status: TxStatus::Released, .. })));
     }
 
     #[test]

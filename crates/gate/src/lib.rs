@@ -9,6 +9,8 @@
 //! inspectors ──vigil_submitCertificate──> server ──verify──> ledger (stored: certified | quarantined)
 //! forwarder (every --poll-ms): deadlines (quarantine, fail-open) ──> forwardable, in nonce order
 //!            ──eth_sendRawTransaction──> upstream ──> receipts ──> included
+//! court watcher (--court.*): settlement chain Released(txHash) ──> ledger: quarantined -> released
+//!            (cursor stored with the releases) ──> wakes the forwarder
 //! ```
 //!
 //! Owns the gate's store (column families in [`ledger::COLUMN_FAMILIES`]) and
@@ -19,6 +21,7 @@
 //! only through `vigil-consensus`; never signs anything.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod court;
 pub mod error;
 mod forward;
 pub mod handle;
@@ -68,6 +71,9 @@ pub struct GateConfig {
     pub max_batch: usize,
     /// Most transactions held at once.
     pub max_held: usize,
+    /// The quarantine court whose `Released` events release transactions;
+    /// none: only the ledger API releases.
+    pub court: Option<court::CourtConfig>,
 }
 
 impl GateConfig {
@@ -86,6 +92,7 @@ impl GateConfig {
             max_body_bytes: 5 * 1024 * 1024,
             max_batch: 1000,
             max_held: 100_000,
+            court: None,
         }
     }
 }
@@ -212,9 +219,14 @@ pub async fn run(config: GateConfig, shutdown: impl Future<Output = ()> + Send +
     };
 
     let forwarder = tokio::spawn(forward::run(app.clone(), config.poll_interval, stop_rx.clone(), stop_tx.clone()));
+    let watcher =
+        config.court.clone().map(|c| tokio::spawn(court::run(app.clone(), c, stop_rx.clone(), stop_tx.clone())));
     let served = axum::serve(listener, server::router(app.clone())).with_graceful_shutdown(stopped(stop_rx)).await;
     let _ = stop_tx.send(true);
     let _ = forwarder.await;
+    if let Some(w) = watcher {
+        let _ = w.await;
+    }
     if let Some(m) = metrics_server {
         let _ = m.await;
     }

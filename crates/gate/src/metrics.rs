@@ -24,6 +24,14 @@ pub struct Metrics {
     pub held: IntGauge,
     /// Time from receipt to forwarding.
     pub forward_latency: Histogram,
+    /// Quarantined transactions released by the court's `Released` events.
+    pub court_releases: IntCounter,
+    /// `Released` events that changed nothing (unknown or not quarantined).
+    pub court_releases_ignored: IntCounter,
+    /// Failed reads of the settlement chain by the court watcher.
+    pub court_errors: IntCounter,
+    /// The last settlement-chain block whose court events are applied.
+    pub court_block: IntGauge,
 }
 
 impl Metrics {
@@ -45,6 +53,18 @@ impl Metrics {
             "vigil_gate_fail_open_admissions_total",
             "Transactions forwarded by fail-open without a certificate",
         );
+        let court_releases =
+            counter("vigil_gate_court_releases_total", "Quarantined transactions released by the quarantine court");
+        let court_releases_ignored = counter(
+            "vigil_gate_court_releases_ignored_total",
+            "Court releases of transactions the gate does not hold quarantined",
+        );
+        let court_errors =
+            counter("vigil_gate_court_errors_total", "Failed reads of the settlement chain by the court watcher");
+        let court_block =
+            IntGauge::new("vigil_gate_court_block", "Last settlement-chain block whose court events are applied")
+                .unwrap_or_else(|_| unreachable_metric());
+        let _ = registry.register(Box::new(court_block.clone()));
         let certificates_rejected = IntCounterVec::new(
             Opts::new("vigil_gate_certificates_rejected_total", "Certificates refused by the gate, by reason"),
             &["reason"],
@@ -71,6 +91,10 @@ impl Metrics {
             fail_open_admissions,
             held,
             forward_latency,
+            court_releases,
+            court_releases_ignored,
+            court_errors,
+            court_block,
         }
     }
 
@@ -112,6 +136,10 @@ mod tests {
             "vigil_gate_fail_open_admissions_total",
             "vigil_gate_held",
             "vigil_gate_forward_latency_seconds_count 1",
+            "vigil_gate_court_releases_total",
+            "vigil_gate_court_releases_ignored_total",
+            "vigil_gate_court_errors_total",
+            "vigil_gate_court_block",
         ] {
             assert!(text.contains(name), "{name} missing in\n{text}");
         }

@@ -25,8 +25,21 @@ pub struct RunArgs {
     pub upstream: String,
     /// Committee JSON file (DESIGN §4): one committee or an array of them;
     /// the highest epoch is the current one, the one before it still counts.
-    #[arg(long)]
-    pub committee: PathBuf,
+    /// Alternatively --registry.rpc and --registry.address.
+    #[arg(long, required_unless_present = "registry_rpc", conflicts_with = "registry_rpc")]
+    pub committee: Option<PathBuf>,
+    /// JSON-RPC URL of the settlement chain: with --registry.address, the
+    /// committees of the current epoch and (when it has one) the previous
+    /// epoch are read at start from the registry's snapshots.
+    #[arg(long = "registry.rpc", requires = "registry_address")]
+    pub registry_rpc: Option<String>,
+    /// Address of the InspectorRegistry.
+    #[arg(long = "registry.address", requires = "registry_rpc")]
+    pub registry_address: Option<alloy_primitives::Address>,
+    /// The registry's deployment block: where the stakes' event history
+    /// starts.
+    #[arg(long = "registry.from-block", default_value_t = 0)]
+    pub registry_from_block: u64,
     /// Directory of the gate's store (created if missing). Everything the
     /// gate acknowledged is there; restart on the same directory to resume.
     #[arg(long)]
@@ -53,6 +66,26 @@ pub struct RunArgs {
     /// How often to apply deadlines, forward and poll receipts.
     #[arg(long, default_value_t = 200)]
     pub poll_ms: u64,
+    /// JSON-RPC URL of the settlement chain holding the quarantine court.
+    /// With --court.address, the gate follows the court's `Released` events
+    /// and forwards the transactions the arbiter released.
+    #[arg(long = "court.rpc", requires = "court_address")]
+    pub court_rpc: Option<String>,
+    /// Address of the QuarantineCourt contract (`vigil contracts deploy`
+    /// prints it).
+    #[arg(long = "court.address", requires = "court_rpc")]
+    pub court_address: Option<alloy_primitives::Address>,
+    /// How often to ask the settlement chain for new court events.
+    #[arg(long = "court.poll-ms", default_value_t = 1000)]
+    pub court_poll_ms: u64,
+    /// Blocks a `Released` event must be deep before the gate acts on it
+    /// (0 for a chain with instant finality, like the devnet).
+    #[arg(long = "court.confirmations", default_value_t = 0)]
+    pub court_confirmations: u64,
+    /// First settlement-chain block to read when the gate's store has no
+    /// cursor for this court yet (the court's deployment block).
+    #[arg(long = "court.from-block", default_value_t = 0)]
+    pub court_from_block: u64,
 }
 
 /// Runs a `vigil gate` subcommand.
@@ -63,13 +96,28 @@ pub fn run(command: GateCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn run_gate(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let committees = load_committees(&args.committee)?;
+    let committees = match (&args.committee, &args.registry_rpc, args.registry_address) {
+        (Some(path), _, _) => load_committees(path)?,
+        (None, Some(rpc), Some(address)) => {
+            crate::cmd::settlement::committees_from_registry(rpc, address, args.registry_from_block, true)?
+        }
+        _ => anyhow::bail!("give --committee FILE, or --registry.rpc URL with --registry.address ADDR"),
+    };
     let mut config = GateConfig::new(args.upstream, committees, args.data, args.rpc_addr);
     config.metrics_addr = args.metrics_addr;
     config.inspectors = args.inspectors;
     config.quarantine_after = Duration::from_millis(args.quarantine_after_ms);
     config.fail_open_after = args.fail_open_after_ms.map(Duration::from_millis);
     config.poll_interval = Duration::from_millis(args.poll_ms.max(1));
+    if let (Some(rpc), Some(address)) = (args.court_rpc, args.court_address) {
+        config.court = Some(vigil_gate::court::CourtConfig {
+            rpc,
+            address,
+            poll: Duration::from_millis(args.court_poll_ms.max(1)),
+            confirmations: args.court_confirmations,
+            from_block: args.court_from_block,
+        });
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("tokio runtime")?;
     runtime.block_on(vigil_gate::run(config, shutdown_signal()))?;
     Ok(ExitCode::SUCCESS)

@@ -104,3 +104,9 @@ pub fn load_secret(dir: &Path, password: &PasswordArgs) -> anyhow::Result<Secret
     let pw = read_password(password.password_file.as_deref(), PASSWORD_ENV)?;
     Ok(keystore.decrypt(&pw)?)
 }
+
+/// The libp2p peer id of a key directory (from its p2p.key).
+pub fn peer_id(dir: &Path) -> anyhow::Result<String> {
+    let identity = NodeIdentity::read(&dir.join(P2P_FILE))?;
+    Ok(identity.peer_id()?.to_string())
+}

@@ -11,6 +11,7 @@ mod files;
 pub mod gate;
 mod keys;
 pub mod node;
+pub mod settlement;
 pub mod testnet;
 mod vote;
 
@@ -26,6 +27,10 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Node(c) => node::run(c),
         Command::Testnet(c) => testnet::run(c),
         Command::Bench(a) => bench::run(a),
+        Command::Contracts(c) => settlement::run_contracts(c),
+        Command::Register(a) => settlement::run_register(a),
+        Command::Committee(c) => settlement::run_committee(c),
+        Command::Dispute(c) => settlement::run_dispute(c),
     }
 }
 

@@ -87,9 +87,25 @@ pub struct NodeSettings {
     /// Genesis of the chain inspected (the devnet's genesis file).
     #[arg(long)]
     pub genesis: Option<PathBuf>,
-    /// Committee file (DESIGN §4 JSON) of the current epoch.
+    /// Committee file (DESIGN §4 JSON) of the current epoch. Alternatively
+    /// --registry.rpc and --registry.address read it from the registry.
     #[arg(long)]
     pub committee: Option<PathBuf>,
+    /// JSON-RPC URL of the settlement chain: with --registry.address, the
+    /// committee is read at start from the registry's snapshot of the
+    /// current epoch instead of a file.
+    #[arg(long = "registry.rpc")]
+    #[serde(rename = "registry_rpc")]
+    pub registry_rpc: Option<String>,
+    /// Address of the InspectorRegistry.
+    #[arg(long = "registry.address")]
+    #[serde(rename = "registry_address")]
+    pub registry_address: Option<alloy_primitives::Address>,
+    /// The registry's deployment block: where the stakes' event history
+    /// starts (default 0).
+    #[arg(long = "registry.from-block")]
+    #[serde(rename = "registry_from_block")]
+    pub registry_from_block: Option<u64>,
     /// JSON-RPC of the chain to follow (the devnet).
     #[arg(long = "chain.rpc")]
     #[serde(rename = "chain_rpc")]
@@ -165,6 +181,9 @@ impl NodeSettings {
             data: pick(self.data, file.data),
             genesis: pick(self.genesis, file.genesis),
             committee: pick(self.committee, file.committee),
+            registry_rpc: pick(self.registry_rpc, file.registry_rpc),
+            registry_address: pick(self.registry_address, file.registry_address),
+            registry_from_block: pick(self.registry_from_block, file.registry_from_block),
             chain_rpc: pick(self.chain_rpc, file.chain_rpc),
             chain_mode: pick(self.chain_mode, file.chain_mode),
             rpc_addr: pick(self.rpc_addr, file.rpc_addr),
@@ -202,6 +221,11 @@ chain_rpc = "http://127.0.0.1:8545"
 # chain_mode = "devnet"
 # The committee of the current epoch (DESIGN §4 JSON); this node must be in it.
 committee = "committee.json"
+# Or read it at start from the registry on the settlement chain (then drop
+# `committee`):
+# registry_rpc = "http://127.0.0.1:8546"
+# registry_address = "0x…"
+# registry_from_block = 0
 
 # JSON-RPC (HTTP and WebSocket) and Prometheus metrics.
 rpc_addr = "127.0.0.1:8645"
@@ -276,7 +300,6 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
     let keys = required(s.keys.clone(), "keys")?;
     let data = required(s.data.clone(), "data")?;
     let mode = s.chain_mode.unwrap_or_default();
-    let committee_path = required(s.committee.clone(), "committee")?;
     let chain_rpc = required(s.chain_rpc.clone(), "chain_rpc")?;
     let rpc_addr = s.rpc_addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8645)));
 
@@ -289,7 +312,18 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
         }
         ChainMode::Rpc => None,
     };
-    let committees = crate::cmd::devnet::read_committees(&committee_path)?;
+    let committees = match (&s.committee, &s.registry_rpc, &s.registry_address) {
+        (Some(path), None, None) => crate::cmd::devnet::read_committees(path)?,
+        (None, Some(rpc), Some(address)) => {
+            crate::cmd::settlement::committees_from_registry(rpc, *address, s.registry_from_block.unwrap_or(0), false)?
+        }
+        (Some(_), _, _) => anyhow::bail!("give either `committee` or `registry_rpc` + `registry_address`, not both"),
+        (None, None, None) => anyhow::bail!(
+            "missing setting `committee` (config key or --committee), or `registry_rpc` + `registry_address` \
+             (--registry.rpc, --registry.address) to read it from the registry"
+        ),
+        (None, _, _) => anyhow::bail!("`registry_rpc` and `registry_address` go together"),
+    };
     let committee = committees.into_iter().max_by_key(|c| c.epoch).context("the committee file is empty")?;
     if let Some(genesis) = &genesis {
         anyhow::ensure!(

@@ -7,5 +7,6 @@ mod gate;
 mod interop_js;
 mod network;
 mod node_cli;
+mod settlement;
 mod support;
 mod testnet;

@@ -1,5 +1,6 @@
-//! `vigil testnet up --demo` as a user runs it: every process started, the
-//! demo played (two scenarios, to keep CI short; the full demo is the
+//! `vigil testnet up --demo` as a user runs it: every process started (the
+//! settlement chain with the contracts, the nodes registered there, the
+//! committee read from the registry), the demo played (two scenarios, to keep CI short; the full demo is the
 //! README's first command), `testnet.json` written; a second `up` on the
 //! same directory resumes the chain; `down` from another process stops it.
 
@@ -55,6 +56,21 @@ async fn testnet_up_plays_the_demo_resumes_and_goes_down() {
     assert!(t["nodes"][0]["p2p"].as_str().unwrap().contains("/p2p/12D3KooW"));
     assert_eq!(t["accounts"].as_array().unwrap().len(), 10);
     assert!(t["accounts"][0]["private_key"].as_str().unwrap().starts_with("0x"));
+    // The settlement chain: contracts deployed, the nodes registered, the
+    // committee every process loads read from the registry's snapshot.
+    let contracts = &t["settlement"]["contracts"];
+    for c in ["registry", "slasher", "verifier", "court"] {
+        assert!(contracts[c].as_str().is_some_and(|a| a.len() == 42), "{c}: {t}");
+    }
+    let committee: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("committee.json")).unwrap()).unwrap();
+    assert!(committee["epoch"].as_u64().unwrap() > 0, "{committee}");
+    let members = committee["members"].as_array().unwrap();
+    assert_eq!(members.len(), 4);
+    for (i, m) in members.iter().enumerate() {
+        assert_eq!(m["stake"], "32000000000000000000");
+        assert_eq!(t["nodes"][i]["p2p"].as_str().unwrap().rsplit('/').next(), m["peer_id"].as_str(), "node {i}");
+    }
 
     // A second `up` on the same directory: the chain continues where it stopped.
     let mut up = Command::new(env!("CARGO_BIN_EXE_vigil"))
@@ -96,6 +112,24 @@ async fn testnet_up_plays_the_demo_resumes_and_goes_down() {
         assert!(start.elapsed() < Duration::from_secs(90), "gate did not come up");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The second `up` reused the contracts; the registry still has the committee the file holds.
+    let t2: Value = serde_json::from_str(&std::fs::read_to_string(data.join("testnet.json")).unwrap()).unwrap();
+    assert_eq!(t2["settlement"]["contracts"], t["settlement"]["contracts"]);
+    let fetched = tokio::task::spawn_blocking({
+        let url = t["settlement"]["rpc"].as_str().unwrap().to_owned();
+        let registry = contracts["registry"].as_str().unwrap().to_owned();
+        let epoch = committee["epoch"].to_string();
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_vigil"))
+                .args(["committee", "fetch", "--rpc", &url, "--registry", &registry, "--epoch", &epoch, "--out", "-"])
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert!(fetched.status.success(), "{}", String::from_utf8_lossy(&fetched.stderr));
+    assert_eq!(serde_json::from_slice::<Value>(&fetched.stdout).unwrap(), committee);
     let down =
         Command::new(env!("CARGO_BIN_EXE_vigil")).args(["testnet", "down", "--data"]).arg(&data).output().unwrap();
     assert!(down.status.success(), "{}", String::from_utf8_lossy(&down.stderr));

@@ -5,11 +5,13 @@
 //! DATA/layout.json     nodes, base port (what a second `up` reuses)
 //! DATA/testnet.json    where everything is, for scripts
 //! DATA/genesis.json    the demo world's accounts and contracts + funded dev accounts
-//! DATA/committee.json  the nodes, equal stake
+//! DATA/settlement-genesis.json  the settlement chain: funded governance and operator accounts
+//! DATA/contracts.json  the contracts' addresses on the settlement chain
+//! DATA/committee.json  the nodes, 32 ether each, as the registry's snapshot has them
 //! DATA/password        the keystores' password (development only)
 //! DATA/operator.token  the token quarantine reviews need
 //! DATA/node<i>/        keys, config, store
-//! DATA/devnet/ DATA/gate/ DATA/logs/ DATA/pids.json
+//! DATA/devnet/ DATA/settlement/ DATA/gate/ DATA/logs/ DATA/pids.json
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -18,7 +20,6 @@ use alloy_primitives::{keccak256, Address};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use vigil_types::{Committee, Member, Stake, Threshold, U256};
 
 use crate::cli::{KdfChoice, PasswordArgs};
 
@@ -27,6 +28,8 @@ pub const WORLD: &str = include_str!("../../../../testnet/demo/world.json");
 
 /// Funded development accounts (printed, and listed in `testnet.json`).
 pub const ACCOUNTS: usize = 10;
+/// The settlement chain's id.
+pub const SETTLEMENT_CHAIN_ID: u64 = 900_001;
 
 /// Funded accounts that `vigil bench` sends from: many senders, as on a
 /// real chain, so no sender's nonce sequence paces the load.
@@ -72,6 +75,16 @@ fn account_from_seed(label: &str) -> (alloy_signer_local::PrivateKeySigner, Addr
     (signer, address)
 }
 
+/// Settlement-chain account `i`: 0 is governance (deployer, arbiter), `1 + n`
+/// the operator account of node `n`.
+pub fn settlement_account(i: usize) -> (alloy_signer_local::PrivateKeySigner, Address) {
+    let seed = keccak256(format!("vigil-testnet/settlement/{i}"));
+    #[allow(clippy::expect_used)]
+    let signer = alloy_signer_local::PrivateKeySigner::from_bytes(&seed).expect("a hash is a valid key");
+    let address = signer.address();
+    (signer, address)
+}
+
 impl Layout {
     /// Opens `root`, creating keys, genesis and committee on first use.
     pub fn prepare(root: &Path, nodes: usize, base_port: u16) -> anyhow::Result<Self> {
@@ -111,27 +124,19 @@ impl Layout {
         let token: [u8; 16] = rand::random();
         std::fs::write(root.join("operator.token"), format!("{}\n", alloy_primitives::hex::encode(token)))?;
         let pw = PasswordArgs { password_file: Some(password) };
-        let mut members = Vec::new();
         for i in 0..nodes {
-            let info = crate::cmd::keys::create(&root.join(format!("node{i}")), &pw, KdfChoice::Pbkdf2, Some(10_000))?;
-            members.push(Member {
-                index: i as u32,
-                bls_pubkey: info.bls_pubkey,
-                pop: info.pop,
-                stake: Stake(U256::from(32u64) * U256::from(10u64).pow(U256::from(18))),
-                peer_id: info.peer_id,
-            });
+            crate::cmd::keys::create(&root.join(format!("node{i}")), &pw, KdfChoice::Pbkdf2, Some(10_000))?;
         }
         let mut world: Value = serde_json::from_str(WORLD)?;
-        let chain_id = world["chain_id"].as_u64().context("world chain id")?;
-        let committee = Committee {
-            chain_id,
-            epoch: 1,
-            ruleset: vigil_detect::RULESET_VERSION.into(),
-            threshold: Threshold::TWO_THIRDS,
-            members,
-        };
-        std::fs::write(root.join("committee.json"), serde_json::to_string_pretty(&committee)?)?;
+        let mut settlement_alloc = serde_json::Map::new();
+        for i in 0..=nodes {
+            let (_, address) = settlement_account(i);
+            settlement_alloc.insert(address.to_string(), json!({ "balance": "0x21e19e0c9bab2400000" }));
+        }
+        let settlement = json!({
+            "chain_id": SETTLEMENT_CHAIN_ID, "fork": "prague", "genesis": world["genesis"], "alloc": settlement_alloc,
+        });
+        std::fs::write(root.join("settlement-genesis.json"), serde_json::to_string_pretty(&settlement)?)?;
         for i in 0..ACCOUNTS {
             let (_, address) = dev_account(i);
             world["alloc"][address.to_string()] = json!({ "balance": "0x21e19e0c9bab2400000" });
@@ -150,6 +155,16 @@ impl Layout {
     /// Devnet RPC port.
     pub fn devnet_port(&self) -> u16 {
         self.base_port
+    }
+
+    /// Settlement chain RPC port.
+    pub fn settlement_port(&self) -> u16 {
+        self.base_port + 2
+    }
+
+    /// Settlement chain URL.
+    pub fn settlement_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.settlement_port())
     }
 
     /// Gate RPC port.
@@ -204,7 +219,7 @@ impl Layout {
 
     /// Every port the testnet listens on.
     pub fn ports(&self) -> Vec<u16> {
-        let mut p = vec![self.devnet_port(), self.gate_port(), self.gate_metrics_port()];
+        let mut p = vec![self.devnet_port(), self.gate_port(), self.gate_metrics_port(), self.settlement_port()];
         for i in 0..self.nodes {
             p.extend([self.node_port(i), self.metrics_port(i), self.p2p_port(i)]);
         }
@@ -232,6 +247,12 @@ impl Layout {
             "chain_id": self.chain_id,
             "gate": { "rpc": self.gate_url() },
             "devnet": { "rpc": self.devnet_url() },
+            "settlement": {
+                "rpc": self.settlement_url(),
+                "chain_id": SETTLEMENT_CHAIN_ID,
+                "contracts": crate::cmd::files::read_json::<Value>(&self.root.join("contracts.json"), "addresses file")
+                    .unwrap_or(Value::Null),
+            },
             "nodes": nodes,
             "accounts": accounts,
             "operator_token_file": self.root.join("operator.token"),

@@ -1,10 +1,13 @@
 //! `vigil testnet up | down`: the whole system on one machine, every part a
-//! separate process: the devnet, N inspector nodes over libp2p, the gate;
-//! with `--demo`, the attack-stopping demo.
+//! separate process: the settlement chain (a second devnet with the
+//! registry and the court; the nodes registered there, the committee read
+//! from it), the devnet, N inspector nodes over libp2p, the gate (watching
+//! the court); with `--demo`, the attack-stopping demo.
 
 mod demo;
 mod layout;
 mod procs;
+mod settlement;
 
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
@@ -18,9 +21,11 @@ pub use procs::Processes;
 /// `vigil testnet` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum TestnetCommand {
-    /// Start the local testnet (creating it on first use): the devnet, the
-    /// inspector nodes and the gate, as separate processes. Prints where
-    /// everything is and writes DATA/testnet.json. Ctrl-C stops it all.
+    /// Start the local testnet (creating it on first use): the settlement
+    /// chain with the contracts (the nodes registered there, the committee
+    /// read from the registry), the devnet, the inspector nodes and the gate
+    /// (watching the court), as separate processes. Prints where everything
+    /// is and writes DATA/testnet.json. Ctrl-C stops it all.
     Up(UpArgs),
     /// Stop a testnet started with `up` (from another terminal).
     Down {
@@ -51,7 +56,7 @@ pub struct UpArgs {
     /// Data directory (keys, chain, stores, logs).
     #[arg(long, default_value = "testnet-data")]
     pub data: PathBuf,
-    /// First port: devnet RPC = P, gate = P+1, node i RPC = P+10+i,
+    /// First port: devnet RPC = P, gate = P+1, settlement chain = P+2, node i RPC = P+10+i,
     /// metrics = P+100+i, p2p = P+200+i.
     #[arg(long, default_value_t = 8545)]
     pub base_port: u16,
@@ -115,6 +120,11 @@ fn print_summary(layout: &Layout) {
     println!("\nVigil local testnet (chain {}), data in {}", layout.chain_id, layout.root.display());
     println!("  devnet  JSON-RPC  {}   (ws {})", layout.devnet_url(), layout.devnet_url().replace("http", "ws"));
     println!("  gate    JSON-RPC  {}   <- send transactions here", layout.gate_url());
+    println!(
+        "  settlement chain  {}   (registry, court: {})",
+        layout.settlement_url(),
+        layout.root.join("contracts.json").display()
+    );
     for i in 0..layout.nodes {
         println!(
             "  node {i}  JSON-RPC  {}   metrics {}   p2p {}",

@@ -26,8 +26,10 @@ pub struct Processes {
 }
 
 impl Processes {
-    /// Starts the devnet, the nodes (node 0 first, the others bootstrapping
-    /// from it) and the gate, each waited for until it answers.
+    /// Starts the settlement chain (deploying the contracts, registering the
+    /// nodes and fetching the committee on first use), the devnet, the nodes
+    /// (node 0 first, the others bootstrapping from it) and the gate
+    /// (watching the court), each waited for until it answers.
     pub async fn start(layout: &Layout, block_time_ms: u64) -> anyhow::Result<Self> {
         for port in layout.ports() {
             std::net::TcpListener::bind(("127.0.0.1", port)).with_context(|| {
@@ -41,6 +43,25 @@ impl Processes {
         let root = &layout.root;
         let path = |p: &str| root.join(p).display().to_string();
         let mut me = Self { running: Vec::new(), pids: root.join("pids.json") };
+
+        // The settlement chain first: the committee comes from its registry.
+        let settlement = vec![
+            "devnet".to_string(),
+            "run".into(),
+            "--admission".into(),
+            "open".into(),
+            "--genesis".into(),
+            path("settlement-genesis.json"),
+            "--data".into(),
+            path("settlement"),
+            "--rpc.addr".into(),
+            format!("127.0.0.1:{}", layout.settlement_port()),
+            "--block-time".into(),
+            block_time_ms.to_string(),
+        ];
+        me.spawn(&exe, "settlement", &settlement, root).await?;
+        me.wait_rpc("settlement", &layout.settlement_url()).await?;
+        let contracts = super::settlement::prepare(layout).await.context("setting up the settlement chain")?;
 
         let devnet = vec![
             "devnet".to_string(),
@@ -124,6 +145,14 @@ impl Processes {
             "20000".into(),
             "--poll-ms".into(),
             "50".into(),
+            "--court.rpc".into(),
+            layout.settlement_url(),
+            "--court.address".into(),
+            contracts.court.to_string(),
+            "--court.from-block".into(),
+            contracts.deployed_at_block.to_string(),
+            "--court.poll-ms".into(),
+            "500".into(),
         ];
         for i in 0..layout.nodes.min(2) {
             gate.extend(["--inspector".into(), layout.node_url(i)]);
