@@ -155,9 +155,12 @@ impl Signature {
         SignatureBytes(self.0.compress())
     }
 
-    /// Whether this is the identity point.
+    /// Whether this is the identity point. (Read from the compressed form's
+    /// infinity flag: blst's `validate(true)` would repeat the subgroup check
+    /// that decoding already did, ~80 µs on every verification.)
     pub fn is_infinity(&self) -> bool {
-        self.0.validate(true).is_err()
+        let bytes = self.0.compress();
+        bytes[0] & 0x40 != 0
     }
 
     /// Verifies a signature of `msg` by `pk`.

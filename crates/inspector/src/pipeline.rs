@@ -684,8 +684,8 @@ impl Inspector {
         }
     }
 
-    /// A verified certificate: stored, and (when this node formed it)
-    /// gossiped and pushed to the sequencer.
+    /// A verified certificate: stored; gossiped when this node formed it;
+    /// pushed to the sequencers by the node whose turn it is.
     async fn on_certificate(&self, cert: Certificate, formed_here: bool) {
         let hash = cert.tx_hash;
         match self.store.certificate(hash) {
@@ -712,14 +712,16 @@ impl Inspector {
                 tracing::debug!(error = %e, "certificate not gossiped");
             }
         }
-        if !formed_here || self.config.sequencers.is_empty() {
+        if self.config.sequencers.is_empty() {
             return;
         }
         // The sequencer gets the certificate, then the transaction itself (a
         // wallet may have sent it to an inspector only). One node pushes at
-        // once: the one the client sent it to, else the member the hash
-        // designates; the others, in turn, a little later and only if the
-        // sequencer still lacks it (a stopped node does not strand it).
+        // once, whoever formed the certificate: the one the client sent it
+        // to, else the member the hash designates. The others, in turn, a
+        // little later and only if the chain has not moved past the
+        // transaction's nonce and the sequencer still lacks it (a stopped
+        // node does not strand it; a running one costs no extra request).
         let stored = blocking(|| self.store.tx(hash)).ok().flatten();
         let n = self.committee.len().max(1) as u64;
         let designated = (u64::from_be_bytes(hash[24..32].try_into().unwrap_or_default()) % n) as u32;
@@ -732,6 +734,7 @@ impl Inspector {
         let cert_body = serde_json::json!({
             "jsonrpc": "2.0", "id": 1, "method": "vigil_submitCertificate", "params": [cert],
         });
+        let sender_nonce = stored.as_ref().map(|t| (t.sender, t.nonce));
         let tx_body = stored.map(|tx| {
             serde_json::json!({
                 "jsonrpc": "2.0", "id": 2, "method": "eth_sendRawTransaction",
@@ -740,10 +743,17 @@ impl Inspector {
         });
         for url in &self.config.sequencers {
             let (http, url, cert_body, tx_body) = (self.http.clone(), url.clone(), cert_body.clone(), tx_body.clone());
+            let me = self.this.upgrade();
             tokio::spawn(async move {
                 if rank > 0 {
                     tokio::time::sleep(delay).await;
-                    if !sequencer_lacks(&http, &url, hash).await {
+                    let included = match (me, sender_nonce) {
+                        (Some(me), Some((sender, nonce))) => {
+                            blocking(|| me.view().nonce_and_balance(sender)).is_ok_and(|(next, _)| next > nonce)
+                        }
+                        _ => false,
+                    };
+                    if included || !sequencer_lacks(&http, &url, hash).await {
                         return;
                     }
                 }
