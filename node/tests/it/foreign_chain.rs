@@ -168,10 +168,25 @@ async fn nodes_in_rpc_mode_certify_for_a_hardhat_chain_behind_the_gate() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Every node that judged it judged it clean, having run it on Hardhat's
+    // state; at least the certificate's three signers did. (A fourth node
+    // whose turn came after the transaction was mined abstains: its nonce
+    // is used.)
+    let mut judged = 0;
     for (i, (_, rpc)) in nodes.iter().enumerate() {
-        let v = rpc.result("vigil_getVerdict", json!([hash])).await;
-        assert_eq!(v["verdict"]["kind"], "clean", "node {i}: {v}");
-        assert_eq!(v["verdict"]["summary"]["success"], true, "node {i} simulated on Hardhat's state: {v}");
+        let start = Instant::now();
+        let v = loop {
+            let v = rpc.call("vigil_getVerdict", json!([hash])).await;
+            if v.get("result").is_some() || start.elapsed() > Duration::from_secs(5) {
+                break v;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        if let Some(v) = v.get("result") {
+            judged += 1;
+            assert_eq!(v["verdict"]["kind"], "clean", "node {i}: {v}");
+            assert_eq!(v["verdict"]["summary"]["success"], true, "node {i} simulated on Hardhat's state: {v}");
+        }
         // The view follows Hardhat's head (it polls every 100 ms).
         let start = Instant::now();
         loop {
@@ -183,6 +198,7 @@ async fn nodes_in_rpc_mode_certify_for_a_hardhat_chain_behind_the_gate() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+    assert!(judged >= 3, "only {judged} nodes judged the certified transaction");
     assert_eq!(hh.result("eth_getBalance", json!([Address::repeat_byte(0x77), "latest"])).await, json!("0x3039"));
 
     // With two of four nodes stopped, nothing is certified: the gate holds.
