@@ -131,6 +131,31 @@ pub fn metrics_router(metrics: Metrics) -> Router {
     )
 }
 
+/// The request body, or `None` when it is over `max` bytes or broken off.
+/// An oversized body is read on (and dropped) up to `DRAIN_FACTOR` times
+/// the limit before the answer goes out: closing a connection with the
+/// client still sending resets it, and the client would lose the answer
+/// that explains why.
+async fn read_body(body: Body, max: usize) -> Option<Bytes> {
+    use futures::StreamExt;
+    const DRAIN_FACTOR: usize = 4;
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.ok()?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > max {
+            if seen > max.saturating_mul(DRAIN_FACTOR) {
+                return None;
+            }
+            continue;
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    (seen <= max).then(|| Bytes::from(buf))
+}
+
 fn json_response(status: StatusCode, body: Bytes) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
@@ -157,7 +182,7 @@ impl Reply {
 
 async fn rpc_endpoint(State(app): State<Arc<App>>, body: Body) -> Response {
     let max = app.limits.max_body_bytes;
-    let Ok(bytes) = axum::body::to_bytes(body, max).await else {
+    let Some(bytes) = read_body(body, max).await else {
         let e = RpcError::new(rpc::LIMIT_EXCEEDED, format!("request body is over the {max} byte limit"));
         return value_response(&failure(&Value::Null, e));
     };
