@@ -131,8 +131,13 @@ pub fn module(devnet: Arc<Devnet>) -> Result<RpcModule<Devnet>, jsonrpsee::core:
         receipt_json(d, hash)
     })?;
     m.register_method("eth_getBlockReceipts", |p, d, _| -> RpcResult<Option<Vec<TransactionReceipt>>> {
-        let (tag,): (BlockNumberOrTag,) = p.parse()?;
-        let Some(number) = resolve_number(d, tag) else { return Ok(None) };
+        // A number, a tag or a block hash (the spec's `BlockNumberOrTagOrHash`).
+        let (id,): (BlockId,) = p.parse()?;
+        let number = match id {
+            BlockId::Number(tag) => resolve_number(d, tag),
+            BlockId::Hash(h) => number_of_hash(d, h.block_hash)?,
+        };
+        let Some(number) = number else { return Ok(None) };
         let Some(block) = d.chain().block(number).map_err(internal)? else { return Ok(None) };
         let mut out = Vec::with_capacity(block.transactions.len());
         for h in &block.transactions {

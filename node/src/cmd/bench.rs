@@ -3,11 +3,12 @@
 //! and submit-to-inclusion latency, certified and included throughput,
 //! dropped transactions, CPU and memory per process.
 //!
-//! Transactions are EIP-1559 ETH transfers from the testnet's
-//! [`BENCH_ACCOUNTS`] benchmark accounts, round-robin (each sender's nonces
-//! in order, one transaction per sender every `BENCH_ACCOUNTS / rate`
-//! seconds: many senders, as on a real chain), sent to the inspector nodes'
-//! `eth_sendRawTransaction` round-robin. Certificates are observed on node
+//! Transactions are EIP-1559 ETH transfers, GEM token transfers and
+//! ETH-to-GEM swaps on the demo world's AMM ([`workload`]), from the
+//! testnet's [`BENCH_ACCOUNTS`] benchmark accounts, round-robin (each
+//! sender's nonces in order, one transaction per sender every
+//! `BENCH_ACCOUNTS / rate` seconds: many senders, as on a real chain), sent
+//! to the inspector nodes' `eth_sendRawTransaction` round-robin. Certificates are observed on node
 //! 0's `vigil_subscribe("certificates")` (WebSocket), inclusion on the
 //! devnet's `eth_subscribe("newHeads")` and its blocks.
 
@@ -26,6 +27,10 @@ use jsonrpsee::core::client::SubscriptionClientT;
 use serde_json::{json, Value};
 
 use crate::cmd::testnet::{bench_account, Layout, Processes, BENCH_ACCOUNTS};
+
+mod workload;
+
+use workload::{Kind, Market};
 
 /// `vigil bench`
 #[derive(Debug, Args)]
@@ -60,6 +65,8 @@ struct Times {
     sent: Option<Instant>,
     certified: Option<Instant>,
     included: Option<Instant>,
+    /// Included with receipt status 0.
+    reverted: bool,
 }
 
 /// One run at one rate.
@@ -72,7 +79,11 @@ struct RunResult {
     certify_ms: Vec<f64>,
     include_ms: Vec<f64>,
     dropped: usize,
+    /// Included but reverted (a broken workload, not a Vigil fault).
+    reverted: usize,
     processes: Vec<(String, f64, f64)>,
+    /// Transactions sent, by kind (in [`Kind::ALL`] order).
+    mix: [usize; 3],
 }
 
 /// Runs `vigil bench`.
@@ -148,12 +159,15 @@ fn tempdir() -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// The benchmark's senders: keys and next nonces.
+/// The benchmark's senders: keys and next nonces, and what they trade on.
 struct Senders {
     chain_id: u64,
     keys: Vec<alloy_signer_local::PrivateKeySigner>,
     nonces: Vec<u64>,
     next: usize,
+    market: Market,
+    /// Transactions made, by kind (in [`Kind::ALL`] order).
+    made: [usize; 3],
 }
 
 impl Senders {
@@ -182,15 +196,21 @@ impl Senders {
                     .unwrap_or(0),
             );
         }
-        Ok(Self { chain_id: layout.chain_id, keys, nonces, next: 0 })
+        let market = Market::prepare(layout, &http).await?;
+        Ok(Self { chain_id: layout.chain_id, keys, nonces, next: 0, market, made: [0; 3] })
     }
 
-    /// The next sender's next transfer of 1 wei to `to`: raw (`0x` hex) and hash.
-    fn transfer(&mut self, to: Address) -> anyhow::Result<(String, B256)> {
+    /// The next sender's next transaction (its kind by [`Kind::of`]);
+    /// transfers go to `sink`: raw (`0x` hex) and hash.
+    fn next_tx(&mut self, sink: Address) -> anyhow::Result<(String, B256)> {
         let i = self.next;
         self.next = (self.next + 1) % self.keys.len();
-        let raw = crate::cmd::testnet::transfer(&self.keys[i], self.chain_id, self.nonces[i], to, 1)?;
+        let kind = Kind::of(i, self.nonces[i]);
+        let raw = self.market.transaction(kind, &self.keys[i], self.chain_id, self.nonces[i], sink)?;
         self.nonces[i] += 1;
+        if let Some(n) = Kind::ALL.iter().position(|k| *k == kind).and_then(|p| self.made.get_mut(p)) {
+            *n += 1;
+        }
         Ok((format!("0x{}", alloy_primitives::hex::encode(&raw)), keccak256(&raw)))
     }
 }
@@ -232,18 +252,21 @@ async fn drive(
     let head_task = tokio::spawn(async move {
         while let Some(Ok(h)) = heads.next().await {
             let now = Instant::now();
-            let body = json!({"jsonrpc":"2.0","id":1,"method":"eth_getBlockByHash","params":[h["hash"], false]});
+            let body = json!({"jsonrpc":"2.0","id":1,"method":"eth_getBlockReceipts","params":[h["hash"]]});
             let Ok(r) = http2.post(&devnet_url).json(&body).send().await else { continue };
             let Ok(b) = r.json::<Value>().await else { continue };
             let mut t = t2.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            for tx in b["result"]["transactions"].as_array().into_iter().flatten() {
-                if let Some(hash) = tx.as_str().and_then(|s| s.parse::<B256>().ok()) {
-                    t.entry(hash).or_default().included.get_or_insert(now);
+            for receipt in b["result"].as_array().into_iter().flatten() {
+                if let Some(hash) = receipt["transactionHash"].as_str().and_then(|s| s.parse::<B256>().ok()) {
+                    let times = t.entry(hash).or_default();
+                    times.included.get_or_insert(now);
+                    times.reverted = receipt["status"] == "0x0";
                 }
             }
         }
     });
 
+    let made_before = senders.made;
     let cpu_before = procs.cpu_times();
     let started = Instant::now();
     let total = rate * duration;
@@ -254,7 +277,7 @@ async fn drive(
     for k in 0..total as usize {
         tokio::time::sleep_until(next).await;
         next += interval;
-        let (raw, hash) = senders.transfer(sink)?;
+        let (raw, hash) = senders.next_tx(sink)?;
         let url = layout.node_url(k % layout.nodes);
         let http = http.clone();
         let times = times.clone();
@@ -311,9 +334,11 @@ async fn drive(
         certified_tps: certify_ms.len() as f64 / certified_span,
         included_tps: include_ms.len() as f64 / included_span,
         dropped: (total as usize).saturating_sub(certify_ms.len().min(include_ms.len())),
+        reverted: sent.iter().filter(|x| x.reverted).count(),
         certify_ms,
         include_ms,
         processes,
+        mix: std::array::from_fn(|i| senders.made[i] - made_before[i]),
     })
 }
 
@@ -340,6 +365,8 @@ fn to_json(r: &RunResult, steps: Option<&Vec<RunResult>>) -> Value {
         "certify_latency_ms": latency_json(&r.certify_ms),
         "include_latency_ms": latency_json(&r.include_ms),
         "dropped": r.dropped,
+        "reverted": r.reverted,
+        "workload": Kind::ALL.iter().zip(r.mix).map(|(k, n)| (k.name().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
         "processes": r.processes.iter().map(|(name, cpu, rss)| json!({
             "name": name, "cpu_percent": (cpu * 10.0).round() / 10.0, "rss_mb": (rss * 10.0).round() / 10.0,
         })).collect::<Vec<_>>(),
@@ -372,11 +399,13 @@ fn print_table(r: &RunResult, nodes: usize) {
         )
     };
     println!("vigil bench: {nodes} nodes, offered {:.1} tx/s, {} transactions sent", r.offered_tps, r.sent);
+    let mix: Vec<String> = Kind::ALL.iter().zip(r.mix).map(|(k, n)| format!("{n} {}", k.name())).collect();
+    println!("  workload: {}", mix.join(", "));
     println!("  submit -> certificate (ms)  {}", l(&r.certify_ms));
     println!("  submit -> inclusion   (ms)  {}", l(&r.include_ms));
     println!(
-        "  certified {:.1} tx/s, included {:.1} tx/s, dropped or stuck {}",
-        r.certified_tps, r.included_tps, r.dropped
+        "  certified {:.1} tx/s, included {:.1} tx/s, dropped or stuck {}, reverted {}",
+        r.certified_tps, r.included_tps, r.dropped, r.reverted
     );
     println!("  {:<10} {:>6} {:>9}", "process", "cpu %", "rss MB");
     for (name, cpu, rss) in &r.processes {

@@ -286,6 +286,13 @@ async fn sigkill_under_load_loses_nothing_acknowledged() {
         let b = net.rpc.result("eth_getBlockByNumber", json!([format!("0x{n:x}"), false])).await;
         assert_eq!(b["parentHash"], parent, "block {n}");
         parent = b["hash"].clone();
+        // Its receipts, by number and by hash, name its transactions in order.
+        let by_number = net.rpc.result("eth_getBlockReceipts", json!([format!("0x{n:x}")])).await;
+        let by_hash = net.rpc.result("eth_getBlockReceipts", json!([b["hash"]])).await;
+        assert_eq!(by_number, by_hash, "block {n}");
+        let named: Vec<&Value> = by_hash.as_array().unwrap().iter().map(|r| &r["transactionHash"]).collect();
+        let listed: Vec<&Value> = b["transactions"].as_array().unwrap().iter().collect();
+        assert_eq!(named, listed, "block {n}");
     }
     // Every acknowledged transaction is known, and once certified, included.
     for h in &acknowledged {

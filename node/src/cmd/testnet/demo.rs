@@ -302,14 +302,28 @@ pub fn transfer(
     to: Address,
     value: u64,
 ) -> anyhow::Result<Vec<u8>> {
+    call(signer, chain_id, nonce, to, U256::from(value), Vec::new(), 21_000)
+}
+
+/// A signed EIP-1559 call of `to` with `input`, `value` wei and `gas_limit`.
+pub fn call(
+    signer: &alloy_signer_local::PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    to: Address,
+    value: U256,
+    input: Vec<u8>,
+    gas_limit: u64,
+) -> anyhow::Result<Vec<u8>> {
     let tx = TxEip1559 {
         chain_id,
         nonce,
-        gas_limit: 21_000,
+        gas_limit,
         max_fee_per_gas: 2_000_000_000,
         max_priority_fee_per_gas: 1_000_000,
         to: TxKind::Call(to),
-        value: U256::from(value),
+        value,
+        input: input.into(),
         ..Default::default()
     };
     let sig = signer.sign_hash_sync(&tx.signature_hash())?;

@@ -14,8 +14,8 @@ use std::{path::PathBuf, process::ExitCode, time::Duration};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-pub use demo::transfer;
-pub use layout::{bench_account, Layout, BENCH_ACCOUNTS};
+pub use demo::call as call_tx;
+pub use layout::{bench_account, Layout, BENCH_ACCOUNTS, WORLD};
 pub use procs::Processes;
 
 /// `vigil testnet` subcommands.
