@@ -167,7 +167,7 @@ impl Processes {
         let log_path = root.join("logs").join(format!("{name}.log"));
         let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
         let child = Command::new(exe)
-            .args(["--log.filter", "info"])
+            .args(["--log.filter", "info,libp2p_gossipsub::behaviour=error"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
