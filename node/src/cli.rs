@@ -23,7 +23,12 @@ pub struct LogArgs {
     /// The default silences gossipsub's warning about not publishing a
     /// message it has already seen: nodes forming the same certificate is
     /// expected, and gossip deduplicates it.
-    #[arg(long = "log.filter", env = "VIGIL_LOG", default_value = "warn,libp2p_gossipsub::behaviour=error", global = true)]
+    #[arg(
+        long = "log.filter",
+        env = "VIGIL_LOG",
+        default_value = "warn,libp2p_gossipsub::behaviour=error",
+        global = true
+    )]
     pub filter: String,
     /// Log as JSON lines instead of human-readable text.
     #[arg(long = "log.json", global = true)]

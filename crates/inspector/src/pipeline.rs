@@ -22,8 +22,8 @@ use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, B256, U256};
 use tokio::sync::{broadcast, mpsc};
 use vigil_consensus::{
-    verify_certificate, verify_evidence, AggregationPool, CheckedVote, Decision, PoolConfig, PoolEvent,
-    VerifiedCommittee, VoteRejection,
+    verify_certificate, verify_evidence, AggregationPool, Decision, PoolConfig, PoolEvent, VerifiedCommittee,
+    VoteRejection,
 };
 use vigil_crypto::SecretKey;
 use vigil_detect::{Engine, VerdictKind};
@@ -826,16 +826,13 @@ impl Inspector {
     }
 
     async fn on_vote(&self, vote: Vote) -> (Validation, &'static str) {
-        // Membership, chain and epoch, before the pool spends a pairing on it.
-        match CheckedVote::check(&self.committee, vote.clone()) {
-            Ok(_) => {}
-            Err(VoteRejection::EpochOutsideWindow { .. }) => return (Validation::Ignore, "other_epoch"),
-            Err(_) => return (Validation::Reject, "invalid"),
-        }
         if vote.signer == self.signer.index {
-            // Our own vote echoed back: nothing new.
+            // Our own vote echoed back (or a copy claiming to be it): the
+            // pool has ours already.
             return (Validation::Ignore, "own");
         }
+        // The pool checks chain, epoch, membership and the signature's
+        // encoding before it spends a pairing on the vote.
         let result = {
             let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             pool.insert(vote.clone(), now_ms())
@@ -850,6 +847,7 @@ impl Inspector {
                 (Validation::Accept, "accepted")
             }
             Err(VoteRejection::Duplicate { .. }) => (Validation::Ignore, "duplicate"),
+            Err(VoteRejection::EpochOutsideWindow { .. }) => (Validation::Ignore, "other_epoch"),
             Err(_) => (Validation::Reject, "invalid"),
         }
     }
