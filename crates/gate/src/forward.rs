@@ -1,6 +1,9 @@
-//! The forwarder: on every poll (or when woken) it applies the deadlines,
-//! sends cleared transactions upstream in nonce order, and polls receipts of
-//! forwarded ones until they are included.
+//! The forwarder: on every poll (or when woken) it applies the deadlines and
+//! sends cleared transactions upstream in nonce order. Once per poll
+//! interval it reads the upstream blocks it has not read yet (one request
+//! per block, whatever the load) and marks the forwarded transactions they
+//! hold as included; transactions forwarded long ago and still not seen (a
+//! gate restarted, blocks missed) get their receipts asked one by one.
 
 use std::{
     collections::HashMap,
@@ -11,7 +14,7 @@ use std::{
 use alloy_primitives::B256;
 use serde_json::{json, Value};
 use tokio::sync::watch;
-use tracing::{error, info, warn};
+use tracing::{debug, error, warn};
 
 use crate::{
     error::GateError,
@@ -25,6 +28,20 @@ use crate::{
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Receipts asked per round at most.
 const RECEIPTS_PER_ROUND: usize = 256;
+/// Blocks read per round at most.
+const BLOCKS_PER_ROUND: u64 = 64;
+/// How often transactions not found in the blocks read get their receipts
+/// asked one by one.
+const RECEIPT_SWEEP: Duration = Duration::from_secs(5);
+
+/// Where the forwarder stands in the upstream chain.
+#[derive(Debug)]
+struct Inclusions {
+    /// The next upstream block to read.
+    next_block: Option<u64>,
+    last_read: Option<Instant>,
+    last_sweep: Instant,
+}
 
 /// What upstream did with a transaction.
 #[derive(Debug, PartialEq, Eq)]
@@ -55,11 +72,13 @@ fn transient(e: &ErrorObject) -> bool {
 /// gate to stop).
 pub async fn run(app: Arc<App>, poll: Duration, mut stop: watch::Receiver<bool>, stop_all: Arc<watch::Sender<bool>>) {
     let mut backoff: HashMap<B256, (u32, Instant)> = HashMap::new();
+    // The first round sweeps: what was forwarded before a restart.
+    let mut inclusions = Inclusions { next_block: None, last_read: None, last_sweep: Instant::now() - RECEIPT_SWEEP };
     loop {
         if *stop.borrow() {
             break;
         }
-        if let Err(e) = round(&app, &mut backoff).await {
+        if let Err(e) = round(&app, &mut backoff, &mut inclusions, poll).await {
             error!(target: "vigil_gate", error = %e, "forwarder stops; shutting the gate down");
             let _ = stop_all.send(true);
             break;
@@ -72,7 +91,12 @@ pub async fn run(app: Arc<App>, poll: Duration, mut stop: watch::Receiver<bool>,
     }
 }
 
-async fn round(app: &App, backoff: &mut HashMap<B256, (u32, Instant)>) -> Result<(), GateError> {
+async fn round(
+    app: &App,
+    backoff: &mut HashMap<B256, (u32, Instant)>,
+    inclusions: &mut Inclusions,
+    poll: Duration,
+) -> Result<(), GateError> {
     let report = app.ledger.call(|l| l.tick(now_ms())).await??;
     for hash in &report.quarantined {
         app.metrics.quarantined.inc();
@@ -83,7 +107,14 @@ async fn round(app: &App, backoff: &mut HashMap<B256, (u32, Instant)>) -> Result
         warn!(target: "vigil_gate", tx = %hash, "FAIL-OPEN: admitting transaction without a certificate");
     }
     forward_cleared(app, backoff).await?;
-    poll_receipts(app).await?;
+    if inclusions.last_read.is_none_or(|t| t.elapsed() >= poll) {
+        inclusions.last_read = Some(Instant::now());
+        read_blocks(app, inclusions).await?;
+        if inclusions.last_sweep.elapsed() >= RECEIPT_SWEEP {
+            inclusions.last_sweep = Instant::now();
+            poll_receipts(app).await?;
+        }
+    }
     let held = app.ledger.call(|l| l.held_count()).await?;
     app.metrics.held.set(i64::try_from(held).unwrap_or(i64::MAX));
     Ok(())
@@ -113,7 +144,7 @@ async fn forward_cleared(app: &App, backoff: &mut HashMap<B256, (u32, Instant)>)
                     if let Some(waited_ms) = app.ledger.call(move |l| l.mark_forwarded(&hash, now_ms())).await?? {
                         app.metrics.forwarded.inc();
                         app.metrics.forward_latency.observe(waited_ms as f64 / 1000.0);
-                        info!(target: "vigil_gate", tx = %hash, sender = %job.sender, nonce = job.nonce, waited_ms, "forwarded upstream");
+                        debug!(target: "vigil_gate", tx = %hash, sender = %job.sender, nonce = job.nonce, waited_ms, "forwarded upstream");
                     }
                     progress = true;
                 }
@@ -160,6 +191,44 @@ async fn send(app: &App, job: &ForwardJob) -> Outcome {
     }
 }
 
+/// Reads the upstream blocks not read yet and marks the forwarded
+/// transactions in them included. Upstream errors wait for the next round.
+async fn read_blocks(app: &App, inclusions: &mut Inclusions) -> Result<(), GateError> {
+    let Ok(Ok(head)) = app.upstream.call("eth_blockNumber", json!([])).await else { return Ok(()) };
+    let Some(head) = parse_quantity(&head) else { return Ok(()) };
+    // From the head on at first: older inclusions are the sweep's.
+    let from = inclusions.next_block.unwrap_or(head);
+    let to = head.min(from.saturating_add(BLOCKS_PER_ROUND - 1));
+    let mut seen = Vec::new();
+    let mut next = from;
+    while next <= to {
+        let Ok(Ok(block)) = app.upstream.call("eth_getBlockByNumber", json!([format!("0x{next:x}"), false])).await
+        else {
+            break;
+        };
+        if block.is_null() {
+            break;
+        }
+        for tx in block["transactions"].as_array().into_iter().flatten() {
+            if let Some(hash) = tx.as_str().and_then(|h| h.parse::<B256>().ok()) {
+                seen.push((hash, next));
+            }
+        }
+        next += 1;
+    }
+    inclusions.next_block = Some(next);
+    if seen.is_empty() {
+        return Ok(());
+    }
+    let blocks: HashMap<B256, u64> = seen.iter().copied().collect();
+    for hash in app.ledger.call(move |l| l.mark_included_all(&seen)).await?? {
+        debug!(target: "vigil_gate", tx = %hash, block = blocks.get(&hash).copied().unwrap_or_default(), "included");
+    }
+    Ok(())
+}
+
+/// Asks the receipt of every forwarded transaction not yet seen included
+/// (at most [`RECEIPTS_PER_ROUND`]).
 async fn poll_receipts(app: &App) -> Result<(), GateError> {
     let mut hashes = app.ledger.call(|l| l.awaiting_receipt()).await?;
     hashes.truncate(RECEIPTS_PER_ROUND);
@@ -170,7 +239,7 @@ async fn poll_receipts(app: &App) -> Result<(), GateError> {
         };
         let Some(block) = receipt.get("blockNumber").and_then(parse_quantity) else { continue };
         if app.ledger.call(move |l| l.mark_included(&hash, block)).await?? {
-            info!(target: "vigil_gate", tx = %hash, block, "included");
+            debug!(target: "vigil_gate", tx = %hash, block, "included");
         }
     }
     Ok(())

@@ -589,12 +589,26 @@ impl Ledger {
 
     /// Upstream included the transaction in `block`.
     pub fn mark_included(&mut self, hash: &B256, block: u64) -> Result<bool, StoreError> {
-        let Some(record) = self.active.get(hash) else { return Ok(false) };
-        let mut next = record.clone();
-        next.status = TxStatus::Included;
-        next.block_number = Some(block);
-        self.commit(vec![next], |_| {})?;
-        Ok(true)
+        Ok(!self.mark_included_all(&[(*hash, block)])?.is_empty())
+    }
+
+    /// [`Self::mark_included`] for many, in one write; returns the ones
+    /// that were waiting for inclusion.
+    pub fn mark_included_all(&mut self, seen: &[(B256, u64)]) -> Result<Vec<B256>, StoreError> {
+        let changed: Vec<TxRecord> = seen
+            .iter()
+            .filter_map(|(hash, block)| {
+                let mut next = self.active.get(hash)?.clone();
+                next.status = TxStatus::Included;
+                next.block_number = Some(*block);
+                Some(next)
+            })
+            .collect();
+        let hashes = changed.iter().map(|r| r.hash).collect();
+        if !changed.is_empty() {
+            self.commit(changed, |_| {})?;
+        }
+        Ok(hashes)
     }
 
     /// Releases a quarantined transaction (the court ruled for the sender):

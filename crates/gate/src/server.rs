@@ -19,7 +19,7 @@ use axum::{
 };
 use serde_json::{json, Value};
 use tokio::sync::Notify;
-use tracing::{error, info, warn};
+use tracing::{debug, error, warn};
 use vigil_consensus::Admission;
 use vigil_types::{rpc, Certificate, Transaction};
 
@@ -301,7 +301,7 @@ async fn send_raw_transaction(app: &App, params: &Value) -> Result<Value, RpcErr
         Received::Accepted { hash, fresh, status } => {
             if fresh {
                 app.metrics.txs_received.inc();
-                info!(target: "vigil_gate", tx = %hash, sender = %tx.sender(), nonce = tx.nonce(), status = status.as_str(), "transaction accepted");
+                debug!(target: "vigil_gate", tx = %hash, sender = %tx.sender(), nonce = tx.nonce(), status = status.as_str(), "transaction accepted");
                 app.relay.relay(s.to_owned());
                 if status == TxStatus::Quarantined {
                     app.metrics.quarantined.inc();
@@ -354,7 +354,7 @@ async fn submit_certificate(app: &App, params: &Value) -> Result<Value, RpcError
         }
     };
     app.metrics.certificates_accepted.inc();
-    info!(target: "vigil_gate", tx = %hash, %kind, status, "certificate accepted");
+    debug!(target: "vigil_gate", tx = %hash, %kind, status, "certificate accepted");
     app.wake.notify_one();
     Ok(json!({ "tx_hash": hash, "status": status }))
 }
