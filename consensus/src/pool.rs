@@ -179,6 +179,17 @@ impl AggregationPool {
         }
     }
 
+    /// Transactions of `epoch` still undecided, oldest first (at most the
+    /// pool's bound). A node moving to a new epoch re-votes them there:
+    /// [`Self::set_current_epoch`] drops them.
+    pub fn undecided(&self, epoch: u64) -> Vec<B256> {
+        self.by_age
+            .values()
+            .filter(|key| key.0 == epoch && self.entries.get(key).is_some_and(|e| e.decision.is_none()))
+            .map(|key| key.1)
+            .collect()
+    }
+
     /// Number of transactions tracked.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -148,9 +148,14 @@ fn the_epoch_window_is_current_and_next() {
     assert!(p.insert(vote_at(EPOCH), 0).is_ok());
     assert!(p.insert(vote_at(EPOCH + 1), 0).is_ok());
     assert_eq!(p.insert(vote_at(EPOCH + 2), 0).unwrap_err(), VoteRejection::EpochOutsideWindow { epoch: EPOCH + 2 });
+    // What a node re-votes when it moves on: the old epoch's undecided ones.
+    assert_eq!(p.undecided(EPOCH), vec![tx(9)]);
+    assert!(p.undecided(EPOCH + 2).is_empty());
     // Moving on drops the old epoch's transactions.
     p.set_current_epoch(EPOCH + 1);
     assert_eq!(p.len(), 1);
+    assert!(p.undecided(EPOCH).is_empty());
+    assert_eq!(p.undecided(EPOCH + 1), vec![tx(9)]);
 }
 
 #[test]

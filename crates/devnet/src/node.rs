@@ -14,7 +14,7 @@ use std::{
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{B256, U256};
 use tokio::sync::{broadcast, Notify};
-use vigil_consensus::{Admission, AdmissionError};
+use vigil_consensus::{Admission, AdmissionError, VerifiedCommittee};
 use vigil_fixture::Genesis;
 use vigil_store::{Batch, Store, StoreError};
 use vigil_types::{tx::Transaction, Certificate, Committee};
@@ -256,6 +256,30 @@ impl Devnet {
     /// The admission check.
     pub fn admission(&self) -> std::sync::RwLockReadGuard<'_, Admission> {
         read(&self.admission)
+    }
+
+    /// Moves admission to a newer epoch's committee (the registry watcher
+    /// of `vigil devnet run --registry.*` calls it): certificates of that
+    /// epoch and the one before are accepted from now on, older ones
+    /// refused (DESIGN §3). Certificates already attached to pooled
+    /// transactions stay attached. Returns whether the epoch moved.
+    pub fn set_committee(&self, committee: Arc<VerifiedCommittee>) -> Result<bool, DevnetError> {
+        let mut admission = write(&self.admission);
+        if committee.chain_id() != admission.chain_id() {
+            return Err(DevnetError::Invalid(format!(
+                "the committee of epoch {} serves chain {}, this devnet is chain {}",
+                committee.epoch(),
+                committee.chain_id(),
+                admission.chain_id()
+            )));
+        }
+        let epoch = committee.epoch();
+        if epoch <= admission.current_epoch() && admission.current_committee().is_some() {
+            return Ok(false);
+        }
+        admission.insert_verified(committee);
+        admission.set_current_epoch(epoch);
+        Ok(true)
     }
 
     /// Counters.

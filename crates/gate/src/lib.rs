@@ -11,6 +11,7 @@
 //!            ──eth_sendRawTransaction──> upstream ──> receipts ──> included
 //! court watcher (--court.*): settlement chain Released(txHash) ──> ledger: quarantined -> released
 //!            (cursor stored with the releases) ──> wakes the forwarder
+//! registry watcher (--registry.*): each new epoch's committee ──> admission (epochs e-1, e)
 //! ```
 //!
 //! Owns the gate's store (column families in [`ledger::COLUMN_FAMILIES`]) and
@@ -74,6 +75,22 @@ pub struct GateConfig {
     /// The quarantine court whose `Released` events release transactions;
     /// none: only the ledger API releases.
     pub court: Option<court::CourtConfig>,
+    /// The registry whose new epochs replace the committees while the gate
+    /// runs; none: the committees given are kept.
+    pub registry: Option<RegistryConfig>,
+}
+
+/// The registry the gate follows for new epochs.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    /// JSON-RPC URL of the settlement chain.
+    pub rpc: String,
+    /// The `InspectorRegistry`.
+    pub address: alloy_primitives::Address,
+    /// Where the registry's history starts (its deployment block).
+    pub from_block: u64,
+    /// How often to ask for a new epoch.
+    pub poll: Duration,
 }
 
 impl GateConfig {
@@ -93,6 +110,7 @@ impl GateConfig {
             max_batch: 1000,
             max_held: 100_000,
             court: None,
+            registry: None,
         }
     }
 }
@@ -188,7 +206,7 @@ pub async fn run(config: GateConfig, shutdown: impl Future<Output = ()> + Send +
     let metrics = metrics::Metrics::new();
     let app = Arc::new(server::App {
         ledger: handle,
-        admission: Arc::new(admission),
+        admission: std::sync::RwLock::new(Arc::new(admission)),
         upstream,
         metrics: metrics.clone(),
         relay: relay::Relay::new(&config.inspectors),
@@ -196,7 +214,6 @@ pub async fn run(config: GateConfig, shutdown: impl Future<Output = ()> + Send +
         limits: server::Limits { max_body_bytes: config.max_body_bytes, max_batch: config.max_batch },
         info: server::Static {
             chain_id,
-            epoch,
             quarantine_after_ms: ledger_config.quarantine_after_ms,
             fail_open_after_ms: ledger_config.fail_open_after_ms,
         },
@@ -221,10 +238,16 @@ pub async fn run(config: GateConfig, shutdown: impl Future<Output = ()> + Send +
     let forwarder = tokio::spawn(forward::run(app.clone(), config.poll_interval, stop_rx.clone(), stop_tx.clone()));
     let watcher =
         config.court.clone().map(|c| tokio::spawn(court::run(app.clone(), c, stop_rx.clone(), stop_tx.clone())));
+    app.metrics.epoch.set(i64::try_from(epoch).unwrap_or(i64::MAX));
+    let registry_watcher =
+        config.registry.clone().map(|r| tokio::spawn(follow_registry(app.clone(), r, epoch, stop_rx.clone())));
     let served = axum::serve(listener, server::router(app.clone())).with_graceful_shutdown(stopped(stop_rx)).await;
     let _ = stop_tx.send(true);
     let _ = forwarder.await;
     if let Some(w) = watcher {
+        let _ = w.await;
+    }
+    if let Some(w) = registry_watcher {
         let _ = w.await;
     }
     if let Some(m) = metrics_server {
@@ -236,6 +259,37 @@ pub async fn run(config: GateConfig, shutdown: impl Future<Output = ()> + Send +
     let _ = tokio::task::spawn_blocking(move || ledger_thread.join()).await;
     info!(target: "vigil_gate", "gate stopped");
     served.map_err(|source| GateError::Serve { what: "JSON-RPC", source })
+}
+
+/// Follows the registry's epochs until `stop`: every newer committee the
+/// watcher reads (verified) moves the admission forward. The settlement
+/// chain being unreachable is the watcher's to retry; it never stops the
+/// gate.
+async fn follow_registry(app: Arc<server::App>, config: RegistryConfig, held: u64, stop: watch::Receiver<bool>) {
+    use vigil_settlement::{registry::Registry, rpc::Client, watch::CommitteeWatcher};
+    let registry = Registry::new(Client::new(config.rpc.clone()), config.address);
+    let watcher = CommitteeWatcher::new(registry, config.from_block, config.poll, Some(held));
+    let (updates, mut committees) = tokio::sync::mpsc::channel(4);
+    let task = tokio::spawn(watcher.run(updates));
+    let stop = stopped(stop);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            next = committees.recv() => match next {
+                Some(committee) => {
+                    let epoch = committee.epoch();
+                    if let Err(e) = app.set_committee(committee) {
+                        tracing::error!(target: "vigil_gate", epoch, error = %e, "the registry's committee cannot be used; keeping the current ones");
+                    }
+                }
+                None => break,
+            },
+        }
+    }
+    // Dropping the receiver ends the watcher at its next step.
+    drop(committees);
+    task.abort();
 }
 
 async fn stopped(mut stop: watch::Receiver<bool>) {

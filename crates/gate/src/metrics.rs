@@ -32,6 +32,9 @@ pub struct Metrics {
     pub court_errors: IntCounter,
     /// The last settlement-chain block whose court events are applied.
     pub court_block: IntGauge,
+    /// The gate's current epoch (certificates of it and the one before
+    /// are accepted).
+    pub epoch: IntGauge,
 }
 
 impl Metrics {
@@ -65,6 +68,9 @@ impl Metrics {
             IntGauge::new("vigil_gate_court_block", "Last settlement-chain block whose court events are applied")
                 .unwrap_or_else(|_| unreachable_metric());
         let _ = registry.register(Box::new(court_block.clone()));
+        let epoch = IntGauge::new("vigil_gate_epoch", "The gate's current committee epoch")
+            .unwrap_or_else(|_| unreachable_metric());
+        let _ = registry.register(Box::new(epoch.clone()));
         let certificates_rejected = IntCounterVec::new(
             Opts::new("vigil_gate_certificates_rejected_total", "Certificates refused by the gate, by reason"),
             &["reason"],
@@ -95,6 +101,7 @@ impl Metrics {
             court_releases_ignored,
             court_errors,
             court_block,
+            epoch,
         }
     }
 
@@ -140,6 +147,7 @@ mod tests {
             "vigil_gate_court_releases_ignored_total",
             "vigil_gate_court_errors_total",
             "vigil_gate_court_block",
+            "vigil_gate_epoch",
         ] {
             assert!(text.contains(name), "{name} missing in\n{text}");
         }

@@ -19,8 +19,8 @@ use axum::{
 };
 use serde_json::{json, Value};
 use tokio::sync::Notify;
-use tracing::{debug, error, warn};
-use vigil_consensus::Admission;
+use tracing::{debug, error, info, warn};
+use vigil_consensus::{Admission, VerifiedCommittee};
 use vigil_types::{rpc, Certificate, Transaction};
 
 use crate::{
@@ -86,8 +86,6 @@ pub struct Limits {
 pub struct Static {
     /// Chain admitted for.
     pub chain_id: u64,
-    /// Current committee epoch.
-    pub epoch: u64,
     /// Quarantine delay.
     pub quarantine_after_ms: u64,
     /// Fail-open delay, `None` when fail-closed.
@@ -99,8 +97,10 @@ pub struct Static {
 pub struct App {
     /// The ledger's owner.
     pub ledger: LedgerHandle,
-    /// Certificate checks.
-    pub admission: Arc<Admission>,
+    /// Certificate checks: the committees of the current and the previous
+    /// epoch. Replaced whole when the registry watcher brings a new epoch
+    /// ([`App::set_committee`]); a check in progress keeps the one it took.
+    pub admission: std::sync::RwLock<Arc<Admission>>,
     /// The node behind the gate.
     pub upstream: Upstream,
     /// Metrics.
@@ -113,6 +113,42 @@ pub struct App {
     pub limits: Limits,
     /// Fixed facts for `vigil_gateInfo`.
     pub info: Static,
+}
+
+impl App {
+    /// The admission check in force now.
+    pub fn admission(&self) -> Arc<Admission> {
+        self.admission.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Moves the gate to a newer epoch's committee: certificates of that
+    /// epoch and the one before it are accepted from now on, older ones
+    /// are refused and their committees forgotten (DESIGN §3). Returns
+    /// whether the gate moved; a committee of another chain is refused, one
+    /// not newer than the current epoch changes nothing.
+    pub fn set_committee(&self, committee: Arc<VerifiedCommittee>) -> Result<bool, GateError> {
+        let mut guard = self.admission.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if committee.chain_id() != guard.chain_id() {
+            return Err(GateError::InvalidCommittee(format!(
+                "the committee of epoch {} serves chain {}, the gate admits for chain {}",
+                committee.epoch(),
+                committee.chain_id(),
+                guard.chain_id()
+            )));
+        }
+        let (epoch, previous) = (committee.epoch(), guard.current_epoch());
+        if epoch <= previous {
+            return Ok(false);
+        }
+        let mut next = Admission::clone(&guard);
+        next.insert_verified(committee);
+        next.set_current_epoch(epoch);
+        *guard = Arc::new(next);
+        drop(guard);
+        self.metrics.epoch.set(i64::try_from(epoch).unwrap_or(i64::MAX));
+        info!(target: "vigil_gate", epoch, previous, "new epoch: certificates of epochs {}..={epoch} accepted", epoch.saturating_sub(1));
+        Ok(true)
+    }
 }
 
 /// The RPC router: `POST /` for JSON-RPC.
@@ -323,7 +359,7 @@ async fn submit_certificate(app: &App, params: &Value) -> Result<Value, RpcError
         })?,
         _ => return Err(RpcError::params("expected params [certificate object]")),
     };
-    let admission = app.admission.clone();
+    let admission = app.admission();
     // A pairing check: off the async executor.
     let verified = tokio::task::spawn_blocking(move || verify(&admission, &cert))
         .await
@@ -402,7 +438,7 @@ async fn gate_info(app: &App) -> Result<Value, RpcError> {
     let i = &app.info;
     Ok(json!({
         "chain_id": i.chain_id,
-        "epoch": i.epoch,
+        "epoch": app.admission().current_epoch(),
         "upstream": app.upstream.url(),
         "fail_mode": if i.fail_open_after_ms.is_some() { "open" } else { "closed" },
         "fail_open_after_ms": i.fail_open_after_ms,

@@ -35,6 +35,11 @@ pub struct Metrics {
     pub banned: IntCounter,
     /// Head of the followed chain.
     pub head: IntGauge,
+    /// Epoch of the committee the node is in.
+    pub epoch: IntGauge,
+    /// This node's index in the current committee, -1 when it is not a
+    /// member (and does not vote).
+    pub member_index: IntGauge,
 }
 
 impl Default for Metrics {
@@ -84,6 +89,8 @@ impl Metrics {
             peers: gauge("vigil_node_peers", "Connected peers"),
             banned: counter("vigil_node_peers_banned_total", "Peers banned for invalid gossip"),
             head: gauge("vigil_node_chain_head", "Head of the followed chain"),
+            epoch: gauge("vigil_node_epoch", "Epoch of the committee the node is in"),
+            member_index: gauge("vigil_node_member_index", "This node's index in the current committee, -1 if none"),
             registry,
         }
     }

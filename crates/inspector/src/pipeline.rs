@@ -6,7 +6,13 @@
 //!   --> sign vote --> store (verdict + vote + indexes, one batch) --> gossip vote --> aggregation pool
 //! gossip votes --check (membership, epoch) --> aggregation pool (verify, optimistic)
 //! aggregation pool --> certificate (store, gossip, push to the sequencer) | quarantine at the deadline
+//! registry watcher --set_committee--> epoch state (committee, previous, own index) + pool (add, set epoch)
 //! ```
+//!
+//! The committee is replaceable while the node runs ([`Inspector::set_committee`]):
+//! votes are signed with the epoch and this node's index of the committee
+//! current when the vote is signed; a node outside the current committee
+//! judges nothing and signs nothing, and keeps serving RPC and gossip.
 //!
 //! Every queue is bounded; a full queue refuses with a clear error instead of
 //! growing. Time-consuming work (simulation, BLS verification) runs off the
@@ -135,22 +141,65 @@ pub struct Signer {
     pub index: u32,
 }
 
+/// The committee the node is in now, the one before it (its certificates
+/// are still good for a while), and this node's index in the current one.
+#[derive(Debug, Clone)]
+struct EpochState {
+    committee: Arc<VerifiedCommittee>,
+    previous: Option<Arc<VerifiedCommittee>>,
+    /// `None`: this node's key is not in the current committee; it does
+    /// not vote.
+    index: Option<u32>,
+}
+
+impl EpochState {
+    /// The committee of `epoch`, if it is the current or the previous one.
+    fn committee_of(&self, epoch: u64) -> Option<&Arc<VerifiedCommittee>> {
+        if self.committee.epoch() == epoch {
+            return Some(&self.committee);
+        }
+        self.previous.as_ref().filter(|c| c.epoch() == epoch)
+    }
+}
+
+/// What [`Inspector::set_committee`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitteeSwitch {
+    /// The node moved to the new epoch; its index there, `None` when its key
+    /// is not a member (it stops voting).
+    Moved {
+        /// The new epoch.
+        epoch: u64,
+        /// This node's index in it.
+        index: Option<u32>,
+    },
+    /// The committee is not newer than the current one: nothing changed.
+    NotNewer {
+        /// The node's current epoch.
+        current: u64,
+    },
+}
+
 /// The inspector.
 pub struct Inspector {
     config: PipelineConfig,
     chain_id: u64,
     view: RwLock<View>,
     engine: Engine,
-    committee: Arc<VerifiedCommittee>,
-    signer: Signer,
+    /// This node's BLS key.
+    key: SecretKey,
+    /// The current committee and this node's place in it (replaced on an
+    /// epoch change; read briefly, never held across an `.await`).
+    epoch: RwLock<EpochState>,
     pool: Mutex<AggregationPool>,
     store: NodeStore,
     net: NetHandle,
     events: broadcast::Sender<NodeEvent>,
     metrics: Metrics,
     queue: mpsc::Sender<Job>,
-    /// Judged transactions on their way to the committer.
-    ballots: mpsc::Sender<(VerdictRecord, Vote, Instant)>,
+    /// Judged transactions on their way to the committer, with when they
+    /// were judged (`None`: a verdict re-signed for a new epoch).
+    ballots: mpsc::Sender<(VerdictRecord, Vote, Option<Instant>)>,
     per_sender: Mutex<HashMap<Address, usize>>,
     recent: Mutex<(HashSet<B256>, VecDeque<B256>)>,
     http: reqwest::Client,
@@ -168,7 +217,7 @@ pub struct Inspector {
 
 impl std::fmt::Debug for Inspector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Inspector").field("chain_id", &self.chain_id).field("signer", &self.signer.index).finish()
+        f.debug_struct("Inspector").field("chain_id", &self.chain_id).field("signer", &self.signer_index()).finish()
     }
 }
 
@@ -208,8 +257,8 @@ impl Inspector {
             config,
             view: RwLock::new(view),
             engine,
-            committee,
-            signer,
+            key: signer.key,
+            epoch: RwLock::new(EpochState { committee, previous: None, index: Some(signer.index) }),
             pool: Mutex::new(pool),
             store,
             net,
@@ -226,6 +275,8 @@ impl Inspector {
             synced_ms: std::sync::atomic::AtomicU64::new(0),
             heads_pushed: std::sync::atomic::AtomicBool::new(false),
         });
+        me.metrics.epoch.set(i64::try_from(me.committee().epoch()).unwrap_or(i64::MAX));
+        me.metrics.member_index.set(me.signer_index().map_or(-1, i64::from));
         let jobs = Arc::new(tokio::sync::Mutex::new(jobs));
         for _ in 0..me.config.workers.max(1) {
             tokio::spawn(me.clone().worker(jobs.clone()));
@@ -240,14 +291,81 @@ impl Inspector {
         self.chain_id
     }
 
-    /// The committee.
-    pub fn committee(&self) -> &Arc<VerifiedCommittee> {
-        &self.committee
+    fn epoch_state(&self) -> EpochState {
+        self.epoch.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
-    /// This node's index in the committee.
-    pub fn signer_index(&self) -> u32 {
-        self.signer.index
+    /// The current committee.
+    pub fn committee(&self) -> Arc<VerifiedCommittee> {
+        self.epoch.read().unwrap_or_else(std::sync::PoisonError::into_inner).committee.clone()
+    }
+
+    /// This node's index in the current committee; `None` when it is not a
+    /// member (it does not vote).
+    pub fn signer_index(&self) -> Option<u32> {
+        self.epoch.read().unwrap_or_else(std::sync::PoisonError::into_inner).index
+    }
+
+    /// Moves the node to a newer epoch's committee (the registry watcher
+    /// calls it): votes of that epoch are taken from now on and older
+    /// epochs' aggregations dropped (DESIGN §3), this node's verdicts on
+    /// the old epoch's undecided transactions are signed again in the new
+    /// one, it signs with its index there (found by its BLS key) or, when
+    /// it is not a member, stops voting, and the previous committee is kept
+    /// to verify the certificates still in flight. A committee of another chain is
+    /// refused; one not newer than the current changes nothing.
+    pub fn set_committee(&self, committee: Arc<VerifiedCommittee>) -> Result<CommitteeSwitch, String> {
+        if committee.chain_id() != self.chain_id {
+            return Err(format!(
+                "the committee of epoch {} serves chain {}, this node inspects chain {}",
+                committee.epoch(),
+                committee.chain_id(),
+                self.chain_id
+            ));
+        }
+        let epoch = committee.epoch();
+        let current = self.committee().epoch();
+        if epoch <= current {
+            return Ok(CommitteeSwitch::NotNewer { current });
+        }
+        let pk = self.key.public_key().to_bytes();
+        let index = committee.committee().members.iter().find(|m| m.bls_pubkey == pk).map(|m| m.index);
+        // The pool and the epoch state move together (the state's lock is
+        // only ever taken inside the pool's, never the other way), so an
+        // own vote the pool refuses as of another epoch is always older
+        // than the state's epoch, and is re-signed (`cast`).
+        let carried = {
+            let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let carried = pool.undecided(current);
+            pool.add_committee(committee.clone());
+            pool.set_current_epoch(epoch);
+            let mut state = self.epoch.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let old = std::mem::replace(&mut state.committee, committee.clone());
+            state.previous = Some(old);
+            state.index = index;
+            carried
+        };
+        // The old epoch's undecided transactions lose their votes with it:
+        // this node's verdicts on them are signed again for the new epoch
+        // (the other members do the same when they move), so they can
+        // still be certified.
+        if index.is_some() && !carried.is_empty() {
+            if let (Some(me), Ok(rt)) = (self.this.upgrade(), tokio::runtime::Handle::try_current()) {
+                rt.spawn(me.revote(carried));
+            }
+        }
+        self.metrics.epoch.set(i64::try_from(epoch).unwrap_or(i64::MAX));
+        self.metrics.member_index.set(index.map_or(-1, i64::from));
+        match index {
+            Some(i) => tracing::info!(epoch, previous = current, index = i, members = committee.len(), "new epoch: voting as member {i}"),
+            None => tracing::warn!(
+                epoch,
+                previous = current,
+                members = committee.len(),
+                "new epoch: this node's BLS key is NOT in the committee; it stops voting (still serving RPC and gossip) until a committee includes it"
+            ),
+        }
+        Ok(CommitteeSwitch::Moved { epoch, index })
     }
 
     /// The store.
@@ -462,6 +580,12 @@ impl Inspector {
             self.metrics.queue_depth.set(self.queue_depth() as i64);
             self.metrics.stage_seconds.with_label_values(&["queue"]).observe(job.received.elapsed().as_secs_f64());
             let sender = job.tx.sender();
+            if self.signer_index().is_none() {
+                // Outside the committee: no vote to sign, no simulation to spend.
+                self.release_sender(sender);
+                tracing::debug!(tx = %job.tx.hash(), "not a committee member: not judging");
+                continue;
+            }
             // Judge on the chain's current head: a block the follower has not
             // applied yet would make this node judge on older state than its
             // peers, and honest votes would disagree. A follower woken by
@@ -500,7 +624,7 @@ impl Inspector {
             self.release_sender(sender);
             match judged {
                 Ok(Ok((record, vote))) => {
-                    if self.ballots.send((record, vote, Instant::now())).await.is_err() {
+                    if self.ballots.send((record, vote, Some(Instant::now()))).await.is_err() {
                         tracing::error!("the vote committer stopped; not voting");
                     }
                 }
@@ -537,10 +661,9 @@ impl Inspector {
             VerdictKind::Clean => VoteKind::Clean,
             VerdictKind::Malicious => VoteKind::Malicious,
         };
-        let epoch = self.committee.epoch();
-        let msg = VoteMessage { chain_id: self.chain_id, epoch, tx_hash: hash, kind };
-        let signature = self.signer.key.sign_vote(&msg).to_bytes();
-        let vote = Vote { chain_id: self.chain_id, epoch, tx_hash: hash, kind, signer: self.signer.index, signature };
+        let vote = self
+            .sign(hash, kind)
+            .ok_or_else(|| format!("{hash}: not a member of the current committee, not voting"))?;
         let record = VerdictRecord {
             tx_hash: hash,
             kind,
@@ -564,11 +687,55 @@ impl Inspector {
         Ok((record, vote))
     }
 
+    /// This node's vote on `tx_hash`, signed with the epoch and index of the
+    /// committee current now (an epoch change during a simulation signs
+    /// with the new committee's); `None` outside the committee.
+    fn sign(&self, tx_hash: B256, kind: VoteKind) -> Option<Vote> {
+        let (epoch, signer) = {
+            let state = self.epoch.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            (state.committee.epoch(), state.index?)
+        };
+        let msg = VoteMessage { chain_id: self.chain_id, epoch, tx_hash, kind };
+        let signature = self.key.sign_vote(&msg).to_bytes();
+        Some(Vote { chain_id: self.chain_id, epoch, tx_hash, kind, signer, signature })
+    }
+
+    /// Signs this node's stored verdicts on `hashes` again for the current
+    /// epoch and casts them through the committer (stored, then gossiped).
+    /// The same verdict under another epoch is no equivocation.
+    async fn revote(self: Arc<Self>, hashes: Vec<B256>) {
+        let mut n = 0usize;
+        for hash in hashes {
+            let record = match blocking(|| self.store.verdict(hash)) {
+                Ok(Some(r)) => r,
+                // Not judged here (abstained, or still being simulated: that
+                // one will be signed for the new epoch anyway).
+                Ok(None) => continue,
+                Err(e) => {
+                    tracing::error!(tx = %hash, error = %e, "store read failed; not re-voting");
+                    continue;
+                }
+            };
+            let Some(vote) = self.sign(hash, record.kind) else { return };
+            if self.ballots.send((record, vote, None)).await.is_err() {
+                return;
+            }
+            n += 1;
+        }
+        if n > 0 {
+            tracing::info!(
+                epoch = self.committee().epoch(),
+                transactions = n,
+                "re-voted undecided transactions in the new epoch"
+            );
+        }
+    }
+
     /// Stores this node's verdicts in groups, one disk sync per group
     /// (votes that wait for one sync go together into the next), then
     /// gossips each vote and hands it to the pool. A vote is never gossiped
     /// before it is on disk: a restarted node must not sign the other way.
-    async fn committer(self: Arc<Self>, mut ballots: mpsc::Receiver<(VerdictRecord, Vote, Instant)>) {
+    async fn committer(self: Arc<Self>, mut ballots: mpsc::Receiver<(VerdictRecord, Vote, Option<Instant>)>) {
         while let Some(first) = ballots.recv().await {
             let mut group = vec![first];
             while group.len() < MAX_VOTE_GROUP {
@@ -604,25 +771,49 @@ impl Inspector {
         }
     }
 
-    /// Gossips a stored vote and adds it to the pool.
-    async fn cast(&self, record: VerdictRecord, vote: Vote, judged: Instant) {
-        self.metrics.verdicts.with_label_values(&[vote.kind.to_string().as_str()]).inc();
-        tracing::debug!(tx = %record.tx_hash, kind = %vote.kind, score = record.score, us = record.elapsed_us, "voted");
-        if vote.kind == VoteKind::Malicious {
-            let rules: Vec<&str> = record.findings.iter().map(|f| f.rule.as_str()).collect();
-            tracing::warn!(tx = %record.tx_hash, score = record.score, ?rules, "voted malicious");
+    /// Gossips a stored vote and adds it to the pool. `judged` is `None`
+    /// for a verdict re-signed for a new epoch (announced once already).
+    async fn cast(&self, record: VerdictRecord, vote: Vote, judged: Option<Instant>) {
+        let tx_hash = record.tx_hash;
+        match judged {
+            Some(_) => {
+                self.metrics.verdicts.with_label_values(&[vote.kind.to_string().as_str()]).inc();
+                tracing::debug!(tx = %tx_hash, kind = %vote.kind, score = record.score, us = record.elapsed_us, "voted");
+                if vote.kind == VoteKind::Malicious {
+                    let rules: Vec<&str> = record.findings.iter().map(|f| f.rule.as_str()).collect();
+                    tracing::warn!(tx = %tx_hash, score = record.score, ?rules, "voted malicious");
+                }
+                let _ = self.events.send(NodeEvent::Verdict(Arc::new(record)));
+            }
+            None => {
+                tracing::debug!(tx = %tx_hash, kind = %vote.kind, epoch = vote.epoch, "voted again in the new epoch")
+            }
         }
-        let _ = self.events.send(NodeEvent::Verdict(Arc::new(record)));
         if let Err(e) = self.net.publish(Topic::Vote, vote.encode()).await {
             tracing::debug!(error = %e, "vote not gossiped");
         }
-        self.metrics.stage_seconds.with_label_values(&["vote"]).observe(judged.elapsed().as_secs_f64());
+        if let Some(judged) = judged {
+            self.metrics.stage_seconds.with_label_values(&["vote"]).observe(judged.elapsed().as_secs_f64());
+        }
+        let epoch = vote.epoch;
         let events = {
             let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             pool.insert(vote, now_ms())
         };
         match events {
             Ok(events) => self.handle(events).await,
+            // Signed just before an epoch change: the pool moved on. Sign
+            // it again for the new epoch.
+            Err(VoteRejection::EpochOutsideWindow { .. }) if epoch < self.committee().epoch() => {
+                if let Some(me) = self.this.upgrade() {
+                    tokio::spawn(me.revote(vec![tx_hash]));
+                }
+            }
+            // Re-signed twice across one epoch change (signatures are
+            // deterministic): the pool has it.
+            Err(e @ VoteRejection::Duplicate { .. }) => {
+                tracing::debug!(tx = %tx_hash, error = %e, "own vote already in the pool")
+            }
             Err(e) => tracing::error!(error = %e, "own vote refused by the pool"),
         }
     }
@@ -723,12 +914,14 @@ impl Inspector {
         // transaction's nonce and the sequencer still lacks it (a stopped
         // node does not strand it; a running one costs no extra request).
         let stored = blocking(|| self.store.tx(hash)).ok().flatten();
-        let n = self.committee.len().max(1) as u64;
+        let state = self.epoch_state();
+        let n = state.committee.len().max(1) as u64;
         let designated = (u64::from_be_bytes(hash[24..32].try_into().unwrap_or_default()) % n) as u32;
         let rank = if stored.as_ref().is_some_and(|t| t.source == TxSource::Rpc) {
             0
         } else {
-            (self.signer.index + n as u32 - designated) % n as u32
+            // A node outside the committee pushes after every member.
+            state.index.map_or(n as u32, |i| (i + n as u32 - designated) % n as u32)
         };
         let delay = Duration::from_millis(1500 * u64::from(rank));
         let cert_body = serde_json::json!({
@@ -795,7 +988,13 @@ impl Inspector {
                     (Validation::Ignore, "known")
                 }
                 Ok(cert) => {
-                    let committee = self.committee.clone();
+                    // Verified against its own epoch's committee (the
+                    // current or the previous one); another epoch's is not
+                    // checkable here, which is no fault of the peer.
+                    let Some(committee) = self.epoch_state().committee_of(cert.epoch).cloned() else {
+                        self.metrics.gossip.with_label_values(&[topic_label(msg.topic), "other_epoch"]).inc();
+                        return Validation::Ignore;
+                    };
                     let c2 = cert.clone();
                     let verified = tokio::task::spawn_blocking(move || verify_certificate(&committee, &c2)).await;
                     match verified {
@@ -815,9 +1014,12 @@ impl Inspector {
             },
             Topic::Evidence => match EquivocationEvidence::decode(&msg.data) {
                 Err(_) => (Validation::Reject, "malformed"),
-                Ok(evidence) => match verify_evidence(&self.committee, &evidence) {
-                    Ok(_) => (Validation::Accept, "accepted"),
-                    Err(_) => (Validation::Reject, "invalid"),
+                Ok(evidence) => match self.epoch_state().committee_of(evidence.clean().epoch).cloned() {
+                    None => (Validation::Ignore, "other_epoch"),
+                    Some(committee) => match verify_evidence(&committee, &evidence) {
+                        Ok(_) => (Validation::Accept, "accepted"),
+                        Err(_) => (Validation::Reject, "invalid"),
+                    },
                 },
             },
         };
@@ -826,7 +1028,8 @@ impl Inspector {
     }
 
     async fn on_vote(&self, vote: Vote) -> (Validation, &'static str) {
-        if vote.signer == self.signer.index {
+        let state = self.epoch_state();
+        if state.index == Some(vote.signer) && vote.epoch == state.committee.epoch() {
             // Our own vote echoed back (or a copy claiming to be it): the
             // pool has ours already.
             return (Validation::Ignore, "own");

@@ -82,6 +82,16 @@ pub enum SettlementError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The epoch has no usable committee in the registry: no snapshot was
+    /// taken (nobody wrote to the registry during it, or it has not begun),
+    /// or the snapshot is empty. `reason` says which and what to do.
+    #[error("{reason}")]
+    NoCommittee {
+        /// The epoch asked for.
+        epoch: u64,
+        /// Why, in words an operator can act on.
+        reason: String,
+    },
     /// A request the chain's data cannot answer (no snapshot, not
     /// registered, inconsistent history...), explained.
     #[error("{0}")]

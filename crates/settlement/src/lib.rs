@@ -7,8 +7,10 @@
 //! chain, reverts refused before sending), revert data decoded into the
 //! contracts' named errors ([`revert`]), and the contract operations the CLI,
 //! the gate and the testnet need: [`deploy`], [`registry::Registry`]
-//! (register, snapshot, an epoch's committee in the DESIGN §4 form) and
-//! [`court::Court`] (open, rule, released transactions).
+//! (register, snapshot, an epoch's committee in the DESIGN §4 form),
+//! [`court::Court`] (open, rule, released transactions) and
+//! [`watch::CommitteeWatcher`] (each new epoch's committee, verified, handed
+//! to the node, the gate or the devnet while they run).
 //!
 //! Builds every call with `vigil-contracts`' `sol!` bindings; holds no
 //! state between calls and no key on disk (callers load keys with
@@ -27,5 +29,6 @@ pub mod registry;
 pub mod revert;
 pub mod rpc;
 pub mod wallet;
+pub mod watch;
 
 pub use error::SettlementError;

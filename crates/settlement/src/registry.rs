@@ -168,17 +168,21 @@ impl Registry {
                 } else {
                     "nothing called the registry during that epoch, so it has no committee"
                 };
-                return Err(SettlementError::Invalid(format!(
-                    "epoch {epoch} has no snapshot in the registry at {} (current epoch {current}): {hint}",
-                    self.address
-                )));
+                return Err(SettlementError::NoCommittee {
+                    epoch,
+                    reason: format!(
+                        "epoch {epoch} has no snapshot in the registry at {} (current epoch {current}): {hint}",
+                        self.address
+                    ),
+                });
             }
             Err(e) => return Err(e),
         };
         if snap.members.is_empty() {
-            return Err(SettlementError::Invalid(format!(
-                "the snapshot of epoch {epoch} is empty: no operator was active when it was taken"
-            )));
+            return Err(SettlementError::NoCommittee {
+                epoch,
+                reason: format!("the snapshot of epoch {epoch} is empty: no operator was active when it was taken"),
+            });
         }
         let chain_id = self.client.view(self.address, &R::chainIdCall {}).await?;
         let num = self.client.view(self.address, &R::thresholdNumCall {}).await?;

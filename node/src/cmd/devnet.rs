@@ -37,9 +37,26 @@ pub struct RunArgs {
     #[arg(long)]
     pub genesis: PathBuf,
     /// Committee file (DESIGN §4 JSON): one committee or an array of them;
-    /// the highest epoch is current. Required with `--admission certified`.
-    #[arg(long)]
+    /// the highest epoch is current. `--admission certified` needs it or
+    /// --registry.rpc with --registry.address.
+    #[arg(long, conflicts_with = "registry_rpc")]
     pub committee: Option<PathBuf>,
+    /// JSON-RPC URL of the settlement chain: with --registry.address, the
+    /// committees of the current and the previous epoch are read from the
+    /// registry at start, and each new epoch's committee while the devnet
+    /// runs (certified admission).
+    #[arg(long = "registry.rpc", requires = "registry_address")]
+    pub registry_rpc: Option<String>,
+    /// Address of the InspectorRegistry.
+    #[arg(long = "registry.address", requires = "registry_rpc")]
+    pub registry_address: Option<alloy_primitives::Address>,
+    /// The registry's deployment block: where the stakes' event history
+    /// starts.
+    #[arg(long = "registry.from-block", default_value_t = 0)]
+    pub registry_from_block: u64,
+    /// How often to ask the registry for a new epoch's committee.
+    #[arg(long = "registry.poll-ms", default_value_t = crate::cmd::node::DEFAULT_REGISTRY_POLL_MS)]
+    pub registry_poll_ms: u64,
     /// Data directory (RocksDB); a restart on the same directory continues
     /// the chain.
     #[arg(long)]
@@ -92,9 +109,12 @@ fn run_devnet(args: RunArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.genesis)
         .with_context(|| format!("reading genesis {}", args.genesis.display()))?;
     let genesis = Genesis::from_json_str(&text).with_context(|| format!("genesis {}", args.genesis.display()))?;
-    let committees = match &args.committee {
-        Some(path) => read_committees(path)?,
-        None => vec![],
+    let committees = match (&args.committee, &args.registry_rpc, args.registry_address) {
+        (Some(path), _, _) => read_committees(path)?,
+        (None, Some(rpc), Some(address)) => {
+            crate::cmd::settlement::committees_from_registry(rpc, address, args.registry_from_block, true)?
+        }
+        _ => vec![],
     };
     let admission = match args.admission {
         AdmissionChoice::Certified => AdmissionMode::Certified,
@@ -102,7 +122,8 @@ fn run_devnet(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     if admission == AdmissionMode::Certified && committees.is_empty() {
         anyhow::bail!(
-            "--admission certified needs --committee FILE (or run with --admission open for plain development)"
+            "--admission certified needs --committee FILE or --registry.rpc with --registry.address (or run with \
+             --admission open for plain development)"
         );
     }
     let config = DevnetConfig {
@@ -136,6 +157,15 @@ fn run_devnet(args: RunArgs) -> anyhow::Result<ExitCode> {
             },
             args.data.display()
         );
+        if let (Some(url), Some(address)) = (&args.registry_rpc, args.registry_address) {
+            follow_registry(
+                devnet.clone(),
+                url.clone(),
+                address,
+                args.registry_from_block,
+                Duration::from_millis(args.registry_poll_ms.max(1)),
+            );
+        }
         let shutdown = Arc::new(tokio::sync::Notify::new());
         let producer = tokio::spawn(devnet.clone().run_producer(shutdown.clone()));
         crate::cmd::shutdown_signal().await;
@@ -147,4 +177,36 @@ fn run_devnet(args: RunArgs) -> anyhow::Result<ExitCode> {
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Follows the registry's epochs: every newer committee the watcher reads
+/// (verified) moves the devnet's certified admission forward.
+fn follow_registry(
+    devnet: Arc<Devnet>,
+    url: String,
+    address: alloy_primitives::Address,
+    from_block: u64,
+    poll: Duration,
+) {
+    use vigil_settlement::{registry::Registry, rpc::Client, watch::CommitteeWatcher};
+    let held = devnet.admission().current_committee().map(|c| c.epoch());
+    let watcher = CommitteeWatcher::new(Registry::new(Client::new(url), address), from_block, poll, held);
+    let (updates, mut committees) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(watcher.run(updates));
+    tokio::spawn(async move {
+        while let Some(committee) = committees.recv().await {
+            let epoch = committee.epoch();
+            match devnet.set_committee(committee) {
+                Ok(true) => tracing::info!(
+                    epoch,
+                    "new epoch: certificates of epochs {}..={epoch} admitted",
+                    epoch.saturating_sub(1)
+                ),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!(epoch, error = %e, "the registry's committee cannot be used; keeping the current ones")
+                }
+            }
+        }
+    });
 }

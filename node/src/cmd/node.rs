@@ -92,8 +92,10 @@ pub struct NodeSettings {
     #[arg(long)]
     pub committee: Option<PathBuf>,
     /// JSON-RPC URL of the settlement chain: with --registry.address, the
-    /// committee is read at start from the registry's snapshot of the
-    /// current epoch instead of a file.
+    /// committee is read from the registry's snapshot of the current epoch
+    /// instead of a file, and followed while the node runs: each new
+    /// epoch's committee replaces it (the node signs with its index there,
+    /// or stops voting when it is not a member).
     #[arg(long = "registry.rpc")]
     #[serde(rename = "registry_rpc")]
     pub registry_rpc: Option<String>,
@@ -106,6 +108,11 @@ pub struct NodeSettings {
     #[arg(long = "registry.from-block")]
     #[serde(rename = "registry_from_block")]
     pub registry_from_block: Option<u64>,
+    /// How often to ask the registry for a new epoch's committee, in
+    /// milliseconds (default 3000).
+    #[arg(long = "registry.poll-ms")]
+    #[serde(rename = "registry_poll_ms")]
+    pub registry_poll_ms: Option<u64>,
     /// JSON-RPC of the chain to follow (the devnet).
     #[arg(long = "chain.rpc")]
     #[serde(rename = "chain_rpc")]
@@ -184,6 +191,7 @@ impl NodeSettings {
             registry_rpc: pick(self.registry_rpc, file.registry_rpc),
             registry_address: pick(self.registry_address, file.registry_address),
             registry_from_block: pick(self.registry_from_block, file.registry_from_block),
+            registry_poll_ms: pick(self.registry_poll_ms, file.registry_poll_ms),
             chain_rpc: pick(self.chain_rpc, file.chain_rpc),
             chain_mode: pick(self.chain_mode, file.chain_mode),
             rpc_addr: pick(self.rpc_addr, file.rpc_addr),
@@ -221,11 +229,12 @@ chain_rpc = "http://127.0.0.1:8545"
 # chain_mode = "devnet"
 # The committee of the current epoch (DESIGN §4 JSON); this node must be in it.
 committee = "committee.json"
-# Or read it at start from the registry on the settlement chain (then drop
-# `committee`):
+# Or read it from the registry on the settlement chain (then drop
+# `committee`); the node follows the registry's epochs while it runs:
 # registry_rpc = "http://127.0.0.1:8546"
 # registry_address = "0x…"
 # registry_from_block = 0
+# registry_poll_ms = 3000
 
 # JSON-RPC (HTTP and WebSocket) and Prometheus metrics.
 rpc_addr = "127.0.0.1:8645"
@@ -416,6 +425,15 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
         vigil_inspector::sync_once(&node, &rpc).await.context("catching up with the chain")?;
         tokio::spawn(vigil_inspector::follow(node.clone(), rpc, poll));
         tokio::spawn(node.clone().run_gossip(net_events));
+        if let (Some(url), Some(address)) = (&s.registry_rpc, s.registry_address) {
+            follow_registry(
+                node.clone(),
+                url.clone(),
+                address,
+                s.registry_from_block.unwrap_or(0),
+                Duration::from_millis(s.registry_poll_ms.unwrap_or(DEFAULT_REGISTRY_POLL_MS).max(1)),
+            );
+        }
         if let Some(keep) = s.retention_blocks {
             tokio::spawn(vigil_inspector::retain(node.clone(), keep, Duration::from_secs(60)));
         }
@@ -446,4 +464,31 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
         anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// How often nodes and gates ask the registry for a new epoch by default.
+pub const DEFAULT_REGISTRY_POLL_MS: u64 = 3000;
+
+/// Follows the registry's epochs: every newer committee the watcher reads
+/// (verified) replaces the node's.
+fn follow_registry(
+    node: Arc<Inspector>,
+    url: String,
+    address: alloy_primitives::Address,
+    from_block: u64,
+    poll: Duration,
+) {
+    use vigil_settlement::{registry::Registry, rpc::Client, watch::CommitteeWatcher};
+    let registry = Registry::new(Client::new(url), address);
+    let watcher = CommitteeWatcher::new(registry, from_block, poll, Some(node.committee().epoch()));
+    let (updates, mut committees) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(watcher.run(updates));
+    tokio::spawn(async move {
+        while let Some(committee) = committees.recv().await {
+            let epoch = committee.epoch();
+            if let Err(e) = node.set_committee(committee) {
+                tracing::error!(epoch, error = %e, "the registry's committee cannot be used; keeping the current one");
+            }
+        }
+    });
 }

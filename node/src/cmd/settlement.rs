@@ -358,7 +358,7 @@ pub fn committees_from_registry(
     with_previous: bool,
 ) -> anyhow::Result<Vec<vigil_types::Committee>> {
     use vigil_settlement::SettlementError;
-    let no_snapshot = |e: &SettlementError| matches!(e, SettlementError::Invalid(r) if r.contains("has no snapshot"));
+    let no_snapshot = |e: &SettlementError| matches!(e, SettlementError::NoCommittee { .. });
     runtime()?.block_on(async {
         let registry = Registry::new(Client::new(rpc), address);
         let current = registry.current_epoch().await?;
@@ -381,7 +381,7 @@ pub fn committees_from_registry(
             match registry.committee(epoch - 1, from_block).await {
                 Ok(previous) => committees.push(previous),
                 // No committee there (none taken, or taken empty): none to add.
-                Err(SettlementError::Invalid(r)) if r.contains("has no snapshot") || r.contains("is empty") => {}
+                Err(SettlementError::NoCommittee { .. }) => {}
                 Err(e) => {
                     return Err(anyhow::Error::new(e).context(format!("reading the committee of epoch {}", epoch - 1)))
                 }

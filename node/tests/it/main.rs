@@ -1,6 +1,7 @@
 //! Integration tests of the `vigil` binary.
 mod cli;
 mod devnet;
+mod epochs;
 mod eval;
 mod foreign_chain;
 mod gate;

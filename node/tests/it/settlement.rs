@@ -12,7 +12,6 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::{Command, Output},
     time::{Duration, Instant},
 };
 
@@ -21,7 +20,9 @@ use alloy_signer_local::PrivateKeySigner;
 use serde_json::{json, Value};
 use vigil_types::{Committee, Member, PublicKeyBytes, SignatureBytes, Stake, Threshold};
 
-use crate::support::{account, free_ports, genesis_json, signed_tx, Proc, Rpc};
+use crate::support::{
+    account, block_number, free_ports, key_file, settlement_devnet as devnet, signed_tx, vigil_err, vigil_ok, Proc, Rpc,
+};
 
 /// The settlement chain.
 const SETTLE_CHAIN: u64 = 7070;
@@ -29,68 +30,6 @@ const SETTLE_CHAIN: u64 = 7070;
 const CHAIN: u64 = 31337;
 const EPOCH_LENGTH: u64 = 4;
 const ETHER: u64 = 1_000_000_000_000_000_000;
-
-fn vigil(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vigil")).args(args).output().expect("vigil runs")
-}
-
-/// Runs `vigil ARGS`, which must succeed; its stdout.
-fn vigil_ok(args: &[&str]) -> String {
-    let out = vigil(args);
-    assert!(
-        out.status.success(),
-        "vigil {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
-
-/// Runs `vigil ARGS`, which must fail; its stderr.
-fn vigil_err(args: &[&str]) -> String {
-    let out = vigil(args);
-    assert!(!out.status.success(), "vigil {args:?} succeeded:\n{}", String::from_utf8_lossy(&out.stdout));
-    String::from_utf8(out.stderr).expect("utf-8")
-}
-
-fn key_file(dir: &Path, name: &str, key: &PrivateKeySigner) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, format!("0x{}\n", alloy_primitives::hex::encode(key.to_bytes()))).unwrap();
-    path.to_str().unwrap().to_owned()
-}
-
-async fn devnet(dir: &Path, name: &str, chain: u64, accounts: &[Address], port: u16) -> (Proc, Rpc) {
-    let genesis = dir.join(format!("{name}-genesis.json"));
-    std::fs::write(&genesis, genesis_json(chain, accounts).to_string()).unwrap();
-    let args: Vec<String> = [
-        "--log.filter",
-        "info",
-        "devnet",
-        "run",
-        "--admission",
-        "open",
-        "--genesis",
-        genesis.to_str().unwrap(),
-        "--data",
-        dir.join(format!("{name}-data")).to_str().unwrap(),
-        "--rpc.addr",
-        &format!("127.0.0.1:{port}"),
-        "--block-time",
-        "150",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let mut proc = Proc::vigil(&args, dir.join(format!("{name}.log")));
-    let rpc = Rpc::new(format!("http://127.0.0.1:{port}"));
-    rpc.wait_up(&mut proc, Duration::from_secs(30)).await;
-    (proc, rpc)
-}
-
-async fn block_number(rpc: &Rpc) -> u64 {
-    let v = rpc.result("eth_blockNumber", json!([])).await;
-    u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
-}
 
 struct Gate {
     proc: Proc,

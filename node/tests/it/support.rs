@@ -4,7 +4,7 @@
 use std::{
     net::TcpListener,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Child, Command, Output, Stdio},
     time::{Duration, Instant},
 };
 
@@ -237,4 +237,72 @@ pub async fn run_wallet(rpc: &str, ws: Option<&str>, key: &str) -> Value {
 pub async fn whole_network() -> tokio::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
     LOCK.get_or_init(|| tokio::sync::Mutex::new(())).lock().await
+}
+
+/// Runs `vigil ARGS` to completion.
+pub fn vigil(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil")).args(args).output().expect("vigil runs")
+}
+
+/// Runs `vigil ARGS`, which must succeed; its stdout.
+pub fn vigil_ok(args: &[&str]) -> String {
+    let out = vigil(args);
+    assert!(
+        out.status.success(),
+        "vigil {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// Runs `vigil ARGS`, which must fail; its stderr.
+pub fn vigil_err(args: &[&str]) -> String {
+    let out = vigil(args);
+    assert!(!out.status.success(), "vigil {args:?} succeeded:\n{}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8(out.stderr).expect("utf-8")
+}
+
+/// Writes `key` (hex) to `dir/name`; the path.
+pub fn key_file(dir: &Path, name: &str, key: &PrivateKeySigner) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("0x{}\n", alloy_primitives::hex::encode(key.to_bytes()))).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// A `vigil devnet run --admission open` (blocks only when there are
+/// transactions, every 150 ms at most) funding `accounts`: a settlement
+/// chain, or an upstream for a gate.
+pub async fn settlement_devnet(dir: &Path, name: &str, chain: u64, accounts: &[Address], port: u16) -> (Proc, Rpc) {
+    let genesis = dir.join(format!("{name}-genesis.json"));
+    std::fs::write(&genesis, genesis_json(chain, accounts).to_string()).unwrap();
+    let args: Vec<String> = [
+        "--log.filter",
+        "info",
+        "devnet",
+        "run",
+        "--admission",
+        "open",
+        "--genesis",
+        genesis.to_str().unwrap(),
+        "--data",
+        dir.join(format!("{name}-data")).to_str().unwrap(),
+        "--rpc.addr",
+        &format!("127.0.0.1:{port}"),
+        "--block-time",
+        "150",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut proc = Proc::vigil(&args, dir.join(format!("{name}.log")));
+    let rpc = Rpc::new(format!("http://127.0.0.1:{port}"));
+    rpc.wait_up(&mut proc, Duration::from_secs(30)).await;
+    (proc, rpc)
+}
+
+/// `eth_blockNumber`.
+pub async fn block_number(rpc: &Rpc) -> u64 {
+    let v = rpc.result("eth_blockNumber", json!([])).await;
+    u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
 }
