@@ -381,8 +381,9 @@ async fn scenario(dir: &Path) {
 
     // --- A gate in front of the upstream devnet with the registry's committee, watching the court. ---
     let gate_args: Vec<String> = [
+        // Debug: each forward is logged, and counted below across restarts.
         "--log.filter",
-        "info",
+        "info,vigil_gate=debug",
         "gate",
         "run",
         "--upstream",
