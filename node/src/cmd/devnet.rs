@@ -41,22 +41,8 @@ pub struct RunArgs {
     /// --registry.rpc with --registry.address.
     #[arg(long, conflicts_with = "registry_rpc")]
     pub committee: Option<PathBuf>,
-    /// JSON-RPC URL of the settlement chain: with --registry.address, the
-    /// committees of the current and the previous epoch are read from the
-    /// registry at start, and each new epoch's committee while the devnet
-    /// runs (certified admission).
-    #[arg(long = "registry.rpc", requires = "registry_address")]
-    pub registry_rpc: Option<String>,
-    /// Address of the InspectorRegistry.
-    #[arg(long = "registry.address", requires = "registry_rpc")]
-    pub registry_address: Option<alloy_primitives::Address>,
-    /// The registry's deployment block: where the stakes' event history
-    /// starts.
-    #[arg(long = "registry.from-block", default_value_t = 0)]
-    pub registry_from_block: u64,
-    /// How often to ask the registry for a new epoch's committee.
-    #[arg(long = "registry.poll-ms", default_value_t = crate::cmd::node::DEFAULT_REGISTRY_POLL_MS)]
-    pub registry_poll_ms: u64,
+    #[command(flatten)]
+    pub registry: crate::cmd::settlement::RegistryArgs,
     /// Data directory (RocksDB); a restart on the same directory continues
     /// the chain.
     #[arg(long)]
@@ -109,10 +95,10 @@ fn run_devnet(args: RunArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.genesis)
         .with_context(|| format!("reading genesis {}", args.genesis.display()))?;
     let genesis = Genesis::from_json_str(&text).with_context(|| format!("genesis {}", args.genesis.display()))?;
-    let committees = match (&args.committee, &args.registry_rpc, args.registry_address) {
+    let committees = match (&args.committee, &args.registry.registry_rpc, args.registry.registry_address) {
         (Some(path), _, _) => read_committees(path)?,
         (None, Some(rpc), Some(address)) => {
-            crate::cmd::settlement::committees_from_registry(rpc, address, args.registry_from_block, true)?
+            crate::cmd::settlement::committees_from_registry(rpc, address, args.registry.registry_from_block, true)?
         }
         _ => vec![],
     };
@@ -157,13 +143,13 @@ fn run_devnet(args: RunArgs) -> anyhow::Result<ExitCode> {
             },
             args.data.display()
         );
-        if let (Some(url), Some(address)) = (&args.registry_rpc, args.registry_address) {
+        if let (Some(url), Some(address)) = (&args.registry.registry_rpc, args.registry.registry_address) {
             follow_registry(
                 devnet.clone(),
                 url.clone(),
                 address,
-                args.registry_from_block,
-                Duration::from_millis(args.registry_poll_ms.max(1)),
+                args.registry.registry_from_block,
+                Duration::from_millis(args.registry.registry_poll_ms.max(1)),
             );
         }
         let shutdown = Arc::new(tokio::sync::Notify::new());

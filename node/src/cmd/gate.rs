@@ -28,23 +28,8 @@ pub struct RunArgs {
     /// Alternatively --registry.rpc and --registry.address.
     #[arg(long, required_unless_present = "registry_rpc", conflicts_with = "registry_rpc")]
     pub committee: Option<PathBuf>,
-    /// JSON-RPC URL of the settlement chain: with --registry.address, the
-    /// committees of the current epoch and (when it has one) the previous
-    /// epoch are read at start from the registry's snapshots, and each new
-    /// epoch's committee while the gate runs (certificates of the new
-    /// epoch and the one before it are accepted from then on).
-    #[arg(long = "registry.rpc", requires = "registry_address")]
-    pub registry_rpc: Option<String>,
-    /// Address of the InspectorRegistry.
-    #[arg(long = "registry.address", requires = "registry_rpc")]
-    pub registry_address: Option<alloy_primitives::Address>,
-    /// The registry's deployment block: where the stakes' event history
-    /// starts.
-    #[arg(long = "registry.from-block", default_value_t = 0)]
-    pub registry_from_block: u64,
-    /// How often to ask the registry for a new epoch's committee.
-    #[arg(long = "registry.poll-ms", default_value_t = crate::cmd::node::DEFAULT_REGISTRY_POLL_MS)]
-    pub registry_poll_ms: u64,
+    #[command(flatten)]
+    pub registry: crate::cmd::settlement::RegistryArgs,
     /// Directory of the gate's store (created if missing). Everything the
     /// gate acknowledged is there; restart on the same directory to resume.
     #[arg(long)]
@@ -101,10 +86,10 @@ pub fn run(command: GateCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn run_gate(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let committees = match (&args.committee, &args.registry_rpc, args.registry_address) {
+    let committees = match (&args.committee, &args.registry.registry_rpc, args.registry.registry_address) {
         (Some(path), _, _) => load_committees(path)?,
         (None, Some(rpc), Some(address)) => {
-            crate::cmd::settlement::committees_from_registry(rpc, address, args.registry_from_block, true)?
+            crate::cmd::settlement::committees_from_registry(rpc, address, args.registry.registry_from_block, true)?
         }
         _ => anyhow::bail!("give --committee FILE, or --registry.rpc URL with --registry.address ADDR"),
     };
@@ -114,12 +99,12 @@ fn run_gate(args: RunArgs) -> anyhow::Result<ExitCode> {
     config.quarantine_after = Duration::from_millis(args.quarantine_after_ms);
     config.fail_open_after = args.fail_open_after_ms.map(Duration::from_millis);
     config.poll_interval = Duration::from_millis(args.poll_ms.max(1));
-    if let (Some(rpc), Some(address)) = (args.registry_rpc, args.registry_address) {
+    if let (Some(rpc), Some(address)) = (args.registry.registry_rpc, args.registry.registry_address) {
         config.registry = Some(vigil_gate::RegistryConfig {
             rpc,
             address,
-            from_block: args.registry_from_block,
-            poll: Duration::from_millis(args.registry_poll_ms.max(1)),
+            from_block: args.registry.registry_from_block,
+            poll: Duration::from_millis(args.registry.registry_poll_ms.max(1)),
         });
     }
     if let (Some(rpc), Some(address)) = (args.court_rpc, args.court_address) {

@@ -533,3 +533,26 @@ mod tests {
         assert!(parse_threshold("two thirds").is_err());
     }
 }
+
+/// Where a gate or a devnet reads its committees from, instead of a file:
+/// the registry on the settlement chain, followed epoch by epoch.
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// JSON-RPC URL of the settlement chain: with --registry.address, the
+    /// committees of the current epoch and (when it has one) the previous
+    /// epoch are read at start from the registry's snapshots, and each new
+    /// epoch's committee while the process runs (certificates of the new
+    /// epoch and the one before it are accepted from then on).
+    #[arg(long = "registry.rpc", requires = "registry_address")]
+    pub registry_rpc: Option<String>,
+    /// Address of the InspectorRegistry.
+    #[arg(long = "registry.address", requires = "registry_rpc")]
+    pub registry_address: Option<Address>,
+    /// The registry's deployment block: where the stakes' event history
+    /// starts.
+    #[arg(long = "registry.from-block", default_value_t = 0)]
+    pub registry_from_block: u64,
+    /// How often to ask the registry for a new epoch's committee.
+    #[arg(long = "registry.poll-ms", default_value_t = crate::cmd::node::DEFAULT_REGISTRY_POLL_MS)]
+    pub registry_poll_ms: u64,
+}
