@@ -796,10 +796,7 @@ impl Inspector {
             self.metrics.stage_seconds.with_label_values(&["vote"]).observe(judged.elapsed().as_secs_f64());
         }
         let epoch = vote.epoch;
-        let events = {
-            let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            pool.insert(vote, now_ms())
-        };
+        let events = self.pool_insert(vote);
         match events {
             Ok(events) => self.handle(events).await,
             // Signed just before an epoch change: the pool moved on. Sign
@@ -816,6 +813,13 @@ impl Inspector {
             }
             Err(e) => tracing::error!(error = %e, "own vote refused by the pool"),
         }
+    }
+
+    /// Adds a vote to the pool. The pool may verify an aggregate (about a
+    /// millisecond of pairing) under its lock: off the async executor's
+    /// threads, so the network task and the RPC keep running meanwhile.
+    fn pool_insert(&self, vote: Vote) -> Result<Vec<PoolEvent>, VoteRejection> {
+        blocking(|| self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(vote, now_ms()))
     }
 
     async fn ticker(self: Arc<Self>) {
@@ -1036,10 +1040,7 @@ impl Inspector {
         }
         // The pool checks chain, epoch, membership and the signature's
         // encoding before it spends a pairing on the vote.
-        let result = {
-            let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            pool.insert(vote.clone(), now_ms())
-        };
+        let result = self.pool_insert(vote.clone());
         match result {
             Ok(events) => {
                 if let Err(e) = blocking(|| self.store.put_vote(&vote)) {
