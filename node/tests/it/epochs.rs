@@ -26,7 +26,9 @@ use vigil_crypto::{SecretKey, Signature};
 use vigil_settlement::{registry::Registry, rpc::Client, wallet::Wallet};
 use vigil_types::{Certificate, PublicKeyBytes, SignatureBytes, SignerBitmap, VoteKind, VoteMessage};
 
-use crate::support::{account, block_number, free_ports, key_file, settlement_devnet, signed_tx, vigil_ok, Proc, Rpc};
+use crate::support::{
+    account, block_number, free_ports, generate_keys, key_file, settlement_devnet, signed_tx, vigil_ok, Proc, Rpc,
+};
 
 const SETTLE_CHAIN: u64 = 7071;
 const CHAIN: u64 = 31337;
@@ -170,19 +172,7 @@ async fn scenario(dir: &Path) {
     let pw = dir.join("pw");
     std::fs::write(&pw, "test password\n").unwrap();
     let node_keys = dir.join("node-keys");
-    vigil_ok(&[
-        "keys",
-        "generate",
-        "--dir",
-        node_keys.to_str().unwrap(),
-        "--password-file",
-        pw.to_str().unwrap(),
-        "--kdf",
-        "pbkdf2",
-        "--kdf-cost",
-        "2",
-    ]);
-    let member: Value = serde_json::from_str(&std::fs::read_to_string(node_keys.join("member.json")).unwrap()).unwrap();
+    let member = generate_keys(&node_keys, &pw);
     let node_pk: PublicKeyBytes = serde_json::from_value(member["bls_pubkey"].clone()).unwrap();
     let node_pop: SignatureBytes = serde_json::from_value(member["pop"].clone()).unwrap();
     let reg = registry

@@ -21,7 +21,8 @@ use serde_json::{json, Value};
 use vigil_types::{Committee, Member, PublicKeyBytes, SignatureBytes, Stake, Threshold};
 
 use crate::support::{
-    account, block_number, free_ports, key_file, settlement_devnet as devnet, signed_tx, vigil_err, vigil_ok, Proc, Rpc,
+    account, block_number, free_ports, generate_keys, key_file, settlement_devnet as devnet, signed_tx, vigil_err,
+    vigil_ok, Proc, Rpc,
 };
 
 /// The settlement chain.
@@ -178,19 +179,7 @@ async fn scenario(dir: &Path) {
     let mut last_block = 0;
     for i in 0..4u32 {
         let keys = dir.join(format!("node-{i}"));
-        vigil_ok(&[
-            "keys",
-            "generate",
-            "--dir",
-            keys.to_str().unwrap(),
-            "--password-file",
-            pw.to_str().unwrap(),
-            "--kdf",
-            "pbkdf2",
-            "--kdf-cost",
-            "2",
-        ]);
-        let member: Value = serde_json::from_str(&std::fs::read_to_string(keys.join("member.json")).unwrap()).unwrap();
+        let member = generate_keys(&keys, &pw);
         let stake = format!("{}ether", 10 * (i + 1));
         let op_key = key_file(dir, &format!("operator-{i}.key"), &operators[i as usize]);
         let out = vigil_ok(&[
@@ -325,18 +314,7 @@ async fn scenario(dir: &Path) {
     // `vigil node run --registry.*` reads the same committee: a node whose
     // key is not registered is told it is not in the committee of that epoch.
     let stranger = dir.join("stranger");
-    vigil_ok(&[
-        "keys",
-        "generate",
-        "--dir",
-        stranger.to_str().unwrap(),
-        "--password-file",
-        pw.to_str().unwrap(),
-        "--kdf",
-        "pbkdf2",
-        "--kdf-cost",
-        "2",
-    ]);
+    generate_keys(&stranger, &pw);
     let e = vigil_err(&[
         "node",
         "run",

@@ -306,3 +306,21 @@ pub async fn block_number(rpc: &Rpc) -> u64 {
     let v = rpc.result("eth_blockNumber", json!([])).await;
     u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
 }
+
+/// `vigil keys generate` into `keys` with a cheap KDF (tests only); returns
+/// the keystore's `member.json`.
+pub fn generate_keys(keys: &Path, password_file: &Path) -> Value {
+    vigil_ok(&[
+        "keys",
+        "generate",
+        "--dir",
+        keys.to_str().unwrap(),
+        "--password-file",
+        password_file.to_str().unwrap(),
+        "--kdf",
+        "pbkdf2",
+        "--kdf-cost",
+        "2",
+    ]);
+    serde_json::from_str(&std::fs::read_to_string(keys.join("member.json")).unwrap()).unwrap()
+}
