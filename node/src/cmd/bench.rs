@@ -175,28 +175,19 @@ impl Senders {
     /// reused `--data` directory may have sent from them before).
     async fn new(layout: &Layout) -> anyhow::Result<Self> {
         let keys: Vec<_> = (0..BENCH_ACCOUNTS).map(|i| bench_account(i).0).collect();
-        let http = reqwest::Client::new();
+        let devnet = vigil_settlement::rpc::Client::new(layout.devnet_url());
         let first = keys.first().context("no benchmark accounts")?.address();
-        let body = json!({"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":[first, "latest"]});
-        let balance: Value = http.post(layout.devnet_url()).json(&body).send().await?.json().await?;
         anyhow::ensure!(
-            balance["result"].as_str().is_some_and(|b| b != "0x0"),
+            !devnet.balance(first).await?.is_zero(),
             "the benchmark accounts are not funded in {}: it was created by an older vigil; use a fresh --data",
             layout.root.display()
         );
         let mut nonces = Vec::with_capacity(keys.len());
         for key in &keys {
-            let body =
-                json!({"jsonrpc":"2.0","id":1,"method":"eth_getTransactionCount","params":[key.address(), "pending"]});
-            let v: Value = http.post(layout.devnet_url()).json(&body).send().await?.json().await?;
-            nonces.push(
-                v["result"]
-                    .as_str()
-                    .and_then(|n| u64::from_str_radix(n.trim_start_matches("0x"), 16).ok())
-                    .unwrap_or(0),
-            );
+            nonces.push(devnet.next_nonce(key.address()).await?);
         }
-        let market = Market::prepare(layout, &http).await?;
+        let gate = vigil_settlement::rpc::Client::new(layout.gate_url());
+        let market = Market::prepare(&devnet, &gate).await?;
         Ok(Self { chain_id: layout.chain_id, keys, nonces, next: 0, market, made: [0; 3] })
     }
 

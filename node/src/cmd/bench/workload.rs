@@ -13,10 +13,11 @@
 use alloy_primitives::{Address, U256};
 use alloy_sol_types::SolCall;
 use anyhow::Context;
-use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use serde_json::Value;
+use std::time::Duration;
+use vigil_settlement::rpc::Client;
 
-use crate::cmd::testnet::{call_tx, Layout, WORLD};
+use crate::cmd::testnet::{call_tx, WORLD};
 
 alloy_sol_types::sol! {
     function swapExactETHForTokens(uint256 amountOutMin, address[] path, address to) external payable returns (uint256[] amounts);
@@ -69,18 +70,18 @@ pub struct Market {
 }
 
 impl Market {
-    /// Deploys the part of the demo world the benchmark trades on, unless
-    /// it is there already.
-    pub async fn prepare(layout: &Layout, http: &reqwest::Client) -> anyhow::Result<Self> {
+    /// Deploys the part of the demo world the benchmark trades on (sent to
+    /// `gate`, waited for on `devnet`), unless it is there already.
+    pub async fn prepare(devnet: &Client, gate: &Client) -> anyhow::Result<Self> {
         let world: Value = serde_json::from_str(WORLD)?;
         let txs = world["txs"].as_array().context("world txs")?;
         let last = txs
             .iter()
             .position(|t| t["note"].as_str().is_some_and(|n| n.starts_with(LAST_SETUP_NOTE)))
             .context("the demo world has no WETH/GEM liquidity")?;
-        let setup = &txs[..=last];
+        let mut setup = Vec::with_capacity(last + 1);
         let (mut weth, mut gem, mut router) = (None, None, None);
-        for t in setup {
+        for t in &txs[..=last] {
             let raw = alloy_primitives::hex::decode(t["raw"].as_str().context("world tx raw")?)?;
             let tx = vigil_types::Transaction::decode(&raw)?;
             let created = tx.sender().create(tx.nonce());
@@ -90,30 +91,21 @@ impl Market {
                 n if n.starts_with("deployer: deploy SwapRouter(") => router = Some(created),
                 _ => {}
             }
+            setup.push(raw);
         }
         let market = Self {
             weth: weth.context("no WETH deployment in the world")?,
             gem: gem.context("no GEM deployment in the world")?,
             router: router.context("no SwapRouter deployment in the world")?,
         };
-        let code = rpc(http, &layout.devnet_url(), "eth_getCode", json!([market.router, "latest"])).await?;
-        if code.as_str().is_some_and(|c| c.len() > 2) {
+        if !devnet.code(market.router).await?.is_empty() {
             return Ok(market);
         }
         eprintln!("vigil bench: deploying the AMM the benchmark trades on ({} transactions)", setup.len());
-        for t in setup {
-            let raw = t["raw"].as_str().context("world tx raw")?;
-            let hash = rpc(http, &layout.gate_url(), "eth_sendRawTransaction", json!([raw])).await?;
-            let start = Instant::now();
-            loop {
-                let receipt = rpc(http, &layout.devnet_url(), "eth_getTransactionReceipt", json!([hash])).await?;
-                if !receipt.is_null() {
-                    anyhow::ensure!(receipt["status"] == "0x1", "setup transaction failed: {t}");
-                    break;
-                }
-                anyhow::ensure!(start.elapsed() < Duration::from_secs(60), "setup transaction {hash} not included");
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
+        for raw in &setup {
+            let hash = gate.send_raw(raw).await?;
+            let receipt = devnet.wait_receipt(hash, Duration::from_secs(60), Duration::from_millis(25)).await?;
+            anyhow::ensure!(receipt.succeeded(), "setup transaction {hash} failed");
         }
         Ok(market)
     }
@@ -145,13 +137,4 @@ impl Market {
             }
         }
     }
-}
-
-async fn rpc(http: &reqwest::Client, url: &str, method: &str, params: Value) -> anyhow::Result<Value> {
-    let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
-    let v: Value = http.post(url).json(&body).send().await?.json().await?;
-    if let Some(e) = v.get("error") {
-        anyhow::bail!("{method} at {url}: {e}");
-    }
-    Ok(v["result"].clone())
 }
