@@ -15,15 +15,25 @@ use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use serde_json::{json, Value};
 
-/// A port free right now on 127.0.0.1.
+/// A port free right now on 127.0.0.1 (see [`free_ports`]).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    free_ports(1)[0]
 }
 
 /// `n` distinct ports free right now (all held until all are chosen, so
 /// none repeats).
+///
+/// Taken below Linux's ephemeral range (32768 and up): a port the kernel
+/// hands out as `:0` can be reused as the source port of any outgoing
+/// connection before the process that is told to listen there binds it.
 pub fn free_ports(n: usize) -> Vec<u16> {
-    let listeners: Vec<TcpListener> = (0..n).map(|_| TcpListener::bind("127.0.0.1:0").expect("bind")).collect();
+    let mut listeners: Vec<TcpListener> = Vec::with_capacity(n);
+    while listeners.len() < n {
+        let port = rand::random::<u16>() % 12_000 + 20_000;
+        if let Ok(l) = TcpListener::bind(("127.0.0.1", port)) {
+            listeners.push(l);
+        }
+    }
     listeners.iter().map(|l| l.local_addr().expect("addr").port()).collect()
 }
 
