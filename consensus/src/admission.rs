@@ -69,8 +69,9 @@ use std::{collections::BTreeMap, sync::Arc};
 use vigil_types::{Certificate, Committee, B256};
 
 use crate::{
-    certificate::verify_admission, window::certificate_epoch_accepted, CertificateError, CommitteeError,
-    VerifiedCertificate, VerifiedCommittee,
+    certificate::{prepare_admission, PendingCertificate},
+    window::certificate_epoch_accepted,
+    CertificateError, CommitteeError, VerifiedCertificate, VerifiedCommittee,
 };
 
 /// Why a certificate does not admit a transaction.
@@ -177,6 +178,12 @@ impl Admission {
     /// inside the window, committee known, a clean verdict for this very
     /// transaction, stake above the threshold, signature valid.
     pub fn admit(&self, tx_hash: B256, cert: &Certificate) -> Result<VerifiedCertificate, AdmissionError> {
+        Ok(self.prepare(tx_hash, cert)?.verify()?)
+    }
+
+    /// [`Self::admit`] but the pairing, left to the caller (a
+    /// [`vigil_crypto::BatchVerifier`]).
+    pub fn prepare(&self, tx_hash: B256, cert: &Certificate) -> Result<PendingCertificate, AdmissionError> {
         if cert.chain_id != self.chain_id {
             return Err(AdmissionError::WrongChain { got: cert.chain_id, want: self.chain_id });
         }
@@ -188,7 +195,7 @@ impl Admission {
             });
         }
         let committee = self.committees.get(&cert.epoch).ok_or(AdmissionError::NoCommittee { epoch: cert.epoch })?;
-        Ok(verify_admission(committee, cert, tx_hash)?)
+        Ok(prepare_admission(committee, cert, tx_hash)?)
     }
 }
 

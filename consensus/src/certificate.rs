@@ -2,7 +2,7 @@
 //! aggregate key (cached) -> one fast aggregate verify.
 
 use crate::{committee::VerifiedCommittee, error::CertificateError};
-use vigil_crypto::{batch_verify, PublicKey, Signature, SignatureSet};
+use vigil_crypto::{batch_verify, InvalidSignature, Signature, SignatureCheck, SignatureSet, ValidSignature};
 use vigil_types::{Certificate, VoteKind, B256, U256};
 
 /// A certificate checked against its committee. Only this type may reach
@@ -35,12 +35,60 @@ impl VerifiedCertificate {
     }
 }
 
+/// A certificate that passed every check but the pairing: chain, epoch,
+/// bitmap, stake, signature encoding (and, for an admission, the
+/// transaction). [`Self::verify`] does the pairing here;
+/// [`Self::complete`] takes the result of a [`vigil_crypto::BatchVerifier`]
+/// run on [`Self::check`].
+#[derive(Debug, Clone)]
+pub struct PendingCertificate {
+    certificate: Certificate,
+    signed_stake: U256,
+    check: SignatureCheck,
+    must_be_clean: bool,
+}
+
+impl PendingCertificate {
+    /// The certificate.
+    pub fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+
+    /// The pairing check left to do: the aggregate key of the signers, the
+    /// vote digest, the aggregate signature.
+    pub fn check(&self) -> &SignatureCheck {
+        &self.check
+    }
+
+    /// Does the pairing here.
+    pub fn verify(self) -> Result<VerifiedCertificate, CertificateError> {
+        let outcome = self.check.clone().verify();
+        self.complete(outcome)
+    }
+
+    /// Finishes with the outcome of verifying [`Self::check`] elsewhere. A
+    /// valid signature of some other check is refused.
+    pub fn complete(
+        self,
+        outcome: Result<ValidSignature, InvalidSignature>,
+    ) -> Result<VerifiedCertificate, CertificateError> {
+        match outcome {
+            Ok(valid) if *valid.check() == self.check => {}
+            _ => return Err(CertificateError::BadSignature),
+        }
+        if self.must_be_clean && self.certificate.kind != VoteKind::Clean {
+            return Err(CertificateError::NotClean(self.certificate.kind));
+        }
+        Ok(VerifiedCertificate { certificate: self.certificate, signed_stake: self.signed_stake })
+    }
+}
+
 /// Everything but the pairing: chain, epoch, bitmap, stake, signature
-/// encoding. Returns what the pairing check needs.
-fn precheck(
+/// encoding.
+pub fn prepare_certificate(
     committee: &VerifiedCommittee,
     cert: &Certificate,
-) -> Result<(U256, PublicKey, Signature, [u8; 32]), CertificateError> {
+) -> Result<PendingCertificate, CertificateError> {
     if cert.chain_id != committee.chain_id() {
         return Err(CertificateError::WrongChain { got: cert.chain_id, want: committee.chain_id() });
     }
@@ -57,10 +105,32 @@ fn precheck(
             den: t.den,
         });
     }
-    let sig = Signature::from_bytes(cert.signature.as_bytes())
+    let signature = Signature::from_bytes(cert.signature.as_bytes())
         .map_err(|e| CertificateError::MalformedSignature(e.to_string()))?;
-    let agg = committee.aggregate_key(&cert.signers).ok_or(CertificateError::Bitmap("names no signer".into()))?;
-    Ok((signed, agg, sig, cert.message().digest()))
+    let public_key =
+        committee.aggregate_key(&cert.signers).ok_or(CertificateError::Bitmap("names no signer".into()))?;
+    Ok(PendingCertificate {
+        certificate: cert.clone(),
+        signed_stake: signed,
+        check: SignatureCheck { public_key, digest: cert.message().digest(), signature },
+        must_be_clean: false,
+    })
+}
+
+/// What the gate asks, but the pairing: a certificate for this transaction
+/// that will be valid; that it says clean is checked after the signature
+/// (a forged certificate is named as such whatever it says).
+pub fn prepare_admission(
+    committee: &VerifiedCommittee,
+    cert: &Certificate,
+    tx_hash: B256,
+) -> Result<PendingCertificate, CertificateError> {
+    if cert.tx_hash != tx_hash {
+        return Err(CertificateError::WrongTransaction { got: cert.tx_hash, want: tx_hash });
+    }
+    let mut pending = prepare_certificate(committee, cert)?;
+    pending.must_be_clean = true;
+    Ok(pending)
 }
 
 /// Verifies a certificate against the committee of its epoch.
@@ -68,11 +138,7 @@ pub fn verify_certificate(
     committee: &VerifiedCommittee,
     cert: &Certificate,
 ) -> Result<VerifiedCertificate, CertificateError> {
-    let (signed, agg, sig, digest) = precheck(committee, cert)?;
-    if !sig.verify(&agg, &digest) {
-        return Err(CertificateError::BadSignature);
-    }
-    Ok(VerifiedCertificate { certificate: cert.clone(), signed_stake: signed })
+    prepare_certificate(committee, cert)?.verify()
 }
 
 /// What the gate asks: a valid certificate, for this transaction, saying
@@ -82,14 +148,7 @@ pub fn verify_admission(
     cert: &Certificate,
     tx_hash: B256,
 ) -> Result<VerifiedCertificate, CertificateError> {
-    if cert.tx_hash != tx_hash {
-        return Err(CertificateError::WrongTransaction { got: cert.tx_hash, want: tx_hash });
-    }
-    let v = verify_certificate(committee, cert)?;
-    if cert.kind != VoteKind::Clean {
-        return Err(CertificateError::NotClean(cert.kind));
-    }
-    Ok(v)
+    prepare_admission(committee, cert, tx_hash)?.verify()
 }
 
 /// Verifies many certificates with one multi-pairing (random linear
@@ -98,22 +157,25 @@ pub fn verify_admission(
 pub fn verify_certificates_batch<'a>(
     pairs: &[(&'a VerifiedCommittee, &'a Certificate)],
 ) -> Vec<Result<VerifiedCertificate, CertificateError>> {
-    let prechecked: Vec<_> = pairs.iter().map(|(c, cert)| precheck(c, cert)).collect();
-    let sets: Vec<SignatureSet<'_>> = prechecked
+    let prepared: Vec<_> = pairs.iter().map(|(c, cert)| prepare_certificate(c, cert)).collect();
+    let sets: Vec<SignatureSet<'_>> = prepared
         .iter()
         .filter_map(|p| p.as_ref().ok())
-        .map(|(_, agg, sig, digest)| SignatureSet { public_key: agg, message: digest, signature: sig })
+        .map(|p| SignatureSet {
+            public_key: &p.check.public_key,
+            message: &p.check.digest,
+            signature: &p.check.signature,
+        })
         .collect();
     let all_ok = !sets.is_empty() && batch_verify(&sets);
-    pairs
-        .iter()
-        .zip(prechecked)
-        .map(|((_, cert), pre)| {
-            let (signed, agg, sig, digest) = pre?;
-            if all_ok || sig.verify(&agg, &digest) {
-                Ok(VerifiedCertificate { certificate: (*cert).clone(), signed_stake: signed })
+    prepared
+        .into_iter()
+        .map(|pending| {
+            let pending = pending?;
+            if all_ok {
+                Ok(VerifiedCertificate { certificate: pending.certificate, signed_stake: pending.signed_stake })
             } else {
-                Err(CertificateError::BadSignature)
+                pending.verify()
             }
         })
         .collect()

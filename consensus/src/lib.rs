@@ -28,9 +28,12 @@ mod vote;
 pub mod window;
 
 pub use admission::{Admission, AdmissionError};
-pub use certificate::{verify_admission, verify_certificate, verify_certificates_batch, VerifiedCertificate};
+pub use certificate::{
+    prepare_admission, prepare_certificate, verify_admission, verify_certificate, verify_certificates_batch,
+    PendingCertificate, VerifiedCertificate,
+};
 pub use committee::VerifiedCommittee;
 pub use error::{CertificateError, CommitteeError, EvidenceError, VoteRejection};
 pub use evidence::{verify_evidence, VerifiedEvidence};
-pub use pool::{AggregationPool, Decision, PoolConfig, PoolEvent, QuarantineReason};
+pub use pool::{AggregateClaim, AggregationPool, Decision, Inserted, PoolConfig, PoolEvent, QuarantineReason};
 pub use vote::{CheckedVote, VerifiedVote};

@@ -4,6 +4,7 @@
 //! vote --check--> pending clean votes ----(pending + verified clean stake > q)----+
 //!   |                                                                             v
 //!   |                              aggregate pending signatures, verify ONCE ---- ok --> all verified
+//!   |                              (here, or by the caller: insert_deferred -> AggregateClaim -> complete)
 //!   |                                                                             | fail
 //!   |                                           verify one by one, drop and name the bad signers
 //!   |                                                                             v
@@ -29,7 +30,7 @@ use std::{
     collections::{BTreeMap, HashMap},
     sync::Arc,
 };
-use vigil_crypto::{PublicKey, Signature};
+use vigil_crypto::{InvalidSignature, PublicKey, Signature, SignatureCheck, ValidSignature};
 use vigil_types::{Certificate, SignerBitmap, Vote, VoteKind, B256, U256};
 
 /// Limits of the pool.
@@ -121,11 +122,51 @@ pub enum PoolEvent {
     },
 }
 
+/// Pending clean votes on one transaction whose aggregate signature must
+/// verify before they count. [`AggregationPool::insert_deferred`] hands it
+/// out instead of spending the pairing under the caller's lock; the caller
+/// verifies [`Self::check`] (batched with other transactions' claims, by a
+/// [`vigil_crypto::BatchVerifier`]) and gives the outcome to
+/// [`AggregationPool::complete`].
+#[derive(Debug, Clone)]
+pub struct AggregateClaim {
+    epoch: u64,
+    tx_hash: B256,
+    signers: Vec<u32>,
+    check: SignatureCheck,
+}
+
+impl AggregateClaim {
+    /// The pairing check: the signers' aggregate key, the vote digest, the
+    /// aggregate signature.
+    pub fn check(&self) -> &SignatureCheck {
+        &self.check
+    }
+
+    /// The transaction.
+    pub fn tx_hash(&self) -> B256 {
+        self.tx_hash
+    }
+}
+
+/// What [`AggregationPool::insert_deferred`] and
+/// [`AggregationPool::complete`] concluded.
+#[derive(Debug, Default)]
+pub struct Inserted {
+    /// Decisions and findings, as from [`AggregationPool::insert`].
+    pub events: Vec<PoolEvent>,
+    /// An aggregate to verify before the transaction can be certified.
+    pub claim: Option<AggregateClaim>,
+}
+
 #[derive(Debug)]
 struct Entry {
     seq: u64,
     first_seen_ms: u64,
     pending_clean: BTreeMap<u32, CheckedVote>,
+    /// Pending votes handed out in an [`AggregateClaim`], until it comes
+    /// back.
+    in_flight: BTreeMap<u32, CheckedVote>,
     clean: BTreeMap<u32, VerifiedVote>,
     malicious: BTreeMap<u32, VerifiedVote>,
     decision: Option<Decision>,
@@ -216,15 +257,31 @@ impl AggregationPool {
 
     /// Takes one vote. `Err` says why the vote itself is refused (a peer
     /// fault unless it is a duplicate or out of the epoch window); the
-    /// events say what the pool concluded.
+    /// events say what the pool concluded. Pairings are done here.
     pub fn insert(&mut self, vote: Vote, now_ms: u64) -> Result<Vec<PoolEvent>, VoteRejection> {
+        let Inserted { mut events, mut claim } = self.insert_deferred(vote, now_ms)?;
+        while let Some(c) = claim.take() {
+            let outcome = c.check.clone().verify();
+            let more = self.complete(c, outcome, now_ms);
+            events.extend(more.events);
+            claim = more.claim;
+        }
+        Ok(events)
+    }
+
+    /// [`Self::insert`], except that pending clean votes ready to pass the
+    /// threshold come back as an [`AggregateClaim`] for the caller to
+    /// verify, rather than verified here. Votes on the transaction that
+    /// arrive meanwhile wait; a malicious vote (rare, and needed at once to
+    /// tell equivocation from forgery) is still verified here.
+    pub fn insert_deferred(&mut self, vote: Vote, now_ms: u64) -> Result<Inserted, VoteRejection> {
         let committee =
             self.committees.get(&vote.epoch).cloned().ok_or(VoteRejection::EpochOutsideWindow { epoch: vote.epoch })?;
         let checked = CheckedVote::check(&committee, vote)?;
         let key = (checked.vote().epoch, checked.vote().tx_hash);
         let mut events = Vec::new();
         self.track(key, now_ms, &mut events);
-        let Some(entry) = self.entries.get_mut(&key) else { return Ok(events) };
+        let Some(entry) = self.entries.get_mut(&key) else { return Ok(Inserted { events, claim: None }) };
         let signer = checked.vote().signer;
         match checked.vote().kind {
             VoteKind::Malicious => {
@@ -234,7 +291,7 @@ impl AggregationPool {
                 let verified = checked.verify(&committee)?;
                 // A pending clean vote of the same signer must be settled now
                 // to tell equivocation from a forged vote.
-                if let Some(pending) = entry.pending_clean.remove(&signer) {
+                if let Some(pending) = entry.pending_clean.remove(&signer).or_else(|| entry.in_flight.remove(&signer)) {
                     match pending.verify(&committee) {
                         Ok(v) => {
                             entry.clean.insert(signer, v);
@@ -251,7 +308,8 @@ impl AggregationPool {
                 if entry.clean.contains_key(&signer) {
                     return Err(VoteRejection::Duplicate { index: signer, kind: VoteKind::Clean });
                 }
-                if let Some(p) = entry.pending_clean.get(&signer) {
+                let waiting = entry.pending_clean.get(&signer).or_else(|| entry.in_flight.get(&signer));
+                if let Some(p) = waiting {
                     if p.signature() == checked.signature() {
                         return Err(VoteRejection::Duplicate { index: signer, kind: VoteKind::Clean });
                     }
@@ -259,6 +317,7 @@ impl AggregationPool {
                     // is genuine. Settle the newcomer alone.
                     let verified = checked.verify(&committee)?;
                     entry.pending_clean.remove(&signer);
+                    entry.in_flight.remove(&signer);
                     entry.clean.insert(signer, verified);
                 } else if let Some(mal) = entry.malicious.get(&signer) {
                     let verified = checked.verify(&committee)?;
@@ -269,13 +328,32 @@ impl AggregationPool {
                 }
             }
         }
-        if entry.decision.is_none() {
-            if let Some(decision) = decide(entry, &committee, &mut events, key.1) {
-                entry.decision = Some(decision.clone());
-                events.push(PoolEvent::Decided { epoch: key.0, tx_hash: key.1, decision });
-            }
-        }
-        Ok(events)
+        let claim = conclude(entry, &committee, &mut events, key);
+        Ok(Inserted { events, claim })
+    }
+
+    /// Takes back an [`AggregateClaim`] with the outcome of verifying its
+    /// check. On a valid aggregate its votes count; otherwise each is
+    /// verified alone and the bad ones are named. A claim on a transaction
+    /// the pool no longer tracks is dropped.
+    pub fn complete(
+        &mut self,
+        claim: AggregateClaim,
+        outcome: Result<ValidSignature, InvalidSignature>,
+        _now_ms: u64,
+    ) -> Inserted {
+        let key = (claim.epoch, claim.tx_hash);
+        let mut events = Vec::new();
+        let (Some(committee), Some(entry)) = (self.committees.get(&key.0).cloned(), self.entries.get_mut(&key)) else {
+            return Inserted::default();
+        };
+        let votes = std::mem::take(&mut entry.in_flight);
+        // The aggregate speaks for these votes only if none was taken out
+        // meanwhile (by a second signature or a malicious vote of a signer).
+        let valid = votes.keys().eq(claim.signers.iter()) && matches!(&outcome, Ok(v) if *v.check() == claim.check);
+        settle(entry, votes, valid, &committee, &mut events, key.1);
+        let claim = conclude(entry, &committee, &mut events, key);
+        Inserted { events, claim }
     }
 
     /// Takes a certificate verified elsewhere (a peer's, checked on
@@ -339,6 +417,7 @@ impl AggregationPool {
                 seq,
                 first_seen_ms: now_ms,
                 pending_clean: BTreeMap::new(),
+                in_flight: BTreeMap::new(),
                 clean: BTreeMap::new(),
                 malicious: BTreeMap::new(),
                 decision: None,
@@ -355,15 +434,95 @@ impl AggregationPool {
     }
 }
 
-/// Settles pending votes when they could pass the threshold and returns a
-/// decision if one is reached.
-fn decide(entry: &mut Entry, committee: &VerifiedCommittee, events: &mut Vec<PoolEvent>, tx: B256) -> Option<Decision> {
-    let stake = |m: &BTreeMap<u32, VerifiedVote>| m.values().fold(U256::ZERO, |a, v| a.saturating_add(v.stake()));
-    let verified_clean = stake(&entry.clean);
-    let pending = entry.pending_clean.values().fold(U256::ZERO, |a, v| a.saturating_add(v.stake()));
-    if !entry.pending_clean.is_empty() && committee.passes_threshold(verified_clean.saturating_add(pending)) {
-        settle_pending(entry, committee, events, tx);
+/// Decides the entry if it can be; hands out a claim when pending clean
+/// votes could pass the threshold (none is out already).
+fn conclude(
+    entry: &mut Entry,
+    committee: &VerifiedCommittee,
+    events: &mut Vec<PoolEvent>,
+    key: (u64, B256),
+) -> Option<AggregateClaim> {
+    if entry.decision.is_some() {
+        return None;
     }
+    let claim = claim_pending(entry, committee, events, key);
+    if let Some(decision) = decide(entry, committee) {
+        entry.decision = Some(decision.clone());
+        events.push(PoolEvent::Decided { epoch: key.0, tx_hash: key.1, decision });
+    }
+    claim
+}
+
+/// Optimistic aggregation: one verification for all pending votes, once
+/// they could pass the threshold; only if it fails, one per vote.
+fn claim_pending(
+    entry: &mut Entry,
+    committee: &VerifiedCommittee,
+    events: &mut Vec<PoolEvent>,
+    key: (u64, B256),
+) -> Option<AggregateClaim> {
+    let stake = |m: &BTreeMap<u32, CheckedVote>| m.values().fold(U256::ZERO, |a, v| a.saturating_add(v.stake()));
+    let verified = entry.clean.values().fold(U256::ZERO, |a, v| a.saturating_add(v.stake()));
+    // Verified votes already enough (the certificate needs no more), or
+    // verified and pending together not enough: nothing to verify yet.
+    if entry.pending_clean.is_empty()
+        || !entry.in_flight.is_empty()
+        || committee.passes_threshold(verified)
+        || !committee.passes_threshold(verified.saturating_add(stake(&entry.pending_clean)))
+    {
+        return None;
+    }
+    let pending = std::mem::take(&mut entry.pending_clean);
+    let digest = pending.values().next().map(|v| v.message().digest());
+    let keys: Vec<&PublicKey> = pending.keys().filter_map(|&i| committee.key(i)).collect();
+    let aggregate =
+        (PublicKey::aggregate(keys), Signature::aggregate(pending.values().map(CheckedVote::signature)), digest);
+    match aggregate {
+        (Some(public_key), Some(signature), Some(digest)) => {
+            let signers = pending.keys().copied().collect();
+            entry.in_flight = pending;
+            Some(AggregateClaim {
+                epoch: key.0,
+                tx_hash: key.1,
+                signers,
+                check: SignatureCheck { public_key, digest, signature },
+            })
+        }
+        // Not aggregable (a key missing): each alone.
+        _ => {
+            settle(entry, pending, false, committee, events, key.1);
+            None
+        }
+    }
+}
+
+/// Counts `votes` as verified when their aggregate was; otherwise verifies
+/// each alone, dropping and naming the bad ones.
+fn settle(
+    entry: &mut Entry,
+    votes: BTreeMap<u32, CheckedVote>,
+    aggregate_valid: bool,
+    committee: &VerifiedCommittee,
+    events: &mut Vec<PoolEvent>,
+    tx: B256,
+) {
+    for (signer, vote) in votes {
+        if aggregate_valid {
+            entry.clean.insert(signer, vote.verified_in_aggregate());
+        } else {
+            match vote.verify(committee) {
+                Ok(v) => {
+                    entry.clean.insert(signer, v);
+                }
+                Err(_) => events.push(PoolEvent::BadVote { signer, tx_hash: tx }),
+            }
+        }
+    }
+}
+
+/// The decision verified votes support, if any.
+fn decide(entry: &Entry, committee: &VerifiedCommittee) -> Option<Decision> {
+    let stake = |m: &BTreeMap<u32, VerifiedVote>| m.values().fold(U256::ZERO, |a, v| a.saturating_add(v.stake()));
     if committee.passes_threshold(stake(&entry.clean)) {
         return certificate(entry, committee).map(Decision::Certified);
     }
@@ -375,32 +534,6 @@ fn decide(entry: &mut Entry, committee: &VerifiedCommittee, events: &mut Vec<Poo
         }));
     }
     None
-}
-
-/// Optimistic aggregation: one verification for all pending votes; only if
-/// it fails, one per vote, dropping and naming the bad ones.
-fn settle_pending(entry: &mut Entry, committee: &VerifiedCommittee, events: &mut Vec<PoolEvent>, tx: B256) {
-    let pending = std::mem::take(&mut entry.pending_clean);
-    let Some((_, first)) = pending.first_key_value() else { return };
-    let digest = first.message().digest();
-    let keys: Vec<&PublicKey> = pending.keys().filter_map(|&i| committee.key(i)).collect();
-    let agg_ok = match (PublicKey::aggregate(keys), Signature::aggregate(pending.values().map(CheckedVote::signature)))
-    {
-        (Some(pk), Some(sig)) => sig.verify(&pk, &digest),
-        _ => false,
-    };
-    for (signer, vote) in pending {
-        if agg_ok {
-            entry.clean.insert(signer, vote.verified_in_aggregate());
-        } else {
-            match vote.verify(committee) {
-                Ok(v) => {
-                    entry.clean.insert(signer, v);
-                }
-                Err(_) => events.push(PoolEvent::BadVote { signer, tx_hash: tx }),
-            }
-        }
-    }
 }
 
 fn certificate(entry: &Entry, committee: &VerifiedCommittee) -> Option<VerifiedCertificate> {

@@ -118,3 +118,24 @@ fn pool_certificates_verify() {
     assert_eq!(cert.certificate().signers.count(), 3, "certified as soon as the threshold passed");
     assert!(verify_certificate(&s.committee, cert.certificate()).is_ok());
 }
+
+#[test]
+fn a_pending_certificate_completes_only_with_its_own_valid_signature() {
+    let s = setup(3, &[1, 1, 1, 1]);
+    let c = &s.committee;
+    let msg = |n| VoteMessage { chain_id: CHAIN, epoch: EPOCH, tx_hash: tx(n), kind: VoteKind::Clean };
+    let a = vigil_consensus::prepare_admission(c, &cert_by(&s.keys, 4, &[0, 1, 2], msg(1)), tx(1)).expect("a");
+    let b = vigil_consensus::prepare_certificate(c, &cert_by(&s.keys, 4, &[0, 1, 3], msg(2))).expect("b");
+    let valid_b = b.check().clone().verify();
+    assert!(valid_b.is_ok());
+    assert!(matches!(a.clone().complete(valid_b.clone()), Err(CertificateError::BadSignature)));
+    assert!(b.complete(valid_b).is_ok());
+    let valid_a = a.check().clone().verify();
+    assert_eq!(a.complete(valid_a).expect("its own check").certificate().tx_hash, tx(1));
+    // A malicious certificate for the admission: the signature is checked
+    // first, then the kind.
+    let mal = VoteMessage { kind: VoteKind::Malicious, ..msg(4) };
+    let pending = vigil_consensus::prepare_admission(c, &cert_by(&s.keys, 4, &[0, 1, 2], mal), tx(4)).expect("p");
+    let outcome = pending.check().clone().verify();
+    assert!(matches!(pending.complete(outcome), Err(CertificateError::NotClean(VoteKind::Malicious))));
+}

@@ -195,3 +195,83 @@ fn a_certificate_verified_elsewhere_decides_without_further_verification() {
     assert!(!c.record_certificate(cert, 200));
     assert!(matches!(c.decision(EPOCH, &h), Some(Decision::Quarantined(_))));
 }
+
+fn certified(events: &[PoolEvent]) -> Option<vigil_types::Certificate> {
+    events.iter().find_map(|e| match e {
+        PoolEvent::Decided { decision: Decision::Certified(c), .. } => Some(c.certificate().clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn deferred_votes_count_only_once_their_aggregate_verifies() {
+    let s = setup(20, &[1, 1, 1, 1]);
+    let mut p = pool(&s, PoolConfig::default());
+    let h = tx(20);
+    for i in 0..2 {
+        let ins = p.insert_deferred(vote(&s.keys, i, h, VoteKind::Clean), 0).expect("fine");
+        assert!(ins.claim.is_none() && ins.events.is_empty(), "2 of 4 cannot pass 2/3: {ins:?}");
+    }
+    let ins = p.insert_deferred(vote(&s.keys, 2, h, VoteKind::Clean), 1).expect("fine");
+    assert!(ins.events.is_empty(), "nothing counts before the aggregate is verified: {:?}", ins.events);
+    let claim = ins.claim.expect("3 of 4 pending: a claim");
+    assert_eq!(claim.tx_hash(), h);
+    // The fourth vote waits while the claim is out: no second claim.
+    let ins = p.insert_deferred(vote(&s.keys, 3, h, VoteKind::Clean), 2).expect("fine");
+    assert!(ins.claim.is_none() && ins.events.is_empty(), "{ins:?}");
+    // The same vote again while it is in the claim is a duplicate.
+    let again = p.insert_deferred(vote(&s.keys, 1, h, VoteKind::Clean), 2);
+    assert!(matches!(again, Err(VoteRejection::Duplicate { index: 1, .. })), "{again:?}");
+    assert!(p.decision(EPOCH, &h).is_none());
+    let outcome = claim.check().clone().verify();
+    let done = p.complete(claim, outcome, 3);
+    let cert = certified(&done.events).expect("a verified aggregate of 3 of 4 certifies");
+    assert_eq!(cert.signers.count(), 3);
+    assert!(done.claim.is_none(), "decided: the waiting fourth vote needs no claim");
+}
+
+#[test]
+fn a_failed_claim_settles_each_vote_alone_and_names_the_forger() {
+    let s = setup(21, &[1, 1, 1, 1]);
+    let mut p = pool(&s, PoolConfig::default());
+    let h = tx(21);
+    let mut forged = vote(&s.keys, 1, tx(22), VoteKind::Clean);
+    forged.tx_hash = h;
+    p.insert_deferred(vote(&s.keys, 0, h, VoteKind::Clean), 0).expect("fine");
+    p.insert_deferred(forged, 0).expect("structurally fine");
+    let claim = p.insert_deferred(vote(&s.keys, 2, h, VoteKind::Clean), 0).expect("fine").claim.expect("claim");
+    let outcome = claim.check().clone().verify();
+    assert!(outcome.is_err(), "an aggregate with a forged signature fails");
+    let done = p.complete(claim, outcome, 1);
+    assert!(done.events.iter().any(|e| matches!(e, PoolEvent::BadVote { signer: 1, .. })), "{:?}", done.events);
+    assert!(certified(&done.events).is_none(), "2 good of 4 do not certify");
+    // Member 3's vote brings the verified stake to 3 of 4: a new claim of
+    // its vote alone, then the certificate without member 1.
+    let claim = p.insert_deferred(vote(&s.keys, 3, h, VoteKind::Clean), 2).expect("fine").claim.expect("claim");
+    let outcome = claim.check().clone().verify();
+    let cert = certified(&p.complete(claim, outcome, 3).events).expect("certified");
+    assert!(!cert.signers.contains(1) && cert.signers.count() == 3, "{cert:?}");
+}
+
+#[test]
+fn a_valid_signature_of_another_claim_does_not_complete_this_one() {
+    let s = setup(22, &[1, 1, 1, 1]);
+    let mut p = pool(&s, PoolConfig::default());
+    let (a, b) = (tx(30), tx(31));
+    let mut forged = vote(&s.keys, 2, tx(32), VoteKind::Clean);
+    forged.tx_hash = a;
+    p.insert_deferred(vote(&s.keys, 0, a, VoteKind::Clean), 0).expect("fine");
+    p.insert_deferred(vote(&s.keys, 1, a, VoteKind::Clean), 0).expect("fine");
+    let claim_a = p.insert_deferred(forged, 0).expect("fine").claim.expect("claim on a");
+    for i in 0..2 {
+        p.insert_deferred(vote(&s.keys, i, b, VoteKind::Clean), 0).expect("fine");
+    }
+    let claim_b = p.insert_deferred(vote(&s.keys, 2, b, VoteKind::Clean), 0).expect("fine").claim.expect("claim on b");
+    let valid_b = claim_b.check().clone().verify();
+    assert!(valid_b.is_ok());
+    // Claim a, answered with b's valid signature: its votes are checked
+    // one by one, and the forged one is found.
+    let done = p.complete(claim_a, valid_b, 1);
+    assert!(done.events.iter().any(|e| matches!(e, PoolEvent::BadVote { signer: 2, tx_hash } if *tx_hash == a)));
+    assert!(p.decision(EPOCH, &a).is_none());
+}

@@ -17,6 +17,7 @@ mod error;
 pub mod hash;
 pub mod identity;
 pub mod keystore;
+mod verifier;
 
 pub use bls::{
     batch_verify, is_valid_g1_point, is_valid_g2_point, PublicKey, SecretKey, Signature, SignatureSet, DST_POP,
@@ -25,3 +26,4 @@ pub use bls::{
 pub use error::CryptoError;
 pub use identity::NodeIdentity;
 pub use keystore::{Kdf, Keystore};
+pub use verifier::{BatchVerifier, InvalidSignature, SignatureCheck, ValidSignature, VerifierStats};

@@ -15,6 +15,7 @@ use alloy_consensus::Transaction as _;
 use alloy_primitives::{B256, U256};
 use tokio::sync::{broadcast, Notify};
 use vigil_consensus::{Admission, AdmissionError, VerifiedCommittee};
+use vigil_crypto::BatchVerifier;
 use vigil_fixture::Genesis;
 use vigil_store::{Batch, Store, StoreError};
 use vigil_types::{tx::Transaction, Certificate, Committee};
@@ -148,6 +149,8 @@ pub struct Devnet {
     dropped: Mutex<(HashMap<B256, String>, VecDeque<B256>)>,
     counters: Mutex<Counters>,
     relay: Option<tokio::sync::mpsc::Sender<alloy_primitives::Bytes>>,
+    /// Certificate pairings, batched across requests on one thread.
+    verifier: BatchVerifier,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -186,6 +189,7 @@ impl Devnet {
             dropped: Mutex::new((HashMap::new(), VecDeque::new())),
             counters: Mutex::new(Counters::default()),
             relay,
+            verifier: BatchVerifier::start("devnet-verifier", 64, 4096),
         };
         devnet.reload()?;
         Ok(Arc::new(devnet))
@@ -357,7 +361,35 @@ impl Devnet {
     /// Verifies a certificate and acknowledges it (stored, synced). It may
     /// arrive before or after its transaction.
     pub fn submit_certificate(&self, cert: Certificate) -> Result<TxStatus, DevnetError> {
-        let result = self.certificate_inner(cert);
+        let result = read(&self.admission).admit(cert.tx_hash, &cert).map_err(DevnetError::from);
+        self.count_certificate(result.and_then(|_| self.acknowledge_certificate(cert)))
+    }
+
+    /// [`Self::submit_certificate`], with the pairing done on the devnet's
+    /// verifier thread, batched with other requests' certificates.
+    pub async fn submit_certificate_batched(self: &Arc<Self>, cert: Certificate) -> Result<TxStatus, DevnetError> {
+        let prepared = read(&self.admission).prepare(cert.tx_hash, &cert);
+        let verified = match prepared {
+            Ok(pending) => {
+                let outcome = self.verifier.verify(pending.check().clone()).await;
+                pending.complete(outcome).map_err(|e| DevnetError::from(AdmissionError::from(e)))
+            }
+            Err(e) => Err(e.into()),
+        };
+        let result = match verified {
+            // The acknowledgement is a synced write: off the executor.
+            Ok(_) => {
+                let me = self.clone();
+                tokio::task::spawn_blocking(move || me.acknowledge_certificate(cert))
+                    .await
+                    .unwrap_or_else(|e| Err(DevnetError::Invalid(format!("certificate task failed: {e}"))))
+            }
+            Err(e) => Err(e),
+        };
+        self.count_certificate(result)
+    }
+
+    fn count_certificate(&self, result: Result<TxStatus, DevnetError>) -> Result<TxStatus, DevnetError> {
         let mut c = lock(&self.counters);
         match &result {
             Ok(_) => c.certificates += 1,
@@ -366,8 +398,8 @@ impl Devnet {
         result
     }
 
-    fn certificate_inner(&self, cert: Certificate) -> Result<TxStatus, DevnetError> {
-        read(&self.admission).admit(cert.tx_hash, &cert)?;
+    /// Stores a verified certificate and attaches it to its transaction.
+    fn acknowledge_certificate(&self, cert: Certificate) -> Result<TxStatus, DevnetError> {
         let hash = cert.tx_hash;
         if let Some(status @ TxStatus::Included { .. }) = self.status(&hash)? {
             return Ok(status);

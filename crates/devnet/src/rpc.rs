@@ -216,13 +216,13 @@ pub fn module(devnet: Arc<Devnet>) -> Result<RpcModule<Devnet>, jsonrpsee::core:
         d.mine_now()?;
         Ok("0x0".into())
     })?;
-    m.register_blocking_method("vigil_submitCertificate", |p, d, _| -> RpcResult<Value> {
+    m.register_async_method("vigil_submitCertificate", |p, d, _| async move {
         let (value,): (Value,) = p.parse()?;
         let cert: Certificate = serde_json::from_value(value)
             .map_err(|e| err(codes::INVALID_CERTIFICATE, format!("malformed certificate JSON: {e}")))?;
         let hash = cert.tx_hash;
-        let status = d.submit_certificate(cert)?;
-        Ok(json!({ "tx_hash": hash, "status": status_name(&status) }))
+        let status = d.submit_certificate_batched(cert).await?;
+        RpcResult::Ok(json!({ "tx_hash": hash, "status": status_name(&status) }))
     })?;
     m.register_method("vigil_getTxStatus", |p, d, _| -> RpcResult<Value> {
         let (hash,): (B256,) = p.parse()?;

@@ -217,6 +217,7 @@ pub async fn run(config: GateConfig, shutdown: impl Future<Output = ()> + Send +
             quarantine_after_ms: ledger_config.quarantine_after_ms,
             fail_open_after_ms: ledger_config.fail_open_after_ms,
         },
+        verifier: vigil_crypto::BatchVerifier::start("gate-verifier", 64, 4096),
     });
 
     let listener = tokio::net::TcpListener::bind(config.rpc_addr)

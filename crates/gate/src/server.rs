@@ -20,7 +20,8 @@ use axum::{
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
-use vigil_consensus::{Admission, VerifiedCommittee};
+use vigil_consensus::{Admission, AdmissionError, VerifiedCommittee};
+use vigil_crypto::BatchVerifier;
 use vigil_types::{rpc, Certificate, Transaction};
 
 use crate::{
@@ -31,7 +32,7 @@ use crate::{
     now_ms,
     relay::Relay,
     upstream::{parse_quantity, Upstream},
-    verify::{reason_label, verify},
+    verify::{prepare, reason_label},
 };
 
 /// A JSON-RPC error to answer with.
@@ -113,6 +114,8 @@ pub struct App {
     pub limits: Limits,
     /// Fixed facts for `vigil_gateInfo`.
     pub info: Static,
+    /// Certificate pairings, batched across requests on one thread.
+    pub verifier: BatchVerifier,
 }
 
 impl App {
@@ -359,11 +362,15 @@ async fn submit_certificate(app: &App, params: &Value) -> Result<Value, RpcError
         })?,
         _ => return Err(RpcError::params("expected params [certificate object]")),
     };
-    let admission = app.admission();
-    // A pairing check: off the async executor.
-    let verified = tokio::task::spawn_blocking(move || verify(&admission, &cert))
-        .await
-        .map_err(|e| RpcError::new(rpc::INTERNAL_ERROR, format!("certificate check failed: {e}")))?;
+    // The pairing on the verifier's thread, batched with concurrent
+    // requests' (off the async executor).
+    let verified = match prepare(&app.admission(), &cert) {
+        Ok(pending) => {
+            let outcome = app.verifier.verify(pending.check().clone()).await;
+            pending.complete(outcome).map_err(AdmissionError::from)
+        }
+        Err(e) => Err(e),
+    };
     let verified = verified.map_err(|e| {
         app.metrics.certificates_rejected.with_label_values(&[reason_label(&e)]).inc();
         RpcError::new(rpc::INVALID_CERTIFICATE, e.to_string())

@@ -3,16 +3,22 @@
 //! quarantine instead of admitting).
 
 use vigil_consensus::{
-    verify_certificate, window::certificate_epoch_accepted, Admission, AdmissionError, CertificateError,
-    VerifiedCertificate,
+    prepare_certificate, window::certificate_epoch_accepted, Admission, AdmissionError, CertificateError,
+    PendingCertificate, VerifiedCertificate,
 };
 use vigil_types::{Certificate, VoteKind};
 
 /// Verifies `cert` against its own transaction hash: it may arrive before
 /// the transaction, and the gate keys it by that hash.
 pub fn verify(admission: &Admission, cert: &Certificate) -> Result<VerifiedCertificate, AdmissionError> {
+    Ok(prepare(admission, cert)?.verify()?)
+}
+
+/// [`verify`] but the pairing, which the caller hands to its
+/// [`vigil_crypto::BatchVerifier`].
+pub fn prepare(admission: &Admission, cert: &Certificate) -> Result<PendingCertificate, AdmissionError> {
     match cert.kind {
-        VoteKind::Clean => admission.admit(cert.tx_hash, cert),
+        VoteKind::Clean => admission.prepare(cert.tx_hash, cert),
         VoteKind::Malicious => {
             let want = admission.chain_id();
             if cert.chain_id != want {
@@ -27,7 +33,7 @@ pub fn verify(admission: &Admission, cert: &Certificate) -> Result<VerifiedCerti
                 });
             }
             let committee = admission.committee(cert.epoch).ok_or(AdmissionError::NoCommittee { epoch: cert.epoch })?;
-            Ok(verify_certificate(committee, cert)?)
+            Ok(prepare_certificate(committee, cert)?)
         }
     }
 }

@@ -117,6 +117,11 @@ impl NetConfig {
             .validate_messages()
             .message_id_fn(|m: &gossipsub::Message| gossipsub::MessageId::new(MsgId::of(&m.data).as_bytes()))
             .heartbeat_interval(self.heartbeat_interval)
+            // Every message is small and signed: tell the mesh at once that
+            // we have it (IDONTWANT, gossipsub 1.2), so peers still
+            // validating it do not forward a copy whose signature would be
+            // checked again here only to be dropped as a duplicate.
+            .idontwant_message_size_threshold(0)
             .history_length(history_length)
             .max_transmit_size((largest + ENVELOPE_OVERHEAD + CONTROL_ROOM).max(65536));
         for topic in Topic::ALL {

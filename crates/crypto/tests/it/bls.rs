@@ -101,3 +101,36 @@ fn node_identity_round_trips_through_its_file() {
     let err = NodeIdentity::read(&dir.path().join("bad.key")).unwrap_err().to_string();
     assert!(err.contains("64 hex digits"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_batch_verifier_answers_each_check_and_batches_a_queue() {
+    use vigil_crypto::{BatchVerifier, SignatureCheck};
+    let verifier = BatchVerifier::start("test-verifier", 16, 256);
+    let checks: Vec<(SignatureCheck, bool)> = (0..40u8)
+        .map(|i| {
+            let sk = key(i + 1);
+            let m = VoteMessage { tx_hash: B256::repeat_byte(i), ..msg(VoteKind::Clean) };
+            // Every seventh is signed by another key.
+            let signer = if i % 7 == 3 { key(200) } else { key(i + 1) };
+            let check =
+                SignatureCheck { public_key: sk.public_key(), digest: m.digest(), signature: signer.sign_vote(&m) };
+            (check, i % 7 != 3)
+        })
+        .collect();
+    let answers = futures::future::join_all(checks.iter().map(|(c, _)| verifier.verify(c.clone()))).await;
+    for ((check, genuine), answer) in checks.iter().zip(&answers) {
+        match answer {
+            Ok(valid) => {
+                assert!(genuine, "a forged signature passed");
+                assert_eq!(valid.check(), check, "the proof names another check");
+            }
+            Err(_) => assert!(!genuine, "a genuine signature failed"),
+        }
+    }
+    let stats = verifier.stats();
+    assert_eq!(stats.checks(), 40);
+    // 40 checks queued at once while the thread verifies the first: they
+    // go in batches, and batches holding a forgery were redone one by one.
+    assert!(stats.batches() < 40, "no batching: {} rounds", stats.batches());
+    assert!(stats.failed_batches() >= 1);
+}
