@@ -128,6 +128,12 @@ impl Pool {
         self.txs.get(hash)
     }
 
+    /// The certificate kept for `hash` (attached, or waiting for its
+    /// transaction).
+    pub fn certificate(&self, hash: &B256) -> Option<&Certificate> {
+        self.txs.get(hash).and_then(|e| e.certificate.as_ref()).or_else(|| self.orphans.get(hash))
+    }
+
     /// Every pooled transaction.
     pub fn entries(&self) -> impl Iterator<Item = &PoolEntry> {
         self.txs.values()

@@ -512,6 +512,21 @@ impl Ledger {
         Ok(CertificateOutcome::AwaitingTransaction)
     }
 
+    /// What [`Self::certificate`] would answer for `cert` if this very
+    /// certificate was verified and kept already (attached to its
+    /// transaction, or waiting for it); `None` otherwise. Lets the gate
+    /// answer a resent certificate without another pairing.
+    pub fn known_certificate(&self, cert: &Certificate) -> Result<Option<CertificateOutcome>, StoreError> {
+        if let Some(record) = self.lookup(&cert.tx_hash)? {
+            return Ok((record.certificate.as_ref() == Some(cert)).then_some(CertificateOutcome::Applied {
+                status: record.status,
+                changed: false,
+                late_malicious: false,
+            }));
+        }
+        Ok((self.early.get(&cert.tx_hash) == Some(cert)).then_some(CertificateOutcome::AwaitingTransaction))
+    }
+
     /// Applies the deadlines at `now_ms`: quarantine for lack of a
     /// certificate, then fail-open admission when configured and no
     /// certificate at all has arrived for the fail-open delay.

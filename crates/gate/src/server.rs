@@ -341,7 +341,12 @@ async fn send_raw_transaction(app: &App, params: &Value) -> Result<Value, RpcErr
             if fresh {
                 app.metrics.txs_received.inc();
                 debug!(target: "vigil_gate", tx = %hash, sender = %tx.sender(), nonce = tx.nonce(), status = status.as_str(), "transaction accepted");
-                app.relay.relay(s.to_owned());
+                // A transaction that arrives certified (an inspector
+                // pushing it after its certificate) was judged already:
+                // relaying it back would cost every inspector a request.
+                if status != TxStatus::Certified {
+                    app.relay.relay(s.to_owned());
+                }
                 if status == TxStatus::Quarantined {
                     app.metrics.quarantined.inc();
                 }
@@ -362,6 +367,12 @@ async fn submit_certificate(app: &App, params: &Value) -> Result<Value, RpcError
         })?,
         _ => return Err(RpcError::params("expected params [certificate object]")),
     };
+    // The same certificate again (a fallback pusher, a replay): answered
+    // from the ledger, no pairing spent on it.
+    let probe = cert.clone();
+    if let Some(outcome) = app.ledger.call(move |l| l.known_certificate(&probe)).await?.map_err(GateError::from)? {
+        return Ok(certificate_answer(app, cert.tx_hash, outcome)?);
+    }
     // The pairing on the verifier's thread, batched with concurrent
     // requests' (off the async executor).
     let verified = match prepare(&app.admission(), &cert) {
@@ -377,6 +388,15 @@ async fn submit_certificate(app: &App, params: &Value) -> Result<Value, RpcError
     })?;
     let (hash, kind) = (verified.certificate().tx_hash, verified.certificate().kind);
     let outcome = app.ledger.call(move |l| l.certificate(verified, now_ms())).await?.map_err(GateError::from)?;
+    let answer = certificate_answer(app, hash, outcome)?;
+    app.metrics.certificates_accepted.inc();
+    debug!(target: "vigil_gate", tx = %hash, %kind, status = %answer["status"], "certificate accepted");
+    app.wake.notify_one();
+    Ok(answer)
+}
+
+/// The answer of `vigil_submitCertificate` for the ledger's outcome.
+fn certificate_answer(app: &App, hash: B256, outcome: CertificateOutcome) -> Result<Value, RpcError> {
     let status = match outcome {
         CertificateOutcome::Full(n) => {
             return Err(RpcError::new(
@@ -396,9 +416,6 @@ async fn submit_certificate(app: &App, params: &Value) -> Result<Value, RpcError
             status.as_str()
         }
     };
-    app.metrics.certificates_accepted.inc();
-    debug!(target: "vigil_gate", tx = %hash, %kind, status, "certificate accepted");
-    app.wake.notify_one();
     Ok(json!({ "tx_hash": hash, "status": status }))
 }
 

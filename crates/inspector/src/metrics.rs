@@ -15,6 +15,10 @@ pub struct Metrics {
     pub refused: IntCounterVec,
     /// Transactions waiting for simulation.
     pub queue_depth: IntGauge,
+    /// Clients' transactions in flight here, and their adaptive bound.
+    pub client_inflight: IntGauge,
+    /// The bound on clients' transactions in flight.
+    pub client_limit: IntGauge,
     /// Latency per stage (`queue`, `inspect`, `vote`, `certify`).
     pub stage_seconds: HistogramVec,
     /// Own verdicts, by kind.
@@ -71,6 +75,14 @@ impl Metrics {
             txs: counter_vec("vigil_node_txs_total", "Transactions admitted for inspection", &["source"]),
             refused: counter_vec("vigil_node_txs_refused_total", "Transactions refused at admission", &["reason"]),
             queue_depth: gauge("vigil_node_queue_depth", "Transactions waiting for simulation"),
+            client_inflight: gauge(
+                "vigil_node_client_inflight",
+                "Transactions from clients admitted here and not yet decided",
+            ),
+            client_limit: gauge(
+                "vigil_node_client_limit",
+                "Adaptive bound on client transactions in flight; beyond it clients get busy, retry later",
+            ),
             stage_seconds: reg(
                 &registry,
                 HistogramVec::new(

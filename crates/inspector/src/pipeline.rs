@@ -32,6 +32,8 @@ use vigil_consensus::{
     VerifiedCommittee, VoteRejection,
 };
 use vigil_crypto::{BatchVerifier, SecretKey};
+
+use crate::limit::{Full, InflightLimit};
 use vigil_detect::{Engine, VerdictKind};
 use vigil_net::{Inbound, NetEvent, NetHandle, Validation};
 use vigil_sim::{Budget, ExecResult};
@@ -59,6 +61,12 @@ pub struct PipelineConfig {
     pub per_sender: usize,
     /// Simulation workers.
     pub workers: usize,
+    /// Target time from a client's transaction arriving to its decision.
+    /// The bound on clients' transactions in flight ([`crate::limit`])
+    /// shrinks when decisions come later and grows while they come in
+    /// time; beyond it clients are answered "busy, retry later".
+    /// Transactions from peers are always taken (admitted elsewhere).
+    pub max_certify_lag_ms: u64,
     /// Sequencer / gate endpoints certificates are pushed to
     /// (`vigil_submitCertificate`).
     pub sequencers: Vec<String>,
@@ -72,6 +80,7 @@ impl Default for PipelineConfig {
             queue: 10_000,
             per_sender: 64,
             workers: 4,
+            max_certify_lag_ms: 1500,
             sequencers: vec![],
         }
     }
@@ -214,6 +223,8 @@ pub struct Inspector {
     synced_ms: std::sync::atomic::AtomicU64,
     /// Whether the follower is woken by the chain's new-head notifications.
     heads_pushed: std::sync::atomic::AtomicBool,
+    /// Clients' transactions admitted here and not yet decided, bounded.
+    inflight: Mutex<InflightLimit>,
     /// This inspector, for the catch-up a `&self` method needs.
     this: std::sync::Weak<Inspector>,
 }
@@ -261,6 +272,7 @@ impl Inspector {
         let (queue, jobs) = mpsc::channel(config.queue.max(1));
         let (ballots, judged) = mpsc::channel(config.queue.max(1));
         let (events, _) = broadcast::channel(4096);
+        let target = Duration::from_millis(config.max_certify_lag_ms);
         let me = Arc::new_cyclic(|weak| Self {
             this: weak.clone(),
             chain_id: view.chain_id(),
@@ -285,6 +297,7 @@ impl Inspector {
             sync_lock: tokio::sync::Mutex::new(()),
             synced_ms: std::sync::atomic::AtomicU64::new(0),
             heads_pushed: std::sync::atomic::AtomicBool::new(false),
+            inflight: Mutex::new(InflightLimit::new(target)),
         });
         me.metrics.epoch.set(i64::try_from(me.committee().epoch()).unwrap_or(i64::MAX));
         me.metrics.member_index.set(me.signer_index().map_or(-1, i64::from));
@@ -453,6 +466,36 @@ impl Inspector {
     /// gossips it (when it came from a client) and queues it for
     /// inspection. A transaction seen before answers its hash again.
     pub async fn submit(&self, raw: &[u8], source: TxSource) -> Result<B256, AdmitError> {
+        // A client's transaction beyond the in-flight bound is refused
+        // before any work (the hash of the raw envelope is the
+        // transaction's hash).
+        let client = source == TxSource::Rpc;
+        if client {
+            let hash = alloy_primitives::keccak256(raw);
+            let admitted = {
+                let mut limit = self.lock_inflight();
+                let admitted = limit.try_admit(hash, Instant::now());
+                self.metrics.client_inflight.set(limit.inflight() as i64);
+                self.metrics.client_limit.set(limit.limit() as i64);
+                admitted
+            };
+            if let Err(Full { inflight, limit }) = admitted {
+                self.metrics.refused.with_label_values(&["busy"]).inc();
+                return Err(AdmitError::Busy(format!(
+                    "busy: {inflight} transactions from clients wait for a decision here (the bound now is {limit}); retry later"
+                )));
+            }
+        }
+        let submitted = self.submit_inner(raw, source).await;
+        // Refused, or known already (in flight or decided): no slot held.
+        if client && !matches!(submitted, Ok((_, true))) {
+            self.lock_inflight().release(&alloy_primitives::keccak256(raw));
+        }
+        submitted.map(|(hash, _)| hash)
+    }
+
+    /// The hash, and whether the transaction was new here.
+    async fn submit_inner(&self, raw: &[u8], source: TxSource) -> Result<(B256, bool), AdmitError> {
         let tx = Transaction::decode(raw).map_err(|e| AdmitError::Malformed(e.to_string()))?;
         let hash = tx.hash();
         match tx.chain_id() {
@@ -470,7 +513,7 @@ impl Inspector {
             }
         }
         if !self.remember(hash) {
-            return Ok(hash);
+            return Ok((hash, false));
         }
         let admitted = self.admit(&tx, source).await;
         if admitted.is_err() {
@@ -478,13 +521,14 @@ impl Inspector {
             let mut r = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             r.0.remove(&hash);
         }
-        admitted.map(|()| hash)
+        admitted.map(|fresh| (hash, fresh))
     }
 
-    async fn admit(&self, tx: &Transaction, source: TxSource) -> Result<(), AdmitError> {
+    /// Checks, stores and queues `tx`; whether it was new to the store.
+    async fn admit(&self, tx: &Transaction, source: TxSource) -> Result<bool, AdmitError> {
         let hash = tx.hash();
         if blocking(|| self.store.tx(hash)).map_err(|e| AdmitError::Store(e.to_string()))?.is_some() {
-            return Ok(());
+            return Ok(false);
         }
         if let Err(e) = self.plausible(tx) {
             // Implausible on this view may only mean the view is behind (a
@@ -528,13 +572,18 @@ impl Inspector {
         }
         self.metrics.queue_depth.set(self.queue_depth() as i64);
         self.metrics.txs.with_label_values(&[source_label(source)]).inc();
+        tracing::debug!(tx = %hash, source = source_label(source), "admitted");
         if source == TxSource::Rpc {
             let announcement = TxAnnouncement { raw: tx.raw().clone() }.encode();
             if let Err(e) = self.net.publish(Topic::Tx, announcement).await {
                 tracing::debug!(tx = %hash, error = %e, "transaction not gossiped");
             }
         }
-        Ok(())
+        Ok(true)
+    }
+
+    fn lock_inflight(&self) -> std::sync::MutexGuard<'_, InflightLimit> {
+        self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn release_sender(&self, sender: Address) {
@@ -618,6 +667,10 @@ impl Inspector {
             // there yet).
             let next = blocking(|| self.view().nonce_and_balance(sender).map(|(n, _)| n)).unwrap_or(0);
             if job.tx.nonce() > next {
+                // Waiting costs the pipeline nothing: its client's slot is
+                // freed, or the earlier nonces it waits for could be
+                // refused for want of slots that such waiters hold.
+                self.lock_inflight().release(&job.tx.hash());
                 if job.received.elapsed() < NONCE_GAP_WAIT {
                     let queue = self.queue.clone();
                     tokio::spawn(async move {
@@ -631,6 +684,7 @@ impl Inspector {
                 continue;
             }
             let me = self.clone();
+            let hash = job.tx.hash();
             let judged = tokio::task::spawn_blocking(move || me.inspect(&job.tx)).await;
             self.release_sender(sender);
             match judged {
@@ -639,7 +693,10 @@ impl Inspector {
                         tracing::error!("the vote committer stopped; not voting");
                     }
                 }
-                Ok(Err(e)) => tracing::info!(reason = %e, "no vote"),
+                Ok(Err(e)) => {
+                    self.lock_inflight().release(&hash);
+                    tracing::info!(reason = %e, "no vote")
+                }
                 Err(e) => tracing::error!(error = %e, "inspection task panicked"),
             }
         }
@@ -874,6 +931,7 @@ impl Inspector {
                         block_number: self.view().head().number + 1,
                         review: Review::default(),
                     };
+                    self.lock_inflight().decided(&tx_hash, Instant::now());
                     match blocking(|| self.store.quarantine(&record)) {
                         Ok(()) => {
                             self.metrics.quarantined.inc();
@@ -923,17 +981,17 @@ impl Inspector {
             let waited = now_ms().saturating_sub(tx.received_ms);
             self.metrics.stage_seconds.with_label_values(&["certify"]).observe(waited as f64 / 1000.0);
         }
+        self.lock_inflight().decided(&hash, Instant::now());
         let _ = self.events.send(NodeEvent::Certificate(Arc::new(cert.clone())));
         // One node gossips the certificate and pushes it to the sequencers
-        // at once: the one the client sent the transaction to, else the
-        // member the hash designates. Every member forms its own from the
+        // at once: the member the hash designates. Every member forms its own from the
         // votes, so copies from all of them would only cost each peer a
         // signature check and, often, a pairing. The others, in turn, a
         // little later and only if the chain has not moved past the
         // transaction's nonce (a stopped node does not strand it; a running
         // one costs no extra message).
         let stored = blocking(|| self.store.tx(hash)).ok().flatten();
-        let rank = self.turn(hash, stored.as_ref());
+        let rank = self.turn(hash);
         let gossip = formed_here.then(|| cert.encode());
         if rank == 0 {
             if let Some(bytes) = gossip.clone() {
@@ -990,14 +1048,11 @@ impl Inspector {
     }
 
     /// This node's turn to gossip and push the certificate of `hash`: 0 for
-    /// the node the client sent the transaction to and for the member the
-    /// hash designates, then the other members in index order after the
-    /// designated one; a node outside the committee comes after every
-    /// member.
-    fn turn(&self, hash: B256, stored: Option<&TxRecord>) -> u32 {
-        if stored.is_some_and(|t| t.source == TxSource::Rpc) {
-            return 0;
-        }
+    /// the member the hash designates, then the other members in index
+    /// order after it; a node outside the committee comes after every
+    /// member. (Not the node a client sent the transaction to: the gate
+    /// relays every transaction to every inspector.)
+    fn turn(&self, hash: B256) -> u32 {
         let state = self.epoch_state();
         let n = state.committee.len().max(1) as u32;
         let designated = (u64::from_be_bytes(hash[24..32].try_into().unwrap_or_default()) % u64::from(n)) as u32;
@@ -1098,6 +1153,7 @@ impl Inspector {
                     tracing::error!(error = %e, "could not store a vote");
                 }
                 self.metrics.votes_seen.inc();
+                tracing::debug!(tx = %vote.tx_hash, signer = vote.signer, "peer vote");
                 self.handle(events).await;
                 (Validation::Accept, "accepted")
             }

@@ -60,6 +60,15 @@ pub struct BenchArgs {
     pub base_port: u16,
 }
 
+/// JSON-RPC "limit exceeded": a node refusing while it is behind.
+const BUSY: i64 = -32005;
+/// First wait before sending a refused transaction again (then doubling).
+const BUSY_BACKOFF: Duration = Duration::from_millis(100);
+/// Longest wait between two sends of a refused transaction.
+const BUSY_BACKOFF_MAX: Duration = Duration::from_millis(1600);
+/// A transaction refused as busy for this long counts as dropped.
+const BUSY_RETRY_FOR: Duration = Duration::from_secs(10);
+
 #[derive(Debug, Clone, Copy, Default)]
 struct Times {
     sent: Option<Instant>,
@@ -81,6 +90,12 @@ struct RunResult {
     dropped: usize,
     /// Included but reverted (a broken workload, not a Vigil fault).
     reverted: usize,
+    /// "Busy, retry later" answers (each retried, backing off from
+    /// [`BUSY_BACKOFF`]).
+    busy: usize,
+    /// Transactions still refused as busy after [`BUSY_RETRY_FOR`]: never
+    /// accepted, so not counted as dropped.
+    refused: usize,
     processes: Vec<(String, f64, f64)>,
     /// Transactions sent, by kind (in [`Kind::ALL`] order).
     mix: [usize; 3],
@@ -265,6 +280,8 @@ async fn drive(
     let mut next = tokio::time::Instant::now();
     let sink = Address::repeat_byte(0x5e);
     let mut sends = Vec::with_capacity(total as usize);
+    let busy = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let gave_up = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for k in 0..total as usize {
         tokio::time::sleep_until(next).await;
         next += interval;
@@ -272,6 +289,7 @@ async fn drive(
         let url = layout.node_url(k % layout.nodes);
         let http = http.clone();
         let times = times.clone();
+        let (busy, gave_up) = (busy.clone(), gave_up.clone());
         sends.push(tokio::spawn(async move {
             let sent = Instant::now();
             {
@@ -279,9 +297,30 @@ async fn drive(
                 t.entry(hash).or_default().sent = Some(sent);
             }
             let body = json!({"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":[raw]});
-            let ok = match http.post(&url).json(&body).send().await {
-                Ok(r) => r.json::<Value>().await.is_ok_and(|v| v.get("result").is_some()),
-                Err(_) => false,
+            // A node that is behind answers "busy, retry later" (-32005):
+            // retried as a wallet would, the wait counted in the latency.
+            let mut backoff = BUSY_BACKOFF;
+            let ok = loop {
+                let answer = match http.post(&url).json(&body).send().await {
+                    Ok(r) => r.json::<Value>().await.ok(),
+                    Err(_) => None,
+                };
+                match answer {
+                    Some(v) if v.get("result").is_some() => break true,
+                    Some(v) if v["error"]["code"] == BUSY && sent.elapsed() >= BUSY_RETRY_FOR => {
+                        gave_up.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        break false;
+                    }
+                    Some(v) if v["error"]["code"] == BUSY => {
+                        busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        // Doubling, with jitter, so refused senders do not
+                        // all come back at once.
+                        let jitter = u64::from(hash[31]) * backoff.as_millis() as u64 / 256;
+                        tokio::time::sleep(backoff + Duration::from_millis(jitter)).await;
+                        backoff = (backoff * 2).min(BUSY_BACKOFF_MAX);
+                    }
+                    _ => break false,
+                }
             };
             if !ok {
                 times.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&hash);
@@ -306,6 +345,7 @@ async fn drive(
     }
     let wall = started.elapsed();
     let processes = procs.usage(&cpu_before, wall);
+    let refused = gave_up.load(std::sync::atomic::Ordering::Relaxed);
     cert_task.abort();
     head_task.abort();
     let t = times.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
@@ -324,8 +364,10 @@ async fn drive(
         sent: sent.len(),
         certified_tps: certify_ms.len() as f64 / certified_span,
         included_tps: include_ms.len() as f64 / included_span,
-        dropped: (total as usize).saturating_sub(certify_ms.len().min(include_ms.len())),
+        dropped: (total as usize).saturating_sub(refused).saturating_sub(certify_ms.len().min(include_ms.len())),
+        refused,
         reverted: sent.iter().filter(|x| x.reverted).count(),
+        busy: busy.load(std::sync::atomic::Ordering::Relaxed),
         certify_ms,
         include_ms,
         processes,
@@ -357,6 +399,8 @@ fn to_json(r: &RunResult, steps: Option<&Vec<RunResult>>) -> Value {
         "include_latency_ms": latency_json(&r.include_ms),
         "dropped": r.dropped,
         "reverted": r.reverted,
+        "busy_retries": r.busy,
+        "refused": r.refused,
         "workload": Kind::ALL.iter().zip(r.mix).map(|(k, n)| (k.name().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
         "processes": r.processes.iter().map(|(name, cpu, rss)| json!({
             "name": name, "cpu_percent": (cpu * 10.0).round() / 10.0, "rss_mb": (rss * 10.0).round() / 10.0,
@@ -397,6 +441,12 @@ fn print_table(r: &RunResult, nodes: usize) {
     println!(
         "  certified {:.1} tx/s, included {:.1} tx/s, dropped or stuck {}, reverted {}",
         r.certified_tps, r.included_tps, r.dropped, r.reverted
+    );
+    println!(
+        "  busy answers {} (retried with backoff), refused for {} s and given up {}",
+        r.busy,
+        BUSY_RETRY_FOR.as_secs(),
+        r.refused
     );
     println!("  {:<10} {:>6} {:>9}", "process", "cpu %", "rss MB");
     for (name, cpu, rss) in &r.processes {

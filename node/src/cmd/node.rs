@@ -157,6 +157,11 @@ pub struct NodeSettings {
     /// Simulation workers.
     #[arg(long)]
     pub workers: Option<usize>,
+    /// Refuse clients' transactions ("busy, retry later") while
+    /// transactions take longer than this (ms, a moving average) from
+    /// arrival to certificate.
+    #[arg(long)]
+    pub max_certify_lag_ms: Option<u64>,
     /// Wall-time budget per simulation (ms).
     #[arg(long = "sim.budget-ms")]
     #[serde(rename = "sim_budget_ms")]
@@ -203,6 +208,7 @@ impl NodeSettings {
             policy: pick(self.policy, file.policy),
             deadline_ms: pick(self.deadline_ms, file.deadline_ms),
             workers: pick(self.workers, file.workers),
+            max_certify_lag_ms: pick(self.max_certify_lag_ms, file.max_certify_lag_ms),
             sim_budget_ms: pick(self.sim_budget_ms, file.sim_budget_ms),
             poll_ms: pick(self.poll_ms, file.poll_ms),
             retention_blocks: pick(self.retention_blocks, file.retention_blocks),
@@ -255,6 +261,10 @@ deadline_ms = 2000
 # Simulation workers and the wall-time budget of one simulation.
 workers = 4
 sim_budget_ms = 1000
+# Refuse clients' transactions (JSON-RPC error -32005, "retry later") while
+# transactions take longer than this (ms, a moving average) from arrival to
+# certificate: accepted, they would wait in queues and risk quarantine.
+max_certify_lag_ms = 1500
 
 # Keep records of transactions judged within this many blocks of the head
 # (default: keep everything).
@@ -370,6 +380,9 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
     }
     if let Some(w) = s.workers {
         pipeline.workers = w.max(1);
+    }
+    if let Some(ms) = s.max_certify_lag_ms {
+        pipeline.max_certify_lag_ms = ms;
     }
     if let Some(ms) = s.sim_budget_ms {
         pipeline.budget = Budget { max_wall_time: Duration::from_millis(ms), ..pipeline.budget };

@@ -166,8 +166,11 @@ impl Processes {
     async fn spawn(&mut self, exe: &Path, name: &str, args: &[String], root: &Path) -> anyhow::Result<()> {
         let log_path = root.join("logs").join(format!("{name}.log"));
         let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+        // `VIGIL_LOG` in the environment sets every process's filter (for
+        // a trace of one transaction through the testnet, say).
+        let filter = std::env::var("VIGIL_LOG").unwrap_or_else(|_| "info,libp2p_gossipsub::behaviour=error".into());
         let child = Command::new(exe)
-            .args(["--log.filter", "info,libp2p_gossipsub::behaviour=error"])
+            .args(["--log.filter", &filter])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
