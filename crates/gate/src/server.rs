@@ -371,7 +371,7 @@ async fn submit_certificate(app: &App, params: &Value) -> Result<Value, RpcError
     // from the ledger, no pairing spent on it.
     let probe = cert.clone();
     if let Some(outcome) = app.ledger.call(move |l| l.known_certificate(&probe)).await?.map_err(GateError::from)? {
-        return Ok(certificate_answer(app, cert.tx_hash, outcome)?);
+        return certificate_answer(app, cert.tx_hash, outcome);
     }
     // The pairing on the verifier's thread, batched with concurrent
     // requests' (off the async executor).
