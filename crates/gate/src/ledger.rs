@@ -909,6 +909,31 @@ mod tests {
     }
 
     #[test]
+    fn a_certificate_held_already_is_known_without_another_check() {
+        let f = Fixture::new();
+        let mut l = f.open(None, 0);
+        let t = tx_on(CHAIN, &signer(5), 0);
+        let early = f.cert(t.hash(), VoteKind::Clean);
+        assert_eq!(l.known_certificate(early.certificate()).unwrap(), None, "nothing held yet");
+        l.certificate(early.clone(), 1).unwrap();
+        assert_eq!(
+            l.known_certificate(early.certificate()).unwrap(),
+            Some(CertificateOutcome::AwaitingTransaction),
+            "the same certificate, waiting for its transaction"
+        );
+        accepted(l.receive(&t, 2).unwrap());
+        assert_eq!(
+            l.known_certificate(early.certificate()).unwrap(),
+            Some(CertificateOutcome::Applied { status: TxStatus::Certified, changed: false, late_malicious: false })
+        );
+        // Another certificate for the same transaction (other signers, or
+        // forged): not known, so it gets the full check.
+        let mut other = early.certificate().clone();
+        other.signature.0[10] ^= 1;
+        assert_eq!(l.known_certificate(&other).unwrap(), None);
+    }
+
+    #[test]
     fn malicious_certificate_quarantines_and_clean_does_not_release() {
         let f = Fixture::new();
         let mut l = f.open(None, 0);
