@@ -939,29 +939,39 @@ impl NodeStore {
     /// Retention: deletes everything about transactions this node judged at
     /// a block below `keep_blocks_below` (raw transaction, verdict, votes,
     /// certificate, outcome, quarantine record, index entries), in batches of
-    /// whole transactions. Returns how many transactions were removed.
+    /// whole transactions. A quarantine not reviewed yet is kept whole, with
+    /// its history entry: operators and disputing senders still need it.
+    /// Returns how many transactions were removed.
     pub fn prune(&self, keep_blocks_below: u64) -> Result<u64> {
         let Some(newest_pruned) = keep_blocks_below.checked_sub(1) else { return Ok(0) };
-        let start = keys::inv(newest_pruned);
+        let mut from = keys::inv(newest_pruned).to_vec();
         let mut removed = 0u64;
         loop {
             let guard = self.lock();
-            let chunk = self.store.scan_prefix(cf::HISTORY_BLOCK, &[], Some(&start), PRUNE_BATCH)?;
-            if chunk.is_empty() {
-                return Ok(removed);
-            }
+            let chunk = self.store.scan_prefix(cf::HISTORY_BLOCK, &[], Some(&from), PRUNE_BATCH)?;
+            let Some((last, _)) = chunk.last() else { return Ok(removed) };
+            from = after(last);
             let mut batch = Batch::new();
             let mut deltas = Deltas::default();
+            let mut n = 0u64;
             for (key, value) in &chunk {
-                batch.delete(cf::HISTORY_BLOCK, key.clone());
                 let (Some((_, hash)), Ok(sender)) = (keys::split_tail(key), Address::try_from(value.as_slice())) else {
+                    batch.delete(cf::HISTORY_BLOCK, key.clone());
                     continue;
                 };
+                if self.quarantine_record(hash)?.is_some_and(|q| q.review.state == ReviewState::Open) {
+                    continue;
+                }
+                batch.delete(cf::HISTORY_BLOCK, key.clone());
                 self.stage_removal(&mut batch, &mut deltas, hash, sender)?;
+                n += 1;
             }
             self.commit(guard, batch, deltas)?;
-            removed += chunk.len() as u64;
+            removed += n;
             tracing::debug!(target: "vigil_inspector::store", removed, keep_blocks_below, "pruned");
+            if chunk.len() < PRUNE_BATCH {
+                return Ok(removed);
+            }
         }
     }
 

@@ -475,7 +475,14 @@ fn prune_removes_records_and_index_entries() {
         s.review(h(2), ReviewState::FalsePositive, None, None, 1).unwrap();
         assert_eq!(s.prune(0).unwrap(), 0);
         assert_eq!(s.prune(100).unwrap(), 0);
-        assert_eq!(s.prune(105).unwrap(), 5);
+        // Quarantines nobody has reviewed are kept whatever their age.
+        assert_eq!(s.prune(105).unwrap(), 1, "only the reviewed one of 0..5 goes");
+        assert!(s.quarantine_record(h(0)).unwrap().is_some() && s.tx(h(0)).unwrap().is_some());
+        assert_eq!(s.tx(h(2)).unwrap(), None);
+        for n in [0, 1, 3, 4] {
+            s.review(h(n), ReviewState::ConfirmedMalicious, None, None, 2).unwrap();
+        }
+        assert_eq!(s.prune(105).unwrap(), 4);
         assert_eq!(s.prune(105).unwrap(), 0);
     }
     let s = NodeStore::open(dir.path()).unwrap();
