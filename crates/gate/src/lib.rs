@@ -209,7 +209,7 @@ pub async fn run(config: GateConfig, shutdown: impl Future<Output = ()> + Send +
         admission: std::sync::RwLock::new(Arc::new(admission)),
         upstream,
         metrics: metrics.clone(),
-        relay: relay::Relay::new(&config.inspectors),
+        relay: relay::Relay::new(&config.inspectors, config.quarantine_after),
         wake: Arc::new(Notify::new()),
         limits: server::Limits { max_body_bytes: config.max_body_bytes, max_batch: config.max_batch },
         info: server::Static {
