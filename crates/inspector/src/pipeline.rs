@@ -984,9 +984,9 @@ impl Inspector {
         self.lock_inflight().decided(&hash, Instant::now());
         let _ = self.events.send(NodeEvent::Certificate(Arc::new(cert.clone())));
         // One node gossips the certificate and pushes it to the sequencers
-        // at once: the member the hash designates. Every member forms its own from the
-        // votes, so copies from all of them would only cost each peer a
-        // signature check and, often, a pairing. The others, in turn, a
+        // at once: the member the hash designates. Every member forms its
+        // own from the votes, so copies from all of them would only cost
+        // each peer a signature check and, often, a pairing. The others, in turn, a
         // little later and only if the chain has not moved past the
         // transaction's nonce (a stopped node does not strand it; a running
         // one costs no extra message).
