@@ -27,7 +27,8 @@ use vigil_settlement::{registry::Registry, rpc::Client, wallet::Wallet};
 use vigil_types::{Certificate, PublicKeyBytes, SignatureBytes, SignerBitmap, VoteKind, VoteMessage};
 
 use crate::support::{
-    account, block_number, free_ports, generate_keys, key_file, settlement_devnet, signed_tx, vigil_ok, Proc, Rpc,
+    account, block_number, deploy_contracts, free_ports, generate_keys, key_file, settlement_devnet, signed_tx,
+    vigil_ok, Proc, Rpc,
 };
 
 const SETTLE_CHAIN: u64 = 7071;
@@ -97,31 +98,14 @@ async fn scenario(dir: &Path) {
 
     // --- The contracts, epochs of four blocks (a block per transaction). ---
     let addresses = dir.join("addresses.json");
-    vigil_ok(&[
-        "contracts",
-        "deploy",
-        "--rpc",
+    let (_, deployed) = deploy_contracts(
         &settle.url,
-        "--settlement-chain-id",
-        &SETTLE_CHAIN.to_string(),
-        "--key-file",
+        SETTLE_CHAIN,
         &key_file(dir, "deployer-deploy.key", &deployer),
-        "--chain-id-inspected",
-        &CHAIN.to_string(),
-        "--epoch-length",
-        &EPOCH_LENGTH.to_string(),
-        "--min-stake",
-        "1ether",
-        "--dispute-window",
-        "200",
-        "--unbonding",
-        "400",
-        "--min-bond",
-        "0.1ether",
-        "--out",
-        addresses.to_str().unwrap(),
-    ]);
-    let deployed: Value = serde_json::from_str(&std::fs::read_to_string(&addresses).unwrap()).unwrap();
+        CHAIN,
+        EPOCH_LENGTH,
+        &addresses,
+    );
     let registry_address = deployed["registry"].as_str().unwrap().to_owned();
     let client = Client::new(settle.url.clone());
     let registry = Registry::new(client.clone(), registry_address.parse().unwrap());

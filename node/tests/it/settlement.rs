@@ -21,8 +21,8 @@ use serde_json::{json, Value};
 use vigil_types::{Committee, Member, PublicKeyBytes, SignatureBytes, Stake, Threshold};
 
 use crate::support::{
-    account, block_number, free_ports, generate_keys, key_file, settlement_devnet as devnet, signed_tx, vigil_err,
-    vigil_ok, Proc, Rpc,
+    account, block_number, deploy_contracts, free_ports, generate_keys, key_file, settlement_devnet as devnet,
+    signed_tx, vigil_err, vigil_ok, Proc, Rpc,
 };
 
 /// The settlement chain.
@@ -123,31 +123,7 @@ async fn scenario(dir: &Path) {
 
     // --- Deploy. ---
     let addresses = dir.join("addresses.json");
-    let out = vigil_ok(&[
-        "contracts",
-        "deploy",
-        "--rpc",
-        &settle.url,
-        "--settlement-chain-id",
-        &SETTLE_CHAIN.to_string(),
-        "--key-file",
-        &deployer_key,
-        "--chain-id-inspected",
-        &CHAIN.to_string(),
-        "--epoch-length",
-        &EPOCH_LENGTH.to_string(),
-        "--min-stake",
-        "1ether",
-        "--dispute-window",
-        "200",
-        "--unbonding",
-        "400",
-        "--min-bond",
-        "0.1ether",
-        "--out",
-        addresses.to_str().unwrap(),
-    ]);
-    let deployed: Value = serde_json::from_str(&std::fs::read_to_string(&addresses).unwrap()).unwrap();
+    let (out, deployed) = deploy_contracts(&settle.url, SETTLE_CHAIN, &deployer_key, CHAIN, EPOCH_LENGTH, &addresses);
     assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), deployed, "stdout and file agree");
     assert_eq!(deployed["settlement_chain_id"], SETTLE_CHAIN);
     assert_eq!(deployed["inspected_chain_id"], CHAIN);

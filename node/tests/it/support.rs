@@ -266,6 +266,47 @@ pub fn vigil_ok(args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
+/// `vigil contracts deploy` on the settlement devnet at `rpc` (chain
+/// `settlement_chain`) for the inspected chain `chain`, with the test
+/// parameters (1 ether minimum stake, 200-block dispute window, 400-block
+/// unbonding, 0.1 ether minimum bond); the addresses go to `out`. Returns
+/// the command's stdout and the addresses file.
+pub fn deploy_contracts(
+    rpc: &str,
+    settlement_chain: u64,
+    key_file: &str,
+    chain: u64,
+    epoch_length: u64,
+    out: &std::path::Path,
+) -> (String, Value) {
+    let stdout = vigil_ok(&[
+        "contracts",
+        "deploy",
+        "--rpc",
+        rpc,
+        "--settlement-chain-id",
+        &settlement_chain.to_string(),
+        "--key-file",
+        key_file,
+        "--chain-id-inspected",
+        &chain.to_string(),
+        "--epoch-length",
+        &epoch_length.to_string(),
+        "--min-stake",
+        "1ether",
+        "--dispute-window",
+        "200",
+        "--unbonding",
+        "400",
+        "--min-bond",
+        "0.1ether",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    let deployed = serde_json::from_str(&std::fs::read_to_string(out).expect("addresses file")).expect("JSON");
+    (stdout, deployed)
+}
+
 /// Runs `vigil ARGS`, which must fail; its stderr.
 pub fn vigil_err(args: &[&str]) -> String {
     let out = vigil(args);
