@@ -92,6 +92,18 @@ pub struct EvalArgs {
     /// Print one JSON document instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// List only the transactions that need a look (false quarantines,
+    /// missed attacks, alerts) instead of every judged one: for large runs.
+    #[arg(long)]
+    pub summary: bool,
+    /// Exit with status 1 when a benign transaction is quarantined, an
+    /// attack admitted, or a fixture cannot be replayed.
+    #[arg(long)]
+    pub strict: bool,
+    /// Fixtures judged at once (each on its own thread); default: the
+    /// machine's cores.
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// Protection policy file (docs/policies.md) applied with the built-in detectors.
     #[arg(long)]
     pub policy: Option<PathBuf>,

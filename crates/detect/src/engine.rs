@@ -2,20 +2,46 @@
 //! and combines their findings into a verdict.
 
 use crate::{
-    analysis::Analysis,
+    analysis::{Analysis, PreState},
     detectors::{self, Detector},
     finding::{Finding, Severity, Verdict},
     history::History,
     policy::Policies,
 };
 use alloy_consensus::Transaction as _;
-use alloy_primitives::{Address, U256};
+use alloy_primitives::{Address, Bytes, U256};
 use vigil_sim::{BlockSpec, ExecResult, SimOutcome, StateView};
 use vigil_types::tx::Transaction;
 
 /// Version of the built-in rules; bumped whenever a change can alter a
 /// verdict, since honest nodes must agree (DESIGN §3: fixed per epoch).
-pub const RULESET_VERSION: &str = "vigil-rules/1";
+pub const RULESET_VERSION: &str = "vigil-rules/2";
+
+/// The analysis's view of a [`StateView`]: an unreadable account or code
+/// reads as absent (the simulation already ran on this state, so it is
+/// readable in practice).
+struct StatePre<'s, S: ?Sized>(&'s S);
+
+impl<S: StateView + ?Sized> PreState for StatePre<'_, S> {
+    fn has_code(&self, a: Address) -> bool {
+        self.0
+            .account(a)
+            .ok()
+            .flatten()
+            .is_some_and(|acc| acc.code_hash != vigil_sim::revm::primitives::KECCAK_EMPTY)
+    }
+
+    fn code(&self, a: Address) -> Bytes {
+        let Some(acc) = self.0.account(a).ok().flatten() else { return Bytes::new() };
+        if acc.code_hash == vigil_sim::revm::primitives::KECCAK_EMPTY {
+            return Bytes::new();
+        }
+        match &acc.code {
+            Some(code) => code.original_bytes(),
+            None => self.0.code_by_hash(acc.code_hash).map(|c| c.original_bytes()).unwrap_or_default(),
+        }
+    }
+}
 
 /// Runs detectors and policies.
 #[derive(Debug, Clone)]
@@ -77,14 +103,8 @@ impl Engine {
         let price = U256::from(tx.envelope().effective_gas_price(Some(block.base_fee)));
         let fee = gas.saturating_mul(price);
         let tip = gas.saturating_mul(price.saturating_sub(U256::from(block.base_fee)));
-        let has_code = |a: Address| {
-            state
-                .account(a)
-                .ok()
-                .flatten()
-                .is_some_and(|acc| acc.code_hash != vigil_sim::revm::primitives::KECCAK_EMPTY)
-        };
-        let analysis = Analysis::new(tx, &outcome.trace, history, has_code, fee, (block.coinbase, tip));
+        let pre = StatePre(state);
+        let analysis = Analysis::new(tx, &outcome.trace, history, &pre, fee, (block.coinbase, tip));
         for d in &self.detectors {
             findings.extend((d.run)(&analysis));
         }

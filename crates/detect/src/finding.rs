@@ -42,7 +42,7 @@ pub struct Finding {
     pub message: String,
 }
 
-/// The decision.
+/// The decision (what the node votes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum VerdictKind {
@@ -68,15 +68,32 @@ pub struct Verdict {
 /// Score at or above which a transaction is malicious.
 pub const MALICIOUS_SCORE: u32 = 100;
 
+/// Score at or above which a clean verdict is an alert: one high finding,
+/// or two mediums. A lone medium (a flash loan, a small unexplained
+/// payout) is context kept with the verdict, not an alert.
+pub const ALERT_SCORE: u32 = 50;
+
 impl Verdict {
     /// Combines findings: malicious when the score reaches
     /// [`MALICIOUS_SCORE`] (one critical, two highs, or a high and two
-    /// mediums).
+    /// mediums); below it, from [`ALERT_SCORE`] the clean verdict is an
+    /// alert (DESIGN §5: admitted, stored and shown).
     pub fn from_findings(ruleset: &'static str, mut findings: Vec<Finding>) -> Self {
         findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(b.rule)));
         let score = findings.iter().map(|f| f.severity.score()).sum();
         let kind = if score >= MALICIOUS_SCORE { VerdictKind::Malicious } else { VerdictKind::Clean };
         Self { kind, score, ruleset, findings }
+    }
+
+    /// Whether the transaction is admitted with an alert: clean, with
+    /// findings that reach [`ALERT_SCORE`] but not [`MALICIOUS_SCORE`].
+    pub fn is_alert(&self) -> bool {
+        self.kind == VerdictKind::Clean && self.score >= ALERT_SCORE
+    }
+
+    /// The findings that weigh (above info), most severe first.
+    pub fn weighed(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.severity > Severity::Info)
     }
 
     /// The sentences of the findings that count toward the decision.

@@ -26,10 +26,10 @@ mod finding;
 mod history;
 pub mod policy;
 
-pub use analysis::{Analysis, Asset};
+pub use analysis::{Analysis, Asset, Backing, PreState, Protocol, SlotKeys};
 pub use detectors::{Detector, ALL as DETECTORS};
 pub use engine::{Engine, RULESET_VERSION};
 pub use error::PolicyError;
-pub use finding::{Finding, Severity, Verdict, VerdictKind, MALICIOUS_SCORE};
+pub use finding::{Finding, Severity, Verdict, VerdictKind, ALERT_SCORE, MALICIOUS_SCORE};
 pub use history::History;
 pub use policy::Policies;

@@ -23,6 +23,8 @@ pub struct Metrics {
     pub stage_seconds: HistogramVec,
     /// Own verdicts, by kind.
     pub verdicts: IntCounterVec,
+    /// Own clean verdicts with an alert, by rule (one per rule that weighed).
+    pub alerts: IntCounterVec,
     /// Votes of other members accepted.
     pub votes_seen: IntCounter,
     /// Certificates, by origin (`formed`, `received`).
@@ -93,6 +95,11 @@ impl Metrics {
                 ),
             ),
             verdicts: counter_vec("vigil_node_verdicts_total", "Own verdicts", &["kind"]),
+            alerts: counter_vec(
+                "vigil_node_alerts_total",
+                "Own clean verdicts with an alert, by each rule that weighed in",
+                &["rule"],
+            ),
             votes_seen: counter("vigil_node_votes_seen_total", "Votes of other members accepted"),
             certificates: counter_vec("vigil_node_certificates_total", "Certificates", &["origin"]),
             quarantined: counter("vigil_node_quarantined_total", "Transactions quarantined"),

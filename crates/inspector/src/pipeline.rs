@@ -736,6 +736,7 @@ impl Inspector {
             tx_hash: hash,
             kind,
             score: verdict.score,
+            alert: verdict.is_alert(),
             ruleset: verdict.ruleset.to_string(),
             findings: verdict
                 .findings
@@ -850,6 +851,14 @@ impl Inspector {
                 if vote.kind == VoteKind::Malicious {
                     let rules: Vec<&str> = record.findings.iter().map(|f| f.rule.as_str()).collect();
                     tracing::warn!(tx = %tx_hash, score = record.score, ?rules, "voted malicious");
+                } else if record.alert {
+                    let mut rules: Vec<&str> =
+                        record.findings.iter().filter(|f| f.severity != "info").map(|f| f.rule.as_str()).collect();
+                    rules.dedup();
+                    for rule in &rules {
+                        self.metrics.alerts.with_label_values(&[rule]).inc();
+                    }
+                    tracing::info!(tx = %tx_hash, score = record.score, ?rules, "voted clean with an alert");
                 }
                 let _ = self.events.send(NodeEvent::Verdict(Arc::new(record)));
             }

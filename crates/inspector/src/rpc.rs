@@ -262,11 +262,13 @@ async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, c: Arc<
             return;
         }
     };
-    if !matches!(kind.as_str(), "verdicts" | "certificates" | "quarantine") {
+    if !matches!(kind.as_str(), "verdicts" | "alerts" | "certificates" | "quarantine") {
         pending
             .reject(err(
                 codes::INVALID_PARAMS,
-                format!("unknown subscription {kind:?}: use \"verdicts\", \"certificates\" or \"quarantine\""),
+                format!(
+                    "unknown subscription {kind:?}: use \"verdicts\", \"alerts\", \"certificates\" or \"quarantine\""
+                ),
             ))
             .await;
         return;
@@ -280,6 +282,7 @@ async fn subscribe(p: Params<'static>, pending: PendingSubscriptionSink, c: Arc<
         };
         let value = match event {
             Ok(NodeEvent::Verdict(v)) if kind == "verdicts" => json!(*v),
+            Ok(NodeEvent::Verdict(v)) if kind == "alerts" && v.alert => json!(*v),
             Ok(NodeEvent::Certificate(cert)) if kind == "certificates" => json!(*cert),
             Ok(NodeEvent::Quarantine(q)) if kind == "quarantine" => json!(*q),
             Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,

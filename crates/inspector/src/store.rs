@@ -29,8 +29,10 @@
 //! | `quarantine_idx` | tag (1) ‖ inv(since_ms) ‖ tx hash; tag 0 = all, 1 open, 2 confirmed malicious, 3 false positive | empty |
 //! | `history_block` | inv(block) ‖ tx hash | sender (20) |
 //! | `history_addr` | address ‖ inv(block) ‖ tx hash, for the sender, `to`, and every touched and created contract (deduplicated) | sender (20) |
+//! | `alerts` | inv(block) ‖ tx hash, for verdicts that are alerts (DESIGN §5) | sender (20) |
 //!
-//! The two history indexes hold one entry per verdict; the block is the
+//! The two history indexes hold one entry per verdict (`alerts` one per
+//! alert); the block is the
 //! verdict's [`VerdictRecord::block_number`], the sender comes from the
 //! transaction's [`TxRecord`], which must be stored before its verdict. Re-judging a transaction
 //! replaces its entries. [`NodeStore::prune`] walks `history_block` from the
@@ -93,10 +95,23 @@ pub mod cf {
     pub const HISTORY_BLOCK: &str = "history_block";
     /// History by address (sender or touched contract), newest first.
     pub const HISTORY_ADDR: &str = "history_addr";
+    /// Alerts (clean verdicts with findings that weigh), newest block first.
+    pub const ALERTS: &str = "alerts";
 
     /// Every column family of the node store.
-    pub const ALL: &[&str] =
-        &[META, TXS, VERDICTS, VOTES, CERTS, OUTCOMES, QUARANTINE, QUARANTINE_IDX, HISTORY_BLOCK, HISTORY_ADDR];
+    pub const ALL: &[&str] = &[
+        META,
+        TXS,
+        VERDICTS,
+        VOTES,
+        CERTS,
+        OUTCOMES,
+        QUARANTINE,
+        QUARANTINE_IDX,
+        HISTORY_BLOCK,
+        HISTORY_ADDR,
+        ALERTS,
+    ];
 }
 
 /// What can go wrong with the node store.
@@ -221,6 +236,10 @@ pub struct VerdictRecord {
     pub kind: VoteKind,
     /// Detector score.
     pub score: u32,
+    /// Clean, but with findings that reach the alert score: admitted,
+    /// and shown to operators (DESIGN §5).
+    #[serde(default)]
+    pub alert: bool,
     /// Ruleset version.
     pub ruleset: String,
     /// Findings.
@@ -325,6 +344,8 @@ pub enum HistoryKind {
     Certified,
     /// The pool quarantined it.
     Quarantined,
+    /// This node judged it clean with an alert.
+    Alert,
 }
 
 /// A `vigil_history` query.
@@ -353,6 +374,9 @@ pub struct HistoryEntry {
     pub verdict: VoteKind,
     /// Its score.
     pub score: u32,
+    /// Whether the verdict is an alert.
+    #[serde(default)]
+    pub alert: bool,
     /// Rules that fired, in finding order, deduplicated.
     pub rules: Vec<String>,
     /// The pool's decision, if any yet.
@@ -650,6 +674,9 @@ impl NodeStore {
         }
         batch.put(cf::VOTES, vote_key, encode(own_vote));
         batch.put(cf::HISTORY_BLOCK, keys::by_block(verdict.block_number, hash), sender.to_vec());
+        if verdict.alert {
+            batch.put(cf::ALERTS, keys::by_block(verdict.block_number, hash), sender.to_vec());
+        }
         for addr in indexed_addresses(verdict, sender) {
             batch.put(cf::HISTORY_ADDR, keys::by_addr(addr, verdict.block_number, hash), sender.to_vec());
         }
@@ -852,9 +879,10 @@ impl NodeStore {
     /// (capped at [`MAX_PAGE`]) entries from `cursor`. See the module docs
     /// for the cursor's guarantees.
     pub fn history(&self, query: &HistoryQuery, cursor: Option<&str>, limit: usize) -> Result<Page<HistoryEntry>> {
-        let (index, prefix) = match query.address {
-            Some(a) => (cf::HISTORY_ADDR, a.to_vec()),
-            None => (cf::HISTORY_BLOCK, Vec::new()),
+        let (index, prefix) = match (query.address, query.kind) {
+            (Some(a), _) => (cf::HISTORY_ADDR, a.to_vec()),
+            (None, Some(HistoryKind::Alert)) => (cf::ALERTS, Vec::new()),
+            (None, _) => (cf::HISTORY_BLOCK, Vec::new()),
         };
         let key_len = prefix.len() + 40;
         let limit = limit.clamp(1, MAX_PAGE);
@@ -914,6 +942,7 @@ impl NodeStore {
             Some(HistoryKind::Malicious) => v.kind == VoteKind::Malicious,
             Some(HistoryKind::Certified) => matches!(outcome, Some(Outcome::Certified)),
             Some(HistoryKind::Quarantined) => matches!(outcome, Some(Outcome::Quarantined { .. })),
+            Some(HistoryKind::Alert) => v.alert,
         };
         if !keep {
             return Ok(None);
@@ -930,6 +959,7 @@ impl NodeStore {
             block_number: v.block_number,
             verdict: v.kind,
             score: v.score,
+            alert: v.alert,
             rules,
             outcome,
             judged_ms: v.judged_ms,
@@ -1027,6 +1057,9 @@ impl NodeStore {
 /// Deletes a verdict's history index entries.
 fn unindex(batch: &mut Batch, v: &VerdictRecord, sender: Address) {
     batch.delete(cf::HISTORY_BLOCK, keys::by_block(v.block_number, v.tx_hash));
+    if v.alert {
+        batch.delete(cf::ALERTS, keys::by_block(v.block_number, v.tx_hash));
+    }
     for addr in indexed_addresses(v, sender) {
         batch.delete(cf::HISTORY_ADDR, keys::by_addr(addr, v.block_number, v.tx_hash));
     }

@@ -30,7 +30,7 @@ use revm::{
     inspector::{Inspector, JournalExt},
     interpreter::{
         interpreter::EthInterpreter,
-        interpreter_types::{Jumps, LoopControl},
+        interpreter_types::{Jumps, LoopControl, MemoryTr},
         CallInputs, CallOutcome, CallScheme, CreateInputs, CreateOutcome, CreateScheme, InstructionResult, Interpreter,
         InterpreterAction,
     },
@@ -40,8 +40,8 @@ use revm::{
 use crate::{
     budget::{Budget, BudgetKind},
     trace::{
-        tokens, CallFrame, CallKind, EcrecoverCall, FrameId, FrameStatus, LogRecord, Reentry, SelfDestruct,
-        StorageAccess, StorageOp, TokenEvent, Trace,
+        tokens, CallFrame, CallKind, EcrecoverCall, FrameId, FrameStatus, KeccakRecord, LogRecord, Reentry,
+        SelfDestruct, StorageAccess, StorageOp, TokenEvent, TokenEventKind, Trace, MAX_KECCAK_INPUT,
     },
 };
 
@@ -61,6 +61,9 @@ enum Pending {
     /// An `SSTORE`: the old value is in the journal entries added after
     /// `journal_len`.
     Sstore { slot: U256, new: U256, journal_len: usize },
+    /// A `KECCAK256` of memory `[offset, offset + len)`: the hash is on the
+    /// stack afterwards and the memory has been expanded to cover the input.
+    Keccak { offset: usize, len: usize },
     /// A call or create opcode: if it opens a frame, note the gas the
     /// suspended frame keeps.
     FrameOpcode,
@@ -252,6 +255,33 @@ impl Tracer {
         active.id
     }
 
+    /// A wrapped-ether `Deposit` or `Withdrawal` (WETH9's events) that
+    /// matches the ether the emitter received in its frame, or sent in the
+    /// call the frame just made: the mint or burn of the wrapped token it
+    /// is, recorded as an ERC-20 transfer from or to the zero address. An
+    /// event of that name that moved no matching ether is left a plain log.
+    fn native_wrap(&self, frame: FrameId, log: &Log) -> Option<TokenEventKind> {
+        let (deposit, account, amount) = tokens::decode_wrap(log)?;
+        let f = self.trace.frame(frame)?;
+        if f.callee != log.address {
+            return None;
+        }
+        if deposit {
+            (f.value == amount && !amount.is_zero())
+                .then_some(TokenEventKind::Erc20Transfer { from: Address::ZERO, to: account, amount })
+        } else {
+            let paid = self
+                .trace
+                .frames
+                .iter()
+                .rev()
+                .take_while(|c| c.id > frame)
+                .any(|c| c.parent == Some(frame) && c.caller == log.address && c.value == amount && c.success());
+            (paid && !amount.is_zero())
+                .then_some(TokenEventKind::Erc20Transfer { from: account, to: Address::ZERO, amount })
+        }
+    }
+
     fn budget_check_on_frame_start(&mut self) {
         if self.exceeded.is_none() && self.clock_expired() {
             self.stop(BudgetKind::WallTime, 0);
@@ -326,6 +356,14 @@ where
                     self.pending = Pending::Sstore { slot, new, journal_len };
                 }
             }
+            opcode::KECCAK256 => {
+                if let (Ok(offset), Ok(len)) = (interp.stack.peek(0), interp.stack.peek(1)) {
+                    // An input that does not fit in memory fails the instruction.
+                    if let (Ok(offset), Ok(len)) = (usize::try_from(offset), usize::try_from(len)) {
+                        self.pending = Pending::Keccak { offset, len };
+                    }
+                }
+            }
             opcode::CALL
             | opcode::CALLCODE
             | opcode::DELEGATECALL
@@ -378,6 +416,19 @@ where
                     .unwrap_or(new);
                 self.trace.storage.push(StorageAccess { frame, address, slot, op: StorageOp::Write { old, new } });
             }
+            Pending::Keccak { offset, len } => {
+                let Ok(output) = interp.stack.peek(0) else { return };
+                let start = u32::try_from(self.trace.keccak_data.len()).unwrap_or(u32::MAX);
+                if len <= MAX_KECCAK_INPUT && offset.checked_add(len).is_some_and(|end| end <= interp.memory.size()) {
+                    self.trace.keccak_data.extend_from_slice(&interp.memory.slice_len(offset, len));
+                }
+                self.trace.keccaks.push(KeccakRecord {
+                    frame,
+                    start,
+                    len: u32::try_from(len).unwrap_or(u32::MAX),
+                    output: B256::from(output.to_be_bytes::<32>()),
+                });
+            }
             Pending::FrameOpcode | Pending::None => {}
         }
     }
@@ -385,7 +436,8 @@ where
     fn log(&mut self, _context: &mut CTX, log: Log) {
         let frame = self.current();
         let index = self.trace.logs.len();
-        if let Some(kind) = tokens::decode(&log) {
+        let kind = tokens::decode(&log).or_else(|| self.native_wrap(frame, &log));
+        if let Some(kind) = kind {
             self.trace.token_events.push(TokenEvent { log: index, token: log.address, kind, reverted: false });
         }
         self.trace.logs.push(LogRecord { frame, log, reverted: false });

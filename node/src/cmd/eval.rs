@@ -1,16 +1,27 @@
 //! `vigil eval`: replay fixtures (FORMAT.md) and judge every benign and
 //! attack transaction with the detection engine.
+//!
+//! Each transaction ends as `quarantine` (voted malicious), `alert`
+//! (admitted with findings that weigh, DESIGN §5) or `admit`. The report
+//! counts, per rule, the transactions it helped quarantine and the ones it
+//! raised an alert on, and lists every false quarantine with its rule and
+//! sentence.
 
 use crate::cli::EvalArgs;
 use anyhow::Context;
 use serde::Serialize;
 use std::{
+    collections::BTreeMap,
     io::{IsTerminal, Write},
     path::{Path, PathBuf},
     process::ExitCode,
+    sync::{
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+        Mutex,
+    },
     time::{Duration, Instant},
 };
-use vigil_detect::{Engine, History, Policies, VerdictKind};
+use vigil_detect::{Engine, History, Policies, Verdict, VerdictKind};
 use vigil_fixture::{Fixture, Label};
 use vigil_sim::{Budget, ExecResult, Replay};
 
@@ -39,13 +50,31 @@ struct FixtureReport {
     error: Option<FixtureError>,
 }
 
+/// How often a rule weighed in, by the transaction's label and decision.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+struct RuleCount {
+    /// Benign transactions it helped quarantine (false quarantines).
+    benign_quarantined: u64,
+    /// Benign transactions admitted with its alert.
+    benign_alerts: u64,
+    /// Attacks it helped quarantine.
+    attack_quarantined: u64,
+    /// Attacks admitted with its alert.
+    attack_alerts: u64,
+}
+
 #[derive(Debug, Default, Serialize)]
 struct Totals {
+    judged: u64,
     tp: u64,
     #[serde(rename = "fn")]
     fn_: u64,
     fp: u64,
     tn: u64,
+    /// Benign transactions admitted with an alert (counted in `tn`).
+    benign_alerts: u64,
+    /// Attacks admitted with an alert (counted in `fn`).
+    attack_alerts: u64,
     broken_fixtures: u64,
     latency_us_p50: u64,
     latency_us_p99: u64,
@@ -56,7 +85,77 @@ struct Totals {
 struct Report {
     ruleset: &'static str,
     fixtures: Vec<FixtureReport>,
+    rules: BTreeMap<&'static str, RuleCount>,
     totals: Totals,
+}
+
+/// What one judged transaction adds to the totals (kept for every
+/// transaction even when the report lists only some).
+#[derive(Debug, Default)]
+struct Tally {
+    totals: Totals,
+    rules: BTreeMap<&'static str, RuleCount>,
+    latencies: Vec<u64>,
+}
+
+impl Tally {
+    fn add(&mut self, label: Label, v: &Verdict, latency_us: u64) {
+        let t = &mut self.totals;
+        t.judged += 1;
+        self.latencies.push(latency_us);
+        let attack = label == Label::Attack;
+        let quarantined = v.kind == VerdictKind::Malicious;
+        match (attack, quarantined) {
+            (true, true) => t.tp += 1,
+            (true, false) => t.fn_ += 1,
+            (false, true) => t.fp += 1,
+            (false, false) => t.tn += 1,
+        }
+        if v.is_alert() {
+            if attack {
+                t.attack_alerts += 1;
+            } else {
+                t.benign_alerts += 1;
+            }
+        }
+        if !quarantined && !v.is_alert() {
+            return;
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for f in v.weighed() {
+            if !seen.insert(f.rule) {
+                continue;
+            }
+            let c = self.rules.entry(f.rule).or_default();
+            let n = match (attack, quarantined) {
+                (false, true) => &mut c.benign_quarantined,
+                (false, false) => &mut c.benign_alerts,
+                (true, true) => &mut c.attack_quarantined,
+                (true, false) => &mut c.attack_alerts,
+            };
+            *n += 1;
+        }
+    }
+
+    fn merge(&mut self, o: Tally) {
+        let (t, u) = (&mut self.totals, o.totals);
+        t.judged += u.judged;
+        t.tp += u.tp;
+        t.fn_ += u.fn_;
+        t.fp += u.fp;
+        t.tn += u.tn;
+        t.benign_alerts += u.benign_alerts;
+        t.attack_alerts += u.attack_alerts;
+        t.broken_fixtures += u.broken_fixtures;
+        for (rule, c) in o.rules {
+            let e = self.rules.entry(rule).or_default();
+            e.benign_quarantined += c.benign_quarantined;
+            e.benign_alerts += c.benign_alerts;
+            e.attack_quarantined += c.attack_quarantined;
+            e.attack_alerts += c.attack_alerts;
+        }
+        self.latencies.extend(o.latencies);
+    }
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
@@ -67,22 +166,46 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let engine = Engine::new(policies);
     let budget = Budget { max_gas: args.budget_gas, max_wall_time: Duration::from_millis(args.budget_ms) };
     let files = collect(&args.paths)?;
-    let mut progress = Progress::new(files.len());
-    let mut fixtures = Vec::with_capacity(files.len());
-    for path in &files {
-        let report = eval_fixture(&engine, &budget, path, &mut progress);
-        progress.fixture_done();
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let progress = Progress::new(files.len());
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<(usize, FixtureReport, Tally)>> = Mutex::new(Vec::with_capacity(files.len()));
+    std::thread::scope(|s| {
+        for _ in 0..jobs.min(files.len()).max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(i) else { break };
+                let (report, tally) = eval_fixture(&engine, &budget, path, &progress, args.summary);
+                progress.fixture_done();
+                if let Ok(mut d) = done.lock() {
+                    d.push((i, report, tally));
+                }
+            });
+        }
+    });
+    progress.finish();
+    let mut done = done.into_inner().map_err(|_| anyhow::anyhow!("an evaluation thread panicked"))?;
+    done.sort_by_key(|(i, ..)| *i);
+    let mut tally = Tally::default();
+    let mut fixtures = Vec::with_capacity(done.len());
+    for (_, report, t) in done {
+        tally.merge(t);
         fixtures.push(report);
     }
-    progress.finish();
-    let totals = totals(&fixtures);
-    let report = Report { ruleset: engine.ruleset(), fixtures, totals };
+    tally.latencies.sort_unstable();
+    let lat = &tally.latencies;
+    let pct = |p: usize| if lat.is_empty() { 0 } else { lat[((lat.len() - 1) * p) / 100] };
+    tally.totals.latency_us_p50 = pct(50);
+    tally.totals.latency_us_p99 = pct(99);
+    tally.totals.latency_us_max = lat.last().copied().unwrap_or(0);
+    let failed = tally.totals.fp > 0 || tally.totals.fn_ > 0 || tally.totals.broken_fixtures > 0;
+    let report = Report { ruleset: engine.ruleset(), fixtures, rules: tally.rules, totals: tally.totals };
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         print_table(&report);
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if args.strict && failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 /// Files named on the command line, and `*.json` under named folders, sorted.
@@ -121,22 +244,46 @@ fn label_str(l: Label) -> &'static str {
     }
 }
 
-fn eval_fixture(engine: &Engine, budget: &Budget, path: &Path, progress: &mut Progress) -> FixtureReport {
+fn decision(v: &Verdict) -> &'static str {
+    match (v.kind, v.is_alert()) {
+        (VerdictKind::Malicious, _) => "quarantine",
+        (VerdictKind::Clean, true) => "alert",
+        (VerdictKind::Clean, false) => "admit",
+    }
+}
+
+/// Whether the report lists a transaction when only some are listed.
+fn needs_a_look(label: Label, v: &Verdict) -> bool {
+    (label == Label::Attack) != (v.kind == VerdictKind::Malicious) || v.is_alert()
+}
+
+fn eval_fixture(
+    engine: &Engine,
+    budget: &Budget,
+    path: &Path,
+    progress: &Progress,
+    summary: bool,
+) -> (FixtureReport, Tally) {
+    let mut tally = Tally::default();
     let mut report =
         FixtureReport { name: String::new(), path: path.display().to_string(), txs: Vec::new(), error: None };
+    let broken = |report: &mut FixtureReport, tally: &mut Tally, index, reason| {
+        report.error = Some(FixtureError { index, reason });
+        tally.totals.broken_fixtures += 1;
+    };
     let fixture = match Fixture::load(path) {
         Ok(f) => f,
         Err(e) => {
-            report.error = Some(FixtureError { index: None, reason: e.to_string() });
-            return report;
+            broken(&mut report, &mut tally, None, e.to_string());
+            return (report, tally);
         }
     };
     report.name = if fixture.name.is_empty() { file_stem(path) } else { fixture.name.clone() };
     let mut replay = match Replay::new(&fixture.genesis) {
         Ok(r) => r,
         Err(e) => {
-            report.error = Some(FixtureError { index: None, reason: format!("genesis: {e}") });
-            return report;
+            broken(&mut report, &mut tally, None, format!("genesis: {e}"));
+            return (report, tally);
         }
     };
     let mut history = History::new();
@@ -146,8 +293,8 @@ fn eval_fixture(engine: &Engine, budget: &Budget, path: &Path, progress: &mut Pr
         let outcome = match replay.simulate_next(&ftx.tx, budget) {
             Ok(o) => o,
             Err(e) => {
-                report.error = Some(FixtureError { index: Some(ftx.index), reason: format!("cannot execute: {e}") });
-                return report;
+                broken(&mut report, &mut tally, Some(ftx.index), format!("cannot execute: {e}"));
+                return (report, tally);
             }
         };
         let verdict = ftx.label.is_scored().then(|| engine.judge(replay.state(), &block, &ftx.tx, &outcome, &history));
@@ -158,56 +305,33 @@ fn eval_fixture(engine: &Engine, budget: &Budget, path: &Path, progress: &mut Pr
                 ExecResult::BudgetExceeded { kind, .. } => format!("stopped by the {kind:?} budget"),
                 r => r.revert_reason().map_or_else(|| "failed".to_string(), |s| format!("reverted: {s}")),
             };
-            report.error = Some(FixtureError {
-                index: Some(ftx.index),
-                reason: format!("{} transaction {} {why}", label_str(ftx.label), ftx.tx.hash()),
-            });
-            return report;
+            let reason = format!("{} transaction {} {why}", label_str(ftx.label), ftx.tx.hash());
+            broken(&mut report, &mut tally, Some(ftx.index), reason);
+            return (report, tally);
         }
         if let Some(v) = verdict {
-            report.txs.push(TxReport {
-                index: ftx.index,
-                hash: format!("{:#x}", ftx.tx.hash()),
-                label: label_str(ftx.label),
-                decision: if v.kind == VerdictKind::Malicious { "quarantine" } else { "admit" },
-                reasons: v.reasons(),
-                latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
-            });
+            let latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+            tally.add(ftx.label, &v, latency_us);
+            if !summary || needs_a_look(ftx.label, &v) {
+                report.txs.push(TxReport {
+                    index: ftx.index,
+                    hash: format!("{:#x}", ftx.tx.hash()),
+                    label: label_str(ftx.label),
+                    decision: decision(&v),
+                    reasons: v.reasons(),
+                    latency_us,
+                });
+            }
         }
         replay.apply(&outcome.changes);
         history.record(&outcome.trace, block.number);
         progress.tx_done();
     }
-    report
+    (report, tally)
 }
 
 fn file_stem(path: &Path) -> String {
     path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
-fn totals(fixtures: &[FixtureReport]) -> Totals {
-    let mut t = Totals::default();
-    let mut lat: Vec<u64> = Vec::new();
-    for f in fixtures {
-        if f.error.is_some() {
-            t.broken_fixtures += 1;
-        }
-        for tx in &f.txs {
-            lat.push(tx.latency_us);
-            match (tx.label, tx.decision) {
-                ("attack", "quarantine") => t.tp += 1,
-                ("attack", _) => t.fn_ += 1,
-                (_, "quarantine") => t.fp += 1,
-                _ => t.tn += 1,
-            }
-        }
-    }
-    lat.sort_unstable();
-    let pct = |p: usize| if lat.is_empty() { 0 } else { lat[((lat.len() - 1) * p) / 100] };
-    t.latency_us_p50 = pct(50);
-    t.latency_us_p99 = pct(99);
-    t.latency_us_max = lat.last().copied().unwrap_or(0);
-    t
 }
 
 fn print_table(r: &Report) {
@@ -234,11 +358,43 @@ fn print_table(r: &Report) {
             let _ = writeln!(out, "{:<40} BROKEN FIXTURE ({}): {at}{}", truncate(&f.name, 40), f.path, e.reason);
         }
     }
+    // Every false quarantine in full: the rule and its sentence.
+    let false_q: Vec<_> = r
+        .fixtures
+        .iter()
+        .flat_map(|f| f.txs.iter().map(move |t| (f, t)))
+        .filter(|(_, t)| t.label != "attack" && t.decision == "quarantine")
+        .collect();
+    if !false_q.is_empty() {
+        let _ = writeln!(out, "\nfalse quarantines ({}):", false_q.len());
+        for (f, t) in false_q {
+            let _ = writeln!(out, "  {} tx {} {}", f.name, t.index, t.hash);
+            for reason in &t.reasons {
+                let _ = writeln!(out, "    {reason}");
+            }
+        }
+    }
+    if !r.rules.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{:<28} {:>12} {:>12} {:>12} {:>12}",
+            "rule", "benign quar.", "benign alert", "attack quar.", "attack alert"
+        );
+        for (rule, c) in &r.rules {
+            let _ = writeln!(
+                out,
+                "{:<28} {:>12} {:>12} {:>12} {:>12}",
+                rule, c.benign_quarantined, c.benign_alerts, c.attack_quarantined, c.attack_alerts
+            );
+        }
+    }
     let t = &r.totals;
+    let benign = t.tn + t.fp;
     let _ = writeln!(
         out,
         "\nruleset {}: {} fixtures ({} broken); attacks quarantined {} of {} (tp {}, fn {}); benign admitted {} of {} \
-         (tn {}, fp {})\nlatency per judged transaction (simulate + detect): p50 {} µs, p99 {} µs, max {} µs",
+         (tn {}, fp {}), {} of them with an alert ({:.4} %)\nlatency per judged transaction (simulate + detect): p50 {} \
+         µs, p99 {} µs, max {} µs",
         r.ruleset,
         r.fixtures.len(),
         t.broken_fixtures,
@@ -247,9 +403,11 @@ fn print_table(r: &Report) {
         t.tp,
         t.fn_,
         t.tn,
-        t.tn + t.fp,
+        benign,
         t.tn,
         t.fp,
+        t.benign_alerts,
+        if benign == 0 { 0.0 } else { t.benign_alerts as f64 * 100.0 / benign as f64 },
         t.latency_us_p50,
         t.latency_us_p99,
         t.latency_us_max
@@ -267,15 +425,16 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 /// A progress line on stderr for long runs: rewritten in place on a
-/// terminal, one line every few seconds otherwise.
+/// terminal, one line every few seconds otherwise. Shared by the
+/// evaluation threads.
 struct Progress {
     fixtures_total: usize,
-    fixtures_done: usize,
-    txs: u64,
+    fixtures_done: AtomicUsize,
+    txs: AtomicU64,
     started: Instant,
-    last: Instant,
+    last: Mutex<Instant>,
     tty: bool,
-    shown: bool,
+    shown: std::sync::atomic::AtomicBool,
 }
 
 impl Progress {
@@ -283,38 +442,43 @@ impl Progress {
         let now = Instant::now();
         Self {
             fixtures_total,
-            fixtures_done: 0,
-            txs: 0,
+            fixtures_done: AtomicUsize::new(0),
+            txs: AtomicU64::new(0),
             started: now,
-            last: now,
+            last: Mutex::new(now),
             tty: std::io::stderr().is_terminal(),
-            shown: false,
+            shown: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
-    fn tx_done(&mut self) {
-        self.txs += 1;
+    fn tx_done(&self) {
+        self.txs.fetch_add(1, Ordering::Relaxed);
         self.maybe_show();
     }
 
-    fn fixture_done(&mut self) {
-        self.fixtures_done += 1;
+    fn fixture_done(&self) {
+        self.fixtures_done.fetch_add(1, Ordering::Relaxed);
         self.maybe_show();
     }
 
-    fn maybe_show(&mut self) {
+    fn maybe_show(&self) {
         let every = if self.tty { Duration::from_millis(200) } else { Duration::from_secs(5) };
-        if self.last.elapsed() < every || self.started.elapsed() < Duration::from_secs(1) {
+        if self.started.elapsed() < Duration::from_secs(1) {
             return;
         }
-        self.last = Instant::now();
-        self.shown = true;
+        let Ok(mut last) = self.last.try_lock() else { return };
+        if last.elapsed() < every {
+            return;
+        }
+        *last = Instant::now();
+        self.shown.store(true, Ordering::Relaxed);
+        let txs = self.txs.load(Ordering::Relaxed);
         let line = format!(
             "eval: {}/{} fixtures, {} transactions, {:.0} tx/s",
-            self.fixtures_done,
+            self.fixtures_done.load(Ordering::Relaxed),
             self.fixtures_total,
-            self.txs,
-            self.txs as f64 / self.started.elapsed().as_secs_f64()
+            txs,
+            txs as f64 / self.started.elapsed().as_secs_f64()
         );
         if self.tty {
             eprint!("\r{line}");
@@ -324,7 +488,7 @@ impl Progress {
     }
 
     fn finish(&self) {
-        if self.shown && self.tty {
+        if self.shown.load(Ordering::Relaxed) && self.tty {
             eprintln!();
         }
     }

@@ -2,11 +2,10 @@
 //! minting on an unproven message, a minter called without authorization.
 
 use crate::{
-    analysis::{is_gain, is_loss, Analysis, Asset},
+    analysis::{is_gain, is_loss, Analysis, Asset, Backing},
     finding::{Finding, Severity},
 };
 use alloy_primitives::Address;
-use std::collections::BTreeSet;
 use vigil_sim::trace::TokenEventKind;
 
 /// Rule id.
@@ -40,22 +39,8 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
         if !kept && !sold {
             continue;
         }
-        // The contracts that made the mint happen: the token and the
-        // non-actor callers above it, up to the sender's side.
-        let mut chain: BTreeSet<Address> = BTreeSet::new();
-        let mut cur = a.trace.logs.get(e.log).and_then(|l| a.trace.frame(l.frame));
-        while let Some(f) = cur {
-            if a.is_actor(f.callee) {
-                break;
-            }
-            chain.insert(f.callee);
-            cur = f.parent.and_then(|p| a.trace.frame(p));
-        }
-        let authorized = chain.iter().any(|c| {
-            a.role_authorization(*c).is_some_and(|w| w == a.sender())
-                || a.signature_authorization(*c).is_some()
-                || a.holds_prior_entry(*c)
-        });
+        // The protocol that made the mint happen, judged by its own books.
+        let authorized = a.backing(token, Asset::Token(token), *amount).is_some_and(|b| b != Backing::AssetsIn);
         if authorized {
             continue;
         }
@@ -65,8 +50,8 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
             addresses: vec![token, *to],
             message: format!(
                 "{token} minted {amount} to {to} on the sender's side, which paid nothing in this transaction, and \
-                 neither the token nor the contracts that called it checked a stored role, a stored signer's \
-                 signature or a prior position of the recipient"
+                 the protocol that minted it shows no stored role, stored signer, proof, prior position or \
+                 recorded obligation for the recipient"
             ),
         }];
     }

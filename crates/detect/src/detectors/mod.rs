@@ -34,10 +34,14 @@ pub const ALL: &[Detector] = &[
         summary: "a protocol loses assets with nothing in return while the sender's side gains",
         run: value::detect,
     },
-    Detector { id: reentrancy::RULE, summary: "a contract re-entered and its state changed", run: reentrancy::detect },
+    Detector {
+        id: reentrancy::RULE,
+        summary: "a contract re-entered from the sender's side and its state changed",
+        run: reentrancy::detect,
+    },
     Detector {
         id: reentrancy::READ_ONLY_RULE,
-        summary: "a third contract read a contract's state while that contract was mid-call",
+        summary: "a third contract read a contract's state while it was mid-call and had handed control to the sender's side",
         run: reentrancy::detect_read_only,
     },
     Detector {
@@ -47,7 +51,7 @@ pub const ALL: &[Detector] = &[
     },
     Detector {
         id: spend::RULE,
-        summary: "tokens moved out of holders who are not party to the transaction",
+        summary: "tokens moved out of holders not party to the transaction, under an allowance given to another",
         run: spend::detect,
     },
     Detector { id: replay::RULE, summary: "the same signature verified more than once", run: replay::detect },

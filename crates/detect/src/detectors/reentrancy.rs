@@ -11,17 +11,24 @@ pub const RULE: &str = "reentrancy";
 /// Rule id of read-only re-entry.
 pub const READ_ONLY_RULE: &str = "read-only-reentrancy";
 
-/// A contract (not the sender's) is entered again from outside while one of
-/// its frames is active, and writes state in the re-entrant call or, after
-/// it, in the interrupted frame (state it read before the call is stale).
+/// A contract (not the sender's) is entered again while one of its frames
+/// is active, after control reached the sender's side, and writes state in
+/// the re-entrant call or, after it, in the interrupted frame (state it read
+/// before the call is stale).
 pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for r in &a.trace.reentries {
         let Some(g) = a.trace.frame(r.frame) else { continue };
-        if g.kind == CallKind::StaticCall || g.reverted || a.is_actor(r.address) || !seen.insert(r.address) {
+        if g.kind == CallKind::StaticCall || g.reverted || a.is_actor(r.address) || seen.contains(&r.address) {
             continue;
         }
+        // Re-entry is the sender's side calling back in while the contract
+        // is mid-call, not a protocol's own contracts calling each other.
+        if !a.control_reached_actors(r.active, r.frame) {
+            continue;
+        }
+        seen.insert(r.address);
         let end = a.subtree_end(r.frame);
         let in_sub = |id: u32| id >= r.frame && id <= end;
         let live = |id: u32| a.trace.frame(id).is_some_and(|f| !f.reverted);
@@ -89,14 +96,20 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
 }
 
 /// A third contract reads a contract through a static call while that
-/// contract is mid-call (its state half-updated), then moves assets to the
-/// sender's side.
+/// contract is mid-call (its state half-updated) and control has passed to
+/// the sender's side; severity rises when the reader then moves assets to
+/// the sender's side.
 pub fn detect_read_only(a: &Analysis<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for r in &a.trace.reentries {
         let Some(g) = a.trace.frame(r.frame) else { continue };
         let reader = g.caller;
         if g.kind != CallKind::StaticCall || a.is_actor(reader) || reader == r.address || a.is_actor(r.address) {
+            continue;
+        }
+        // The half-updated state is only exposed if the contract handed
+        // control to the sender's side before the read.
+        if !a.control_reached_actors(r.active, r.frame) {
             continue;
         }
         // After the read, the protocol that read pays the sender's side.

@@ -1,4 +1,5 @@
-//! Tokens moved out of holders who are not party to the transaction.
+//! Tokens moved out of holders who are not party to the transaction, under
+//! an allowance they gave to someone else.
 
 use crate::{
     analysis::{is_gain, Analysis, Asset},
@@ -29,8 +30,16 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
         }
         // Moved by a spender the holder approved: fine when the spender is
         // the sender's side itself (the holder delegated to it directly).
-        let spender = a.trace.logs.get(e.log).and_then(|l| a.trace.frame(l.frame)).map(|f| f.caller);
-        if spender.is_some_and(|s| a.is_actor(s)) {
+        let Some(spender) = a.trace.logs.get(e.log).and_then(|l| a.trace.frame(l.frame)).map(|f| f.caller) else {
+            continue;
+        };
+        if a.is_actor(spender) {
+            continue;
+        }
+        // Only an allowance the holder gave is spent behind its back; a
+        // token moving balances by its own protocol's rules (a liquidation
+        // seizing collateral shares, a rebase) checks none.
+        if !a.allowance_checked(e.token, holder, spender) {
             continue;
         }
         victims.insert((holder, e.token));

@@ -1,23 +1,31 @@
 //! Value extraction: a protocol loses assets with nothing in return, its own
-//! accounting shows no reason for the payout, and the sender's side gains.
+//! books show no reason for the payout, and the sender's side gains.
 //!
-//! "Its own accounting" is what separates attacks from arbitrage,
-//! liquidations, withdrawals and migrations: a trade or loan brings assets
-//! in (mixed flows), a withdrawal burns the claimant's shares or debits a
-//! recorded balance by the amount paid, an owner's or governance payout is
-//! authorized by a stored role or a stored signer's signature.
+//! "Its own books" is what separates attacks from arbitrage, liquidations,
+//! withdrawals, claims and migrations (`Analysis::backing`): shares
+//! redeemed, an obligation recorded, a prior position or proven claim, a
+//! stored role or signer, a proof against a stored root, another asset paid
+//! in. A payout none of that explains is an attack when it is material to
+//! the payer: at least [`MATERIAL_PERCENT`] % of what it held of the asset
+//! (or of an unknown holding); a smaller one is an alert (a bounty, a tip, a
+//! rounding gift), since an unexplained payout that small is everyday on a
+//! chain and costs the protocol little.
 
 use crate::{
-    analysis::{amount, is_gain, is_loss, Analysis},
+    analysis::{amount, is_gain, is_loss, Analysis, Asset},
     finding::{Finding, Severity},
 };
-use alloy_primitives::{I256, U256};
+use alloy_primitives::{Address, I256, U256};
 
 /// Rule id.
 pub const RULE: &str = "value-extraction";
 
 /// Losses below this many base units are small enough for rounding to matter.
 const SMALL_LOSS: u64 = 1_000_000_000_000;
+
+/// Share of the payer's holding from which an unexplained payout is an
+/// attack rather than an alert.
+pub const MATERIAL_PERCENT: u64 = 1;
 
 pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
     let actor = a.actor_flows();
@@ -30,9 +38,11 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
             continue;
         }
         let losses: Vec<_> = flows.iter().filter(|(k, v)| is_loss(k, v)).collect();
-        // Tokens the sender's side issues itself are no payment: a fake
-        // collateral or fake pool token is worth what its issuer says.
-        if losses.is_empty() || flows.iter().any(|(k, v)| is_gain(k, v) && !issued_by_actor(a, k)) {
+        // Anything received is a payment (a trade, a loan's collateral),
+        // however few base units: tokens have 6, 8 or 18 decimals. Tokens
+        // the sender's side issues itself are no payment: a fake collateral
+        // or fake pool token is worth what its issuer says.
+        if losses.is_empty() || flows.iter().any(|(k, v)| *v > I256::ZERO && !issued_by_actor(a, k)) {
             continue;
         }
         // In a transaction this small, rounding decides; any inflow at all
@@ -45,17 +55,24 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
         let taken: Vec<_> =
             losses.iter().filter(|(asset, _)| actor.get(*asset).is_some_and(|v| is_gain(asset, v))).collect();
         let Some((asset, loss)) = taken.first() else { continue };
-        if backed(a, *victim, loss.unsigned_abs()) {
+        if std::env::var("VIGIL_DEBUG").is_ok() { eprintln!("DEBUG value {victim} {asset} {loss} backing {:?}", a.backing(*victim, **asset, loss.unsigned_abs())); }
+        if a.backing(*victim, **asset, loss.unsigned_abs()).is_some() {
             continue;
         }
         let gained = actor.get(asset).copied().unwrap_or(I256::ZERO);
+        let held = holding_before(a, *victim, **asset, loss.unsigned_abs());
+        let material = held.is_none_or(|h| {
+            loss.unsigned_abs().saturating_mul(U256::from(100)) >= h.saturating_mul(U256::from(MATERIAL_PERCENT))
+        });
+        let share = held.map_or_else(String::new, |h| format!(" (it held {h} before)"));
         out.push(Finding {
             rule: RULE,
-            severity: Severity::Critical,
+            severity: if material { Severity::Critical } else { Severity::Medium },
             addresses: vec![*victim, a.sender()],
             message: format!(
-                "{victim} lost {} of {asset} and received nothing, with no matching debit, share burn or stored \
-                 authorization on its side; the sender's side gained {} of it",
+                "{victim} lost {} of {asset}{share} and received nothing, with no share burn, recorded obligation, \
+                 prior position, stored role or signer, or proof on its protocol's books; the sender's side gained \
+                 {} of it",
                 amount(loss),
                 amount(&gained)
             ),
@@ -64,46 +81,20 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
     out
 }
 
-/// Whether the victim's own accounting explains a payout of `loss`.
-fn backed(a: &Analysis<'_>, victim: alloy_primitives::Address, loss: U256) -> bool {
-    // The claimant redeemed the victim's own shares or position tokens.
-    if a.actors_burned(victim) {
-        return true;
-    }
-    // A claim debited (or a debt recorded) by about the amount paid, in an
-    // entry the victim keeps for the sender's side or for the account that
-    // called it (a router unwrapping for a user).
-    let lo = loss - loss / U256::from(20);
-    let hi = loss + loss / U256::from(20);
-    let mut keyed = None;
-    let recorded = a.slot_changes.iter().filter(|((c, _), _)| *c == victim).any(|((_, slot), (old, new))| {
-        let d = if old > new { old - new } else { new - old };
-        d >= lo
-            && d <= hi
-            && keyed
-                .get_or_insert_with(|| {
-                    let mut who = a.actors.clone();
-                    who.extend(a.frames_of(victim).map(|f| f.caller));
-                    a.keyed_slots(&who)
-                })
-                .contains(slot)
-    });
-    if recorded {
-        return true;
-    }
-    // The claimant had a position on the victim's books before this
-    // transaction (a stake, a deposit): the victim read a non-zero entry it
-    // keeps for the sender's side that nothing in this transaction wrote first.
-    if a.holds_prior_entry(victim) {
-        return true;
-    }
-    // An owner acting, or a stored signer's signature.
-    a.role_authorization(victim).is_some_and(|who| who == a.sender()) || a.signature_authorization(victim).is_some()
+/// What `victim` held of `asset` before the transaction, when the trace
+/// shows it: its ether balance, or the first value of its balance entry in
+/// the token's storage (never less than what it paid out).
+fn holding_before(a: &Analysis<'_>, victim: Address, asset: Asset, loss: U256) -> Option<U256> {
+    let held = match asset {
+        Asset::Native => a.trace.balance_changes.get(&victim).map(|c| c.before),
+        Asset::Token(t) => a.balance_before(t, victim),
+        Asset::Nft(_) | Asset::Item(..) => None,
+    }?;
+    Some(held.max(loss))
 }
 
 /// Whether the sender's side controls the contract of `asset`.
-fn issued_by_actor(a: &Analysis<'_>, asset: &crate::analysis::Asset) -> bool {
-    use crate::analysis::Asset;
+fn issued_by_actor(a: &Analysis<'_>, asset: &Asset) -> bool {
     match asset {
         Asset::Native => false,
         Asset::Token(t) | Asset::Nft(t) | Asset::Item(t, _) => a.is_actor(*t),

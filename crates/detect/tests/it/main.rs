@@ -9,6 +9,13 @@ use vigil_detect::{Engine, History, Verdict};
 use vigil_fixture::{Fixture, Label};
 use vigil_sim::{Budget, Replay};
 
+/// Simulation budget of the tests: the gas of a block, and wall time enough
+/// for a debug build on a loaded machine (the wall-time limit is not what
+/// these tests check; `vigil-sim`'s budget tests do).
+pub fn budget() -> Budget {
+    Budget { max_wall_time: std::time::Duration::from_secs(120), ..Budget::default() }
+}
+
 /// Replays a fixture and judges its scored transactions: (index, label, verdict).
 pub fn judge_fixture(engine: &Engine, path: &Path) -> Vec<(usize, Label, Verdict)> {
     let fixture = Fixture::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -17,7 +24,7 @@ pub fn judge_fixture(engine: &Engine, path: &Path) -> Vec<(usize, Label, Verdict
     let mut out = Vec::new();
     for t in &fixture.txs {
         let block = replay.next_block();
-        let outcome = replay.simulate_next(&t.tx, &Budget::default()).expect("simulates");
+        let outcome = replay.simulate_next(&t.tx, &budget()).expect("simulates");
         assert!(outcome.result.is_success(), "{}: tx {} failed: {:?}", path.display(), t.index, outcome.result);
         if t.label.is_scored() {
             out.push((t.index, t.label, engine.judge(replay.state(), &block, &t.tx, &outcome, &history)));

@@ -44,6 +44,7 @@ fn verdict_only(n: u64, touched: &[Address], block: u64, kind: VoteKind) -> Verd
         tx_hash: h(n),
         kind,
         score: if kind == VoteKind::Malicious { 90 } else { 0 },
+        alert: is_alert(n, kind),
         ruleset: "v1".into(),
         findings: if kind == VoteKind::Malicious {
             vec![
@@ -83,6 +84,11 @@ fn verdict_only(n: u64, touched: &[Address], block: u64, kind: VoteKind) -> Verd
         judged_ms: 5_000 + n,
         elapsed_us: 700,
     }
+}
+
+/// Which of the test verdicts are alerts: clean ones whose number is 2 mod 5.
+fn is_alert(n: u64, kind: VoteKind) -> bool {
+    kind == VoteKind::Clean && n % 5 == 2
 }
 
 fn vote(n: u64, kind: VoteKind, epoch: u64, signer: u32) -> Vote {
@@ -323,6 +329,10 @@ fn history_by_block_range_and_kind() {
     only(HistoryKind::Clean, &|n| n % 3 != 0);
     only(HistoryKind::Certified, &|n| n % 4 == 0);
     only(HistoryKind::Quarantined, &|n| n % 4 == 1);
+    only(HistoryKind::Alert, &|n| n % 3 != 0 && n % 5 == 2);
+    assert!(all_pages(&s, &HistoryQuery { kind: Some(HistoryKind::Alert), ..Default::default() }, 1)
+        .iter()
+        .all(|e| e.alert && e.verdict == VoteKind::Clean));
 
     // Kind and address and range together.
     let qa = HistoryQuery {
@@ -461,6 +471,36 @@ fn rejudging_moves_index_entries() {
 }
 
 #[test]
+fn the_alert_index_follows_rejudging_and_pruning() {
+    let (_dir, s) = open();
+    let alerts = || {
+        hashes(&all_pages(&s, &HistoryQuery { kind: Some(HistoryKind::Alert), ..Default::default() }, 10))
+    };
+    // Transaction 2 is an alert (2 mod 5), 3 is not.
+    judge(&s, &verdict(2, addr(0xa1), &[addr(0xc1)], 10, VoteKind::Clean));
+    judge(&s, &verdict(3, addr(0xa1), &[addr(0xc1)], 10, VoteKind::Clean));
+    assert_eq!(alerts(), [h(2)]);
+    // Judged again without the alert: out of the index.
+    let (_, mut v) = verdict(2, addr(0xa1), &[addr(0xc1)], 11, VoteKind::Clean);
+    v.alert = false;
+    s.put_verdict(&v, &Vote { tx_hash: v.tx_hash, kind: v.kind, ..vote(0, v.kind, 1, 0) }).unwrap();
+    assert!(alerts().is_empty());
+    // And back; then pruned with its block.
+    judge(&s, &verdict(2, addr(0xa1), &[addr(0xc1)], 12, VoteKind::Clean));
+    assert_eq!(alerts(), [h(2)]);
+    assert_eq!(s.prune(13).unwrap(), 2);
+    assert!(alerts().is_empty());
+    let mut left = 0;
+    s.store()
+        .for_each(cf::ALERTS, |_, _| {
+            left += 1;
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+#[test]
 fn prune_removes_records_and_index_entries() {
     let dir = tempfile::tempdir().unwrap();
     {
@@ -511,7 +551,7 @@ fn prune_removes_records_and_index_entries() {
         .is_empty());
     assert_eq!(s.stats().unwrap(), StoreStats { txs: 5, verdicts: 5, votes: 10, certificates: 5, quarantined: 5 });
     // Every index entry left points at a live verdict.
-    for family in [cf::HISTORY_BLOCK, cf::HISTORY_ADDR, cf::QUARANTINE_IDX] {
+    for family in [cf::HISTORY_BLOCK, cf::HISTORY_ADDR, cf::QUARANTINE_IDX, cf::ALERTS] {
         let mut n = 0;
         s.store()
             .for_each(family, |_, _| {
@@ -522,6 +562,7 @@ fn prune_removes_records_and_index_entries() {
         let expected = match family {
             cf::HISTORY_BLOCK => 5,
             cf::HISTORY_ADDR => 10,
+            cf::ALERTS => 0,
             _ => 10,
         };
         assert_eq!(n, expected, "{family}");
@@ -543,6 +584,7 @@ fn gen_query() -> impl Strategy<Value = HistoryQuery> {
         Just(Some(HistoryKind::Malicious)),
         Just(Some(HistoryKind::Certified)),
         Just(Some(HistoryKind::Quarantined)),
+        Just(Some(HistoryKind::Alert)),
     ];
     (address, proptest::option::of(0u64..12), proptest::option::of(0u64..12), kind)
         .prop_map(|(address, from_block, to_block, kind)| HistoryQuery { address, from_block, to_block, kind })
@@ -574,11 +616,11 @@ proptest! {
             }
             let mut addrs: BTreeSet<Address> = touched.into_iter().collect();
             addrs.insert(sender);
-            model.insert((u64::MAX - block, h(n)), (addrs, block, kind, outcome));
+            model.insert((u64::MAX - block, h(n)), (addrs, block, kind, outcome, n));
         }
         let want: Vec<B256> = model
             .iter()
-            .filter(|(_, (addrs, block, kind, outcome))| {
+            .filter(|(_, (addrs, block, kind, outcome, hash_n))| {
                 query.address.is_none_or(|a| addrs.contains(&a))
                     && query.from_block.is_none_or(|f| *block >= f)
                     && query.to_block.is_none_or(|t| *block <= t)
@@ -588,6 +630,7 @@ proptest! {
                         Some(HistoryKind::Malicious) => *kind == VoteKind::Malicious,
                         Some(HistoryKind::Certified) => *outcome == 1,
                         Some(HistoryKind::Quarantined) => *outcome == 2,
+                        Some(HistoryKind::Alert) => is_alert(*hash_n, *kind),
                     }
             })
             .map(|((_, hash), _)| *hash)

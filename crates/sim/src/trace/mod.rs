@@ -2,11 +2,12 @@
 //!
 //! Frames are numbered in the order they start (pre-order), so a frame's
 //! parent always has a smaller id and `frames[id].id == id`. Everything else
-//! (storage accesses, logs, self-destructs, re-entries, `ecrecover` calls)
-//! points at the frame it happened in.
+//! (storage accesses, logs, self-destructs, re-entries, `ecrecover` calls,
+//! `KECCAK256`s) points at the frame it happened in.
 //!
-//! Size: every recorded entry costs the transaction at least 100 gas (a warm
-//! `SLOAD`, a warm call, a log), so the gas budget bounds the trace.
+//! Size: every recorded entry costs the transaction at least 30 gas (a
+//! `KECCAK256`, a warm `SLOAD`, a warm call, a log), so the gas budget bounds
+//! the trace; a hash's input is kept only up to [`MAX_KECCAK_INPUT`] bytes.
 
 pub mod tokens;
 
@@ -214,6 +215,26 @@ pub struct EcrecoverCall {
     pub recovered: Option<Address>,
 }
 
+/// Longest `KECCAK256` input kept in [`Trace::keccak_data`]; a longer one
+/// is recorded with its output only.
+pub const MAX_KECCAK_INPUT: usize = 1024;
+
+/// A `KECCAK256` the code computed: mapping slots, Merkle nodes, message
+/// hashes, commitments. Together they say which key a storage slot belongs
+/// to and which proofs a contract checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeccakRecord {
+    /// The frame that executed it.
+    pub frame: FrameId,
+    /// Where its input starts in [`Trace::keccak_data`].
+    pub start: u32,
+    /// Input length in bytes (the input is kept only when at most
+    /// [`MAX_KECCAK_INPUT`]).
+    pub len: u32,
+    /// The hash.
+    pub output: B256,
+}
+
 /// Balance of an account before and after the transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BalanceChange {
@@ -283,6 +304,10 @@ pub struct Trace {
     pub reentries: Vec<Reentry>,
     /// Calls to `ecrecover`.
     pub ecrecovers: Vec<EcrecoverCall>,
+    /// `KECCAK256`s in execution order.
+    pub keccaks: Vec<KeccakRecord>,
+    /// The kept inputs of [`Trace::keccaks`], back to back.
+    pub keccak_data: Vec<u8>,
     /// Native balance changes (gas payment included), for every account
     /// whose balance changed; empty when the budget cut the run short.
     pub balance_changes: BTreeMap<Address, BalanceChange>,
@@ -321,6 +346,14 @@ impl Trace {
     /// Frames that deployed a contract.
     pub fn creations(&self) -> impl Iterator<Item = &CallFrame> {
         self.frames.iter().filter(|f| f.kind.is_create())
+    }
+
+    /// The input of a recorded hash, if it was kept.
+    pub fn keccak_input(&self, k: &KeccakRecord) -> Option<&[u8]> {
+        if k.len as usize > MAX_KECCAK_INPUT {
+            return None;
+        }
+        self.keccak_data.get(k.start as usize..(k.start as usize).checked_add(k.len as usize)?)
     }
 
     /// Native balance change of `address` (zero if none).

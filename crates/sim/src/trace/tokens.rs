@@ -18,6 +18,11 @@ pub const TRANSFER_SINGLE_TOPIC: B256 = b256!("0xc3d58168c5ae7397731d063d5bbf3d6
 /// `TransferBatch(address,address,address,uint256[],uint256[])` (ERC-1155).
 pub const TRANSFER_BATCH_TOPIC: B256 = b256!("0x4a39dc06d4c0dbc64b70af90fd698a233a518aa5d07e595d983b8c0526c8f7fb");
 
+/// `Deposit(address,uint256)`: WETH9 wrapped ether for `dst`.
+pub const DEPOSIT_TOPIC: B256 = b256!("0xe1fffcc4923d04b559f4d29a8bfc6cda04eb5b0d3c460751c2402c5c5cc9109c");
+/// `Withdrawal(address,uint256)`: WETH9 unwrapped ether for `src`.
+pub const WITHDRAWAL_TOPIC: B256 = b256!("0x7fcf532c15f0a6db0bd6d0e038bea71d30d808c7d98cb3bf7268a95bf5081b65");
+
 /// A decoded token event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenEventKind {
@@ -132,6 +137,24 @@ fn uint_array(data: &[u8], head: usize) -> Option<Vec<U256>> {
     (0..len).map(|i| word(data, start.checked_add(32)?.checked_add(i.checked_mul(32)?)?)).collect()
 }
 
+/// A `Deposit(address indexed, uint256)` (true) or `Withdrawal(address
+/// indexed, uint256)` (false) with its account and amount. Many contracts
+/// emit events of these names; the tracer counts one as wrapping only when
+/// the ether moved matches.
+pub fn decode_wrap(log: &Log) -> Option<(bool, Address, U256)> {
+    let topics = log.topics();
+    let data = log.data.data.as_ref();
+    if topics.len() != 2 || data.len() != 32 {
+        return None;
+    }
+    let deposit = match topics[0] {
+        t if t == DEPOSIT_TOPIC => true,
+        t if t == WITHDRAWAL_TOPIC => false,
+        _ => return None,
+    };
+    Some((deposit, topic_address(&topics[1])?, word(data, 0)?))
+}
+
 /// Decodes `log` if it is a standard token event.
 pub fn decode(log: &Log) -> Option<TokenEventKind> {
     let topics = log.topics();
@@ -211,6 +234,8 @@ mod tests {
             ("ApprovalForAll(address,address,bool)", APPROVAL_FOR_ALL_TOPIC),
             ("TransferSingle(address,address,address,uint256,uint256)", TRANSFER_SINGLE_TOPIC),
             ("TransferBatch(address,address,address,uint256[],uint256[])", TRANSFER_BATCH_TOPIC),
+            ("Deposit(address,uint256)", DEPOSIT_TOPIC),
+            ("Withdrawal(address,uint256)", WITHDRAWAL_TOPIC),
         ] {
             assert_eq!(keccak256(sig), topic, "{sig}");
         }

@@ -163,3 +163,96 @@ fn creation_frames_carry_the_new_address() {
     assert_eq!(c.input_len, 5);
     assert!(c.success());
 }
+
+#[test]
+fn keccak_inputs_and_outputs_are_recorded() {
+    // mem[0..32] = 42, mem[32..64] = 7; slot 0 = keccak(mem[0..64]);
+    // then keccak of nothing.
+    let code = vec![
+        0x60, 0x2a, 0x60, 0x00, 0x52, 0x60, 0x07, 0x60, 0x20, 0x52, 0x60, 0x40, 0x60, 0x00, 0x20, 0x60, 0x00, 0x55,
+        0x60, 0x00, 0x60, 0x00, 0x20, 0x50, 0x00,
+    ];
+    let k = key(7);
+    let c = Address::repeat_byte(0x37);
+    let state = state_with(&[k.address()], &[(c, code)]);
+    let out = simulate(&state, &block(), &call(&k, 0, c, vec![], 100_000), &Budget::default()).unwrap();
+    assert!(out.result.is_success(), "{:?}", out.result);
+    let t = &out.trace;
+    assert_eq!(t.keccaks.len(), 2);
+    let input = [U256::from(42).to_be_bytes::<32>(), U256::from(7).to_be_bytes::<32>()].concat();
+    assert_eq!(t.keccak_input(&t.keccaks[0]), Some(input.as_slice()));
+    assert_eq!(t.keccaks[0].output, alloy_primitives::keccak256(&input));
+    // The stored word is the recorded hash.
+    assert_eq!(
+        t.storage.last().map(|s| s.op),
+        Some(StorageOp::Write { old: U256::ZERO, new: U256::from_be_bytes(t.keccaks[0].output.0) })
+    );
+    assert_eq!(t.keccak_input(&t.keccaks[1]), Some(&[][..]));
+    assert_eq!(t.keccaks[1].output, alloy_primitives::KECCAK256_EMPTY);
+    assert!(t.keccaks.iter().all(|k| k.frame == 0));
+}
+
+/// `LOG2(mem[0..32], topic, CALLER)` with `mem[0] = amount` (the code that
+/// pushes the amount comes first).
+fn log_for_caller(topic: B256) -> Vec<u8> {
+    let mut v = vec![0x60, 0x00, 0x52, 0x33, 0x7f];
+    v.extend_from_slice(topic.as_slice());
+    v.extend([0x60, 0x20, 0x60, 0x00, 0xa2]);
+    v
+}
+
+#[test]
+fn wrapped_ether_events_count_only_with_the_ether_they_claim() {
+    use vigil_sim::trace::tokens::{DEPOSIT_TOPIC, WITHDRAWAL_TOPIC};
+    let k = key(8);
+    let me = k.address();
+    // Deposit(caller, callvalue): a wrap.
+    let wrap = Address::repeat_byte(0x51);
+    let wrap_code = [vec![0x34], log_for_caller(DEPOSIT_TOPIC), vec![0x00]].concat();
+    // Deposit(caller, 5) with no ether: a plain log.
+    let fake = Address::repeat_byte(0x52);
+    let fake_code = [vec![0x60, 5], log_for_caller(DEPOSIT_TOPIC), vec![0x00]].concat();
+    // Sends the caller 100 wei, then Withdrawal(caller, 100): an unwrap.
+    let unwrap = Address::repeat_byte(0x53);
+    let send_100 = vec![0x60, 0, 0x60, 0, 0x60, 0, 0x60, 0, 0x60, 100, 0x33, 0x5a, 0xf1, 0x50];
+    let unwrap_code = [send_100.clone(), vec![0x60, 100], log_for_caller(WITHDRAWAL_TOPIC), vec![0x00]].concat();
+    // Sends 100 wei, then claims Withdrawal(caller, 99): a plain log.
+    let liar = Address::repeat_byte(0x54);
+    let liar_code = [send_100, vec![0x60, 99], log_for_caller(WITHDRAWAL_TOPIC), vec![0x00]].concat();
+    let mut state = state_with(&[me], &[(wrap, wrap_code), (fake, fake_code)]);
+    for (a, code) in [(unwrap, unwrap_code), (liar, liar_code)] {
+        state.insert_account(a, U256::from(1000), 1, Bytes::from(code), []).unwrap();
+    }
+    let run = |to: Address, nonce: u64, value: u64| {
+        let tx = crate::common::sign(
+            &k,
+            alloy_consensus::TxEip1559 {
+                chain_id: crate::common::CHAIN_ID,
+                nonce,
+                gas_limit: 100_000,
+                max_fee_per_gas: 2 * crate::common::GWEI,
+                max_priority_fee_per_gas: crate::common::GWEI,
+                to: alloy_primitives::TxKind::Call(to),
+                value: U256::from(value),
+                access_list: Default::default(),
+                input: Bytes::new(),
+            },
+        );
+        let out = simulate(&state, &block(), &tx, &Budget::default()).unwrap();
+        assert!(out.result.is_success(), "{:?}", out.result);
+        out.trace
+    };
+    let t = run(wrap, 0, 77);
+    assert_eq!(
+        t.token_events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>(),
+        [TokenEventKind::Erc20Transfer { from: Address::ZERO, to: me, amount: U256::from(77) }]
+    );
+    assert_eq!(t.token_delta(wrap, me), alloy_primitives::I256::try_from(77).unwrap());
+    assert!(run(fake, 0, 0).token_events.is_empty(), "no ether came with it");
+    let t = run(unwrap, 0, 0);
+    assert_eq!(
+        t.token_events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>(),
+        [TokenEventKind::Erc20Transfer { from: me, to: Address::ZERO, amount: U256::from(100) }]
+    );
+    assert!(run(liar, 0, 0).token_events.is_empty(), "the amount does not match the ether sent");
+}

@@ -4,7 +4,13 @@
 
 use crate::history::History;
 use alloy_primitives::{Address, I256, U256};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+mod consideration;
+mod keys;
+
+pub use consideration::{Backing, Protocol};
+pub use keys::SlotKeys;
 use vigil_sim::trace::{CallFrame, FrameId, StorageOp, TokenEventKind, Trace};
 use vigil_types::tx::Transaction;
 
@@ -79,6 +85,14 @@ pub fn word_holds_address(w: U256, a: Address) -> bool {
     (0..=12usize).any(|k| (w >> (8 * k)) & mask == target)
 }
 
+/// What the analysis reads of the state the transaction ran on.
+pub trait PreState {
+    /// Whether `a` held code before the transaction.
+    fn has_code(&self, a: Address) -> bool;
+    /// The code at `a` before the transaction (empty if none).
+    fn code(&self, a: Address) -> alloy_primitives::Bytes;
+}
+
 /// Per-transaction facts shared by the detectors.
 #[derive(Debug)]
 pub struct Analysis<'a> {
@@ -99,20 +113,31 @@ pub struct Analysis<'a> {
     contracts: BTreeSet<Address>,
     /// Net storage change per (contract, slot): (value before, value after).
     pub slot_changes: BTreeMap<(Address, U256), (U256, U256)>,
+    /// The keys of the slots the transaction touched.
+    keys: SlotKeys,
+    /// The state before the transaction.
+    pre: &'a dyn PreState,
+}
+
+impl std::fmt::Debug for dyn PreState + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PreState")
+    }
 }
 
 impl<'a> Analysis<'a> {
-    /// Computes the shared facts. `has_code` tells whether an address held
-    /// code before the transaction; `fee` is what the sender paid for gas and
-    /// `tip` what the coinbase `coinbase` received of it.
+    /// Computes the shared facts. `pre` is the state the transaction ran
+    /// on; `fee` is what the sender paid for gas and `tip` what the
+    /// coinbase `coinbase` received of it.
     pub fn new(
         tx: &'a Transaction,
         trace: &'a Trace,
         history: &'a History,
-        has_code: impl Fn(Address) -> bool,
+        pre: &'a dyn PreState,
         fee: U256,
         tip: (Address, U256),
     ) -> Self {
+        let has_code = |a: Address| pre.has_code(a);
         let created: BTreeSet<Address> =
             trace.creations().filter(|f| !f.reverted && f.callee != Address::ZERO).map(|f| f.callee).collect();
         let sender = tx.sender();
@@ -189,7 +214,12 @@ impl<'a> Analysis<'a> {
         }
         slot_changes.retain(|_, (a, b)| a != b);
 
-        Self { tx, trace, history, actors, created, flows, contracts, slot_changes }
+        Self { tx, trace, history, actors, created, flows, contracts, slot_changes, keys: SlotKeys::new(trace), pre }
+    }
+
+    /// The code `a` held before the transaction.
+    pub fn code(&self, a: Address) -> alloy_primitives::Bytes {
+        self.pre.code(a)
     }
 
     /// The transaction's sender.
@@ -249,6 +279,26 @@ impl<'a> Analysis<'a> {
         }
     }
 
+    /// Whether control reached the sender's side between `active` (a frame
+    /// of a contract still running) and `inner`, a frame below it: a frame
+    /// of the sender's side on the path, or `inner` called by it. A contract
+    /// that calls back into its own protocol (a pool's share token reading
+    /// the pool, a router's swap callbacks) hands control to no one.
+    pub fn control_reached_actors(&self, active: FrameId, inner: FrameId) -> bool {
+        let mut cur = Some(inner);
+        while let Some(id) = cur {
+            let Some(f) = self.trace.frame(id) else { return false };
+            if id != inner && id <= active {
+                return false;
+            }
+            if self.is_actor(f.caller) || (id != inner && self.is_actor(f.callee)) {
+                return true;
+            }
+            cur = f.parent;
+        }
+        false
+    }
+
     /// The last frame id in the subtree of `id` (frames are numbered in
     /// pre-order, so the subtree is a contiguous range).
     pub fn subtree_end(&self, id: FrameId) -> FrameId {
@@ -297,28 +347,6 @@ impl<'a> Analysis<'a> {
         None
     }
 
-    /// Whether `v` checked a signature of a signer it had stored: an
-    /// `ecrecover` made from `v`'s code recovered an address that `v` read
-    /// from a slot not written earlier in this transaction.
-    pub fn signature_authorization(&self, v: Address) -> Option<Address> {
-        let stored: BTreeSet<Address> = self
-            .trace
-            .storage
-            .iter()
-            .filter(|s| s.address == v)
-            .filter_map(|s| match s.op {
-                StorageOp::Read { value } => word_address(value),
-                StorageOp::Write { .. } => None,
-            })
-            .collect();
-        self.trace
-            .ecrecovers
-            .iter()
-            .filter(|e| e.caller == v && self.trace.frame(e.frame).is_some_and(|f| !f.reverted))
-            .filter_map(|e| e.recovered)
-            .find(|r| stored.contains(r))
-    }
-
     /// Addresses whose signatures were recovered (not reverted) in this
     /// transaction.
     pub fn signers(&self) -> BTreeSet<Address> {
@@ -344,51 +372,27 @@ impl<'a> Analysis<'a> {
         })
     }
 
-    /// Storage slots where a contract would keep an entry for one of the
-    /// actors: `mapping(address => …)` at positions 0..16 (Solidity and Vyper
-    /// key order), one level of nesting by a token the transaction moved,
-    /// and the first 8 words of a struct stored there.
-    pub fn actor_keyed_slots(&self) -> std::collections::HashSet<U256> {
-        self.keyed_slots(&self.actors)
+    /// The mapping keys of `slot` (see [`SlotKeys::keys`]).
+    pub fn slot_keys(&self, slot: U256) -> Vec<alloy_primitives::B256> {
+        self.keys.keys(slot)
     }
 
-    /// [`Analysis::actor_keyed_slots`] for any set of accounts.
-    pub fn keyed_slots(&self, accounts: &BTreeSet<Address>) -> std::collections::HashSet<U256> {
-        use alloy_primitives::keccak256;
-        let word = |a: Address| address_word(a).to_be_bytes::<32>();
-        let tokens: BTreeSet<Address> = self.trace.token_events.iter().map(|e| e.token).collect();
-        let mut bases: Vec<[u8; 32]> = Vec::new();
-        for a in accounts {
-            for p in 0u64..16 {
-                let pw = U256::from(p).to_be_bytes::<32>();
-                let k1 = keccak256([word(*a), pw].concat()).0;
-                let k2 = keccak256([pw, word(*a)].concat()).0;
-                bases.push(k1);
-                bases.push(k2);
-                for t in &tokens {
-                    // mapping(token => mapping(actor => ..)) and the reverse.
-                    let inner_t = keccak256([word(*t), pw].concat()).0;
-                    bases.push(keccak256([word(*a), inner_t].concat()).0);
-                    bases.push(keccak256([word(*t), k1].concat()).0);
-                }
-            }
-        }
-        let mut out = std::collections::HashSet::with_capacity(bases.len() * 8);
-        for b in bases {
-            let base = U256::from_be_bytes(b);
-            for off in 0u64..8 {
-                out.insert(base.wrapping_add(U256::from(off)));
-            }
-        }
-        out
+    /// Whether `slot` is an entry a contract keeps for one of `who`: keyed by
+    /// the address at any depth, or by a hash of data holding it.
+    pub fn slot_bound_to(&self, slot: U256, who: &HashSet<Address>) -> bool {
+        self.keys.bound_to(self.trace, slot, who)
     }
 
-    /// Whether `v` read a non-zero entry it keeps for one of the actors (see
-    /// [`Analysis::actor_keyed_slots`]) that no one wrote earlier in this
-    /// transaction: the sender's side had a position on `v`'s books before.
-    pub fn holds_prior_entry(&self, v: Address) -> bool {
+    /// The sender's side as a set, for [`Analysis::slot_bound_to`].
+    pub fn actor_set(&self) -> HashSet<Address> {
+        self.actors.iter().copied().collect()
+    }
+
+    /// Whether `v` read a non-zero entry it keeps for one of `who` that
+    /// nothing wrote earlier in this transaction: a position, a membership
+    /// or a claim recorded before.
+    pub fn prior_entry_for(&self, v: Address, who: &HashSet<Address>) -> bool {
         let mut written = BTreeSet::new();
-        let mut keyed: Option<std::collections::HashSet<U256>> = None;
         for s in self.trace.storage.iter().filter(|s| s.address == v) {
             match s.op {
                 StorageOp::Write { .. } => {
@@ -401,7 +405,7 @@ impl<'a> Analysis<'a> {
                     {
                         continue;
                     }
-                    if keyed.get_or_insert_with(|| self.actor_keyed_slots()).contains(&s.slot) {
+                    if self.slot_bound_to(s.slot, who) {
                         return true;
                     }
                 }
@@ -410,19 +414,25 @@ impl<'a> Analysis<'a> {
         false
     }
 
-    /// Whether `slot` is the entry a `mapping(address => …)` at position
-    /// 0..16 keeps for `holder` (Solidity or Vyper key order, first three
-    /// struct words): the holder's own balance, not a shared value.
-    pub fn is_entry_of(&self, slot: U256, holder: Address) -> bool {
-        use alloy_primitives::keccak256;
-        let w = address_word(holder).to_be_bytes::<32>();
-        (0u64..16).any(|p| {
-            let pw = U256::from(p).to_be_bytes::<32>();
-            [keccak256([w, pw].concat()), keccak256([pw, w].concat())].iter().any(|k| {
-                let base = U256::from_be_bytes(k.0);
-                slot >= base && slot < base.saturating_add(U256::from(3u64))
-            })
+    /// [`Analysis::prior_entry_for`] the sender's side.
+    pub fn holds_prior_entry(&self, v: Address) -> bool {
+        self.prior_entry_for(v, &self.actor_set())
+    }
+
+    /// Whether `token` read (or wrote) the allowance entry that `holder`
+    /// keeps for `spender`: a two-level mapping entry keyed by both.
+    pub fn allowance_checked(&self, token: Address, holder: Address, spender: Address) -> bool {
+        let (h, s) = (holder.into_word(), spender.into_word());
+        self.trace.storage.iter().filter(|x| x.address == token).any(|x| {
+            let keys = self.keys.keys(x.slot);
+            keys.len() == 2 && keys.contains(&h) && keys.contains(&s)
         })
+    }
+
+    /// Whether `slot` is the entry of a one-level mapping keyed by `holder`
+    /// (its own balance, not a shared value).
+    pub fn is_entry_of(&self, slot: U256, holder: Address) -> bool {
+        self.keys.is_entry_of(slot, holder)
     }
 
     /// Whether, after frame `after`, the protocol that made the call chain
