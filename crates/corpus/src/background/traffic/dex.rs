@@ -1,5 +1,7 @@
 //! Swaps on both DEXes, the aggregator and multicalls, large trades,
-//! liquidity added and removed, and the stable pool.
+//! liquidity added and removed (through the router, or by sending the LP
+//! tokens to the pair through the zap: both assets, one asset, or a
+//! multicall), and the stable pool.
 
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::SolCall;
@@ -7,7 +9,7 @@ use rand::{seq::SliceRandom, Rng};
 
 use super::{amount_out, f, round_sig, u, Kind, SwapPlan, Traffic, E18};
 use crate::{
-    contracts::{AggregationRouter, StableEthPool, SwapRouter},
+    contracts::{AggregationRouter, LiquidityZap, Pair, StableEthPool, SwapRouter, Token},
     scenarios::amt,
     CorpusError,
 };
@@ -19,7 +21,7 @@ impl Traffic<'_> {
         if amount.is_zero() {
             return Ok(false);
         }
-        let to = *[a.usd, a.usd, a.gem, a.stk].choose(&mut self.rng).unwrap_or(&a.usd);
+        let to = *[a.usd, a.usd, a.gem, a.stk, self.w.f.a.orb].choose(&mut self.rng).unwrap_or(&a.usd);
         let path = self.path(a.weth, to);
         let Some(out) = self.quote(amount, &path)? else { return Ok(false) };
         let min = self.with_slippage(out);
@@ -78,7 +80,8 @@ impl Traffic<'_> {
         if let Some(done) = self.need_approval(user, token_in, router, kind)? {
             return Ok(Some(SwapPlan::Approved(done)));
         }
-        let choices: Vec<Address> = [a.weth, a.usd, a.gem, a.stk].into_iter().filter(|t| *t != token_in).collect();
+        let choices: Vec<Address> =
+            [a.weth, a.usd, a.gem, a.stk, self.w.f.a.orb].into_iter().filter(|t| *t != token_in).collect();
         let token_out = *choices.choose(&mut self.rng).unwrap_or(&a.usd);
         Ok(Some(SwapPlan::Swap { token_in, token_out, balance }))
     }
@@ -250,7 +253,8 @@ impl Traffic<'_> {
         let mut data = Vec::new();
         let mut parts = Vec::new();
         for &(token_in, balance) in held.iter().take(n) {
-            let choices: Vec<Address> = [a.weth, a.usd, a.gem, a.stk].into_iter().filter(|t| *t != token_in).collect();
+            let choices: Vec<Address> =
+                [a.weth, a.usd, a.gem, a.stk, self.w.f.a.orb].into_iter().filter(|t| *t != token_in).collect();
             let token_out = *choices.choose(&mut self.rng).unwrap_or(&a.usd);
             let amount = round_sig(self.portion(balance) / U256::from(2), 3);
             if amount.is_zero() {
@@ -320,7 +324,7 @@ impl Traffic<'_> {
 
     pub(super) fn add_liquidity(&mut self, user: usize) -> Result<bool, CorpusError> {
         let a = self.w.a;
-        let pairs = [(a.weth, a.usd), (a.weth, a.gem), (a.weth, a.stk), (a.usd, a.gem)];
+        let pairs = [(a.weth, a.usd), (a.weth, a.gem), (a.weth, a.stk), (a.usd, a.gem), (a.weth, self.w.f.a.orb)];
         let Some(&(x, y)) = pairs.choose(&mut self.rng) else { return Ok(false) };
         let who = self.addr(user);
         let (bx, by) = (self.bal(x, who)?, self.bal(y, who)?);
@@ -375,6 +379,7 @@ impl Traffic<'_> {
             (a.pair_wg, a.weth, a.gem),
             (a.pair_ws, a.weth, a.stk),
             (a.pair_ug, a.usd, a.gem),
+            (self.w.f.a.pair_wo, a.weth, self.w.f.a.orb),
         ] {
             let lp = self.bal(pair, who)?;
             if !lp.is_zero() {
@@ -475,5 +480,141 @@ impl Traffic<'_> {
         let call = StableEthPool::remove_liquidityCall { amount, minAmounts: [U256::ZERO, U256::ZERO] };
         let note = format!("StableEthPool.remove_liquidity({}, [0, 0])", amt(amount));
         self.send(self.user(user), a.stable, U256::ZERO, &call, note)
+    }
+}
+
+/// LP tokens to remove, what they are worth in each token (`a0`, `a1`),
+/// and the pair's balances (`b0`, `b1`).
+struct LpExit {
+    liquidity: U256,
+    a0: U256,
+    a1: U256,
+    b0: U256,
+    b1: U256,
+}
+
+/// Liquidity removed by sending the LP tokens to the pair, through the zap.
+impl Traffic<'_> {
+    /// One of `user`'s LP positions on DEX A: (pair, token0, token1, LP held).
+    fn lp_position(&mut self, user: usize) -> Result<Option<(Address, Address, Address, U256)>, CorpusError> {
+        let (a, fa) = (self.w.a, self.w.f.a);
+        let who = self.addr(user);
+        let mut held = Vec::new();
+        for pair in [a.pair_wu, a.pair_wg, a.pair_ws, a.pair_ug, fa.pair_wo] {
+            let lp = self.bal(pair, who)?;
+            if !lp.is_zero() {
+                held.push(pair);
+            }
+        }
+        let Some(&pair) = held.choose(&mut self.rng) else { return Ok(None) };
+        let token0 = self.chain.view(pair, &Pair::token0Call {})?;
+        let token1 = self.chain.view(pair, &Pair::token1Call {})?;
+        Ok(Some((pair, token0, token1, self.bal(pair, who)?)))
+    }
+
+    /// The LP tokens to remove (all of them sometimes) and what they are
+    /// worth in each token.
+    fn lp_exit(
+        &mut self,
+        pair: Address,
+        token0: Address,
+        token1: Address,
+        lp: U256,
+    ) -> Result<Option<LpExit>, CorpusError> {
+        let liquidity = if self.rng.gen_bool(0.4) { lp } else { self.portion(lp) };
+        let supply = self.chain.view(pair, &Token::totalSupplyCall {})?;
+        if liquidity.is_zero() || supply.is_zero() {
+            return Ok(None);
+        }
+        let (b0, b1) = (self.bal(token0, pair)?, self.bal(token1, pair)?);
+        let (a0, a1) = (liquidity * b0 / supply, liquidity * b1 / supply);
+        if a0.is_zero() || a1.is_zero() {
+            return Ok(None);
+        }
+        Ok(Some(LpExit { liquidity, a0, a1, b0, b1 }))
+    }
+
+    /// `LiquidityZap.removeLiquidity`: the zap sends the LP tokens to the
+    /// pair, the pair burns them and pays both assets to the user.
+    pub(super) fn zap_remove(&mut self, user: usize) -> Result<bool, CorpusError> {
+        let zap = self.w.f.a.zap;
+        let Some((pair, t0, t1, lp)) = self.lp_position(user)? else { return Ok(false) };
+        if let Some(done) = self.need_approval(user, pair, zap, Kind::ZapRemove)? {
+            return Ok(done);
+        }
+        let Some(LpExit { liquidity, a0, a1, .. }) = self.lp_exit(pair, t0, t1, lp)? else { return Ok(false) };
+        let (min0, min1) = (self.with_slippage(a0), self.with_slippage(a1));
+        let who = self.addr(user);
+        let call = LiquidityZap::removeLiquidityCall { pair, liquidity, amount0Min: min0, amount1Min: min1, to: who };
+        let note = format!(
+            "LiquidityZap.removeLiquidity({}, {}, {}, {}, {})",
+            self.name(pair),
+            amt(liquidity),
+            amt(min0),
+            amt(min1),
+            self.user(user).role
+        );
+        self.send(self.user(user), zap, U256::ZERO, &call, note)
+    }
+
+    /// `LiquidityZap.zapOut`: burn and swap one side into the other, so the
+    /// user leaves with one asset (ETH, unwrapped, for some).
+    pub(super) fn zap_out(&mut self, user: usize) -> Result<bool, CorpusError> {
+        let (zap, weth) = (self.w.f.a.zap, self.w.a.weth);
+        let Some((pair, t0, t1, lp)) = self.lp_position(user)? else { return Ok(false) };
+        if let Some(done) = self.need_approval(user, pair, zap, Kind::ZapOut)? {
+            return Ok(done);
+        }
+        let Some(LpExit { liquidity, a0, a1, b0, b1 }) = self.lp_exit(pair, t0, t1, lp)? else { return Ok(false) };
+        let out_is_0 = self.rng.gen_bool(0.5);
+        let token_out = if out_is_0 { t0 } else { t1 };
+        // After the burn the pair holds b - a of each; the other side is sold into it.
+        let out = if out_is_0 { a0 + amount_out(a1, b1 - a1, b0 - a0) } else { a1 + amount_out(a0, b0 - a0, b1 - a1) };
+        let min = self.with_slippage(out);
+        let unwrap = token_out == weth && self.rng.gen_bool(0.5);
+        let who = self.addr(user);
+        let call =
+            LiquidityZap::zapOutCall { pair, liquidity, tokenOut: token_out, amountOutMin: min, to: who, unwrap };
+        let note = format!(
+            "LiquidityZap.zapOut({}, {}, {}, {}, {}, {unwrap})",
+            self.name(pair),
+            amt(liquidity),
+            self.name(token_out),
+            amt(min),
+            self.user(user).role
+        );
+        self.send(self.user(user), zap, U256::ZERO, &call, note)
+    }
+
+    /// `LiquidityZap.multicall`: pull the LP tokens into the pair and burn
+    /// them, to the user, or to the zap that unwraps the WETH and sweeps the
+    /// other token to the user.
+    pub(super) fn zap_multicall(&mut self, user: usize) -> Result<bool, CorpusError> {
+        let (zap, weth) = (self.w.f.a.zap, self.w.a.weth);
+        let Some((pair, t0, t1, lp)) = self.lp_position(user)? else { return Ok(false) };
+        if let Some(done) = self.need_approval(user, pair, zap, Kind::ZapMulticall)? {
+            return Ok(done);
+        }
+        let Some(LpExit { liquidity, a0, a1, .. }) = self.lp_exit(pair, t0, t1, lp)? else { return Ok(false) };
+        let who = self.addr(user);
+        let role = self.user(user).role.clone();
+        let pull = LiquidityZap::pullCall { token: pair, amount: liquidity, to: pair }.abi_encode();
+        let mut data = vec![Bytes::from(pull)];
+        let mut parts = vec![format!("pull({}, {}, pair)", self.name(pair), amt(liquidity))];
+        if (t0 == weth || t1 == weth) && self.rng.gen_bool(0.6) {
+            let (weth_amount, other, other_amount) = if t0 == weth { (a0, t1, a1) } else { (a1, t0, a0) };
+            let (min_eth, min_other) = (self.with_slippage(weth_amount), self.with_slippage(other_amount));
+            data.push(LiquidityZap::burnCall { pair, to: zap }.abi_encode().into());
+            data.push(LiquidityZap::unwrapWETHCall { amountMin: min_eth, to: who }.abi_encode().into());
+            data.push(LiquidityZap::sweepCall { token: other, amountMin: min_other, to: who }.abi_encode().into());
+            parts.push("burn(pair, LiquidityZap)".into());
+            parts.push(format!("unwrapWETH({}, {role})", amt(min_eth)));
+            parts.push(format!("sweep({}, {}, {role})", self.name(other), amt(min_other)));
+        } else {
+            data.push(LiquidityZap::burnCall { pair, to: who }.abi_encode().into());
+            parts.push(format!("burn(pair, {role})"));
+        }
+        let note = format!("LiquidityZap.multicall([{}])", parts.join(", "));
+        self.send(self.user(user), zap, U256::ZERO, &LiquidityZap::multicallCall { data }, note)
     }
 }

@@ -1,9 +1,8 @@
 //! NFT mints and transfers, game items and their market.
 
-use alloy_primitives::{Bytes, TxKind, U256};
+use alloy_primitives::{Bytes, U256};
 use alloy_sol_types::SolCall;
 use rand::{seq::SliceRandom, Rng};
-use vigil_fixture::Label;
 
 use super::{round_sig, Kind, Traffic};
 use crate::{
@@ -21,18 +20,11 @@ impl Traffic<'_> {
         }
         let note = format!("Collectible.mint({n}) {{value: {}}}", amt(value));
         let call = Collectible::mintCall { quantity: U256::from(n) };
-        let from = self.user(user);
-        let note = format!("{}: {note}", from.role);
-        let sent = self.chain.try_send(
-            Label::Benign,
-            from,
-            TxKind::Call(self.w.a.collectible),
-            value,
-            call.abi_encode(),
-            note,
-        )?;
-        let Ok(sent) = sent else { return Ok(false) };
-        let first = Collectible::mintCall::abi_decode_returns(&sent.output)
+        let Some(output) = self.emit(self.user(user), self.w.a.collectible, value, call.abi_encode().into(), note)?
+        else {
+            return Ok(false);
+        };
+        let first = Collectible::mintCall::abi_decode_returns(&output)
             .map_err(|e| CorpusError::View { to: self.w.a.collectible, reason: e.to_string() })?;
         for k in 0..n {
             self.nft_owner.insert(first + U256::from(k), user);
@@ -105,7 +97,8 @@ impl Traffic<'_> {
         let owner = self.addr(user);
         if !self.approved.contains(&(owner, a.items, a.item_pool)) {
             let call = GameItems::setApprovalForAllCall { operator: a.item_pool, approved: true };
-            let ok = self.send(
+            let ok = self.send_as(
+                "approval",
                 self.user(user),
                 a.items,
                 U256::ZERO,

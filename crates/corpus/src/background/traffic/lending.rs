@@ -1,9 +1,10 @@
-//! The lending pool and the native-ETH market.
+//! The lending pool and the native-ETH market, and liquidations repaid from
+//! a liquidator's own wallet.
 
 use alloy_primitives::{Address, U256};
 use rand::{seq::SliceRandom, Rng};
 
-use super::{f, round_sig, u, Kind, Traffic, E18};
+use super::{f, round_sig, u, Candidate, Kind, Traffic, E18};
 use crate::{
     contracts::{EthMarket, LendingPool},
     scenarios::amt,
@@ -198,5 +199,60 @@ impl Traffic<'_> {
         let note = format!("EthMarket.withdrawCollateral(USD, {})", amt(amount));
         let call = EthMarket::withdrawCollateralCall { token: a.usd, amount };
         self.send(self.user(user), a.eth_market, U256::ZERO, &call, note)
+    }
+}
+
+impl Traffic<'_> {
+    /// A liquidator repays part of an unhealthy borrower's largest debt from
+    /// its own wallet and takes the borrower's largest other collateral, with
+    /// the pool's 8% bonus (no flash loan).
+    pub(super) fn eoa_liquidate(&mut self, c: Candidate) -> Result<bool, CorpusError> {
+        let a = self.w.a;
+        let who = self.addr(c.borrower);
+        let mut debts = Vec::new();
+        let mut collateral = Vec::new();
+        for asset in [a.weth, a.usd, a.gem] {
+            let debt = self.chain.view(a.pool, &LendingPool::debtOfCall { asset, account: who })?;
+            let coll = self.chain.view(a.pool, &LendingPool::balanceOfUnderlyingCall { asset, account: who })?;
+            let p = self.price(asset);
+            debts.push((debt * p / U256::from(E18), asset, debt));
+            collateral.push((coll * p / U256::from(E18), asset));
+        }
+        debts.sort();
+        collateral.sort();
+        let Some(&(_, debt_asset, debt)) = debts.last() else { return Ok(false) };
+        let Some(&(coll_value, coll_asset)) = collateral.iter().rev().find(|(_, asset)| *asset != debt_asset) else {
+            return Ok(false);
+        };
+        if debt.is_zero() || coll_value.is_zero() {
+            return Ok(false);
+        }
+        let w = self.w;
+        let liquidators = &w.f.roles.liquidators;
+        let liq = &liquidators[self.rng.gen_range(0..liquidators.len())];
+        let held = self.bal(debt_asset, liq.address())?;
+        let p_debt = self.price(debt_asset);
+        let by_collateral = coll_value * U256::from(E18) / p_debt * U256::from(9_800) / U256::from(10_800);
+        let most = (debt / U256::from(2)).min(by_collateral).min(held);
+        let repay = round_sig(u(f(most) * self.rng.gen_range(0.15..0.95)), 3);
+        if repay.is_zero() {
+            return Ok(false);
+        }
+        let call = LendingPool::liquidateCall {
+            borrower: who,
+            debtAsset: debt_asset,
+            repayAmount: repay,
+            collateralAsset: coll_asset,
+            receiver: liq.address(),
+        };
+        let note = format!(
+            "LendingPool.liquidate({}, {}, {}, {}, {}) - partial liquidation from the wallet",
+            self.user(c.borrower).role,
+            self.name(debt_asset),
+            amt(repay),
+            self.name(coll_asset),
+            liq.role
+        );
+        self.send_as("eoa-liquidation", liq, a.pool, U256::ZERO, &call, note)
     }
 }

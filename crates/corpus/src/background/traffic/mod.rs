@@ -3,35 +3,47 @@
 //!
 //! Each step first gives the system actors their turn (the feed owner
 //! reports a moved price, a bot arbitrages DEX A against DEX B or liquidates
-//! an account a price move made unhealthy, the staking owner funds a round),
-//! then picks a user and an action kind by weight and builds the action from
-//! the chain's current state (balances, reserves, positions, read with view
-//! calls). An action whose dry run fails is dropped and another is tried;
-//! one that needs an approval first emits the approval and comes back later.
+//! an account a price move made unhealthy, the staking owner funds a round;
+//! then the role holders of the everyday protocols: the root poster posts a
+//! batch of withdrawals, relayers finalize and relay them, keepers perform
+//! due upkeeps, a harvester harvests, treasurers pay, the council schedules
+//! and executes timelock operations, fee recipients collect, admins rotate
+//! roles and upgrade the keeper registry), then picks a user and an action
+//! kind by weight and builds the action from the chain's current state
+//! (balances, reserves, positions, read with view calls). An action whose
+//! dry run fails is dropped and another is tried; one that needs an approval
+//! first emits the approval and comes back later.
 //!
-//! The actions live by area: `tokens` (transfers, allowances), `dex` (swaps,
-//! liquidity, the stable pool), `lending` (the lending pool, the native-ETH
-//! market), `vaults`, `items` (NFTs and game items), `claims` (staking,
-//! vouchers), `bridge`, and `system` (the system actors' turn).
+//! Every emitted transaction is counted under a kind name ([`Tally`]), so a
+//! run can show that each kind really occurs.
+//!
+//! The actions live by area: `tokens` (transfers, allowances, permits),
+//! `dex` (swaps, liquidity, zaps, the stable pool), `lending` (the lending
+//! pool, the native-ETH market, liquidations), `vaults` (the vault and the
+//! compounder), `items` (NFTs and game items), `claims` (staking, vouchers,
+//! the airdrop, vesting, farms, the sale), `bridge` (both bridges' deposits,
+//! roots, finalizations and releases), `roles` (treasuries, the timelock,
+//! keepers, fees, upgrades) and `system` (the system actors' turn).
 
 mod bridge;
 mod claims;
 mod dex;
 mod items;
 mod lending;
+mod roles;
 mod system;
 mod tokens;
 mod vaults;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use alloy_primitives::{Address, TxKind, U256};
+use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use alloy_sol_types::SolCall;
 use rand::{seq::SliceRandom, Rng};
 use rand_chacha::ChaCha8Rng;
 use vigil_fixture::Label;
 
-use super::world::World;
+use super::{families::Batch, world::World, Tally};
 use crate::{
     chain::Chain,
     contracts::{Pair, SwapRouter, Token},
@@ -118,10 +130,26 @@ enum Kind {
     Voucher,
     BridgeSend,
     Whale,
+    // The everyday shapes of issue 14.
+    ZapRemove,
+    ZapOut,
+    ZapMulticall,
+    AirdropClaim,
+    BridgeFinalize,
+    AttestedRelease,
+    RootDeposit,
+    VestingRelease,
+    FarmStake,
+    FarmWithdraw,
+    FarmClaim,
+    PermitPay,
+    CompounderDeposit,
+    CompounderWithdraw,
+    SaleBuy,
 }
 
 /// Relative frequency of each kind.
-const WEIGHTS: [(Kind, u32); 41] = [
+const WEIGHTS: [(Kind, u32); 56] = [
     (Kind::EthTransfer, 6),
     (Kind::Wrap, 3),
     (Kind::Unwrap, 2),
@@ -163,6 +191,134 @@ const WEIGHTS: [(Kind, u32); 41] = [
     (Kind::Voucher, 1),
     (Kind::BridgeSend, 1),
     (Kind::Whale, 4),
+    (Kind::ZapRemove, 2),
+    (Kind::ZapOut, 1),
+    (Kind::ZapMulticall, 1),
+    (Kind::AirdropClaim, 1),
+    (Kind::BridgeFinalize, 1),
+    (Kind::AttestedRelease, 1),
+    (Kind::RootDeposit, 1),
+    (Kind::VestingRelease, 1),
+    (Kind::FarmStake, 2),
+    (Kind::FarmWithdraw, 1),
+    (Kind::FarmClaim, 1),
+    (Kind::PermitPay, 1),
+    (Kind::CompounderDeposit, 1),
+    (Kind::CompounderWithdraw, 1),
+    (Kind::SaleBuy, 1),
+];
+
+impl Kind {
+    /// The kind's name in the tally.
+    fn name(self) -> &'static str {
+        match self {
+            Kind::EthTransfer => "eth-transfer",
+            Kind::Wrap => "wrap",
+            Kind::Unwrap => "unwrap",
+            Kind::TokenTransfer => "token-transfer",
+            Kind::AllowFriend => "allow-friend",
+            Kind::BuyWithEth => "buy-with-eth",
+            Kind::SellForEth => "sell-for-eth",
+            Kind::SwapExactIn => "swap-exact-in",
+            Kind::SwapExactOut => "swap-exact-out",
+            Kind::SwapOnB => "swap-on-b",
+            Kind::AggregatorSwap => "aggregator-swap",
+            Kind::Multicall => "multicall",
+            Kind::AddLiquidity => "add-liquidity",
+            Kind::RemoveLiquidity => "remove-liquidity",
+            Kind::LendSupply => "lend-supply",
+            Kind::LendWithdraw => "lend-withdraw",
+            Kind::LendBorrow => "lend-borrow",
+            Kind::LendRepay => "lend-repay",
+            Kind::EthSupply => "eth-market-supply",
+            Kind::EthWithdraw => "eth-market-withdraw",
+            Kind::EthCollateral => "eth-market-collateral",
+            Kind::EthBorrow => "eth-market-borrow",
+            Kind::EthRepay => "eth-market-repay",
+            Kind::EthWithdrawCollateral => "eth-market-withdraw-collateral",
+            Kind::VaultDeposit => "vault-deposit",
+            Kind::VaultRedeem => "vault-redeem",
+            Kind::VaultWithdraw => "vault-withdraw",
+            Kind::NftMint => "nft-mint",
+            Kind::NftTransfer => "nft-transfer",
+            Kind::ItemBuy => "item-buy",
+            Kind::ItemSell => "item-sell",
+            Kind::ItemTransfer => "item-transfer",
+            Kind::StableExchange => "stable-exchange",
+            Kind::StableAdd => "stable-add",
+            Kind::StableRemove => "stable-remove",
+            Kind::Stake => "stake",
+            Kind::Unstake => "unstake",
+            Kind::Claim => "round-claim",
+            Kind::Voucher => "voucher",
+            Kind::BridgeSend => "bridge-send",
+            Kind::Whale => "whale",
+            Kind::ZapRemove => "zap-remove",
+            Kind::ZapOut => "zap-out",
+            Kind::ZapMulticall => "zap-multicall",
+            Kind::AirdropClaim => "airdrop-claim",
+            Kind::BridgeFinalize => "bridge-finalize",
+            Kind::AttestedRelease => "attested-release",
+            Kind::RootDeposit => "root-deposit",
+            Kind::VestingRelease => "vesting-release",
+            Kind::FarmStake => "farm-stake",
+            Kind::FarmWithdraw => "farm-withdraw",
+            Kind::FarmClaim => "farm-claim",
+            Kind::PermitPay => "permit",
+            Kind::CompounderDeposit => "compounder-deposit",
+            Kind::CompounderWithdraw => "compounder-withdraw",
+            Kind::SaleBuy => "sale-buy",
+        }
+    }
+}
+
+/// The kinds of transaction added for issue 14's five families and the
+/// other everyday shapes, as they appear in a [`Tally`]: users' actions and
+/// the role holders' turns.
+pub(crate) const FAMILY_KINDS: [&str; 37] = [
+    // 1. LP tokens sent to the pair and burned, through a helper.
+    "zap-remove",
+    "zap-out",
+    "zap-multicall",
+    // 2. Payouts authorized by a proof or by signatures.
+    "airdrop-claim",
+    "airdrop-claim-for",
+    "root-post",
+    "bridge-finalize",
+    "bridge-finalize-relayed",
+    "attested-release",
+    "attested-release-relayed",
+    "attester-rotation",
+    "root-deposit",
+    // 3. Withdrawals gated by a stored role.
+    "treasurer-pay",
+    "treasurer-payroll",
+    "timelock-schedule-grant",
+    "timelock-execute-grant",
+    "timelock-schedule-rotation",
+    "timelock-execute-rotation",
+    "grants-pay",
+    "grants-owner-rotation",
+    // 4. Liquidations repaid from the liquidator's wallet.
+    "eoa-liquidation",
+    // 5. Keeper and harvest bounties, through an upgraded proxy.
+    "harvest",
+    "keeper-upkeep",
+    "keeper-payment",
+    "registry-upgrade",
+    // 6. Vesting, streaming rewards, fees, permits, refunds.
+    "vesting-release",
+    "farm-stake",
+    "farm-stake-permit",
+    "farm-withdraw",
+    "farm-claim",
+    "compounder-deposit",
+    "compounder-withdraw",
+    "fee-collect",
+    "permit",
+    "permit-transfer-from",
+    "sale-buy",
+    "sale-proceeds",
 ];
 
 /// Positions users open, so that the actions that close or use them go to
@@ -180,13 +336,16 @@ enum Pos {
     Items,
     StableLp,
     Stake,
+    Orb,
+    Farm,
+    Compounder,
 }
 
 impl Kind {
     /// The position an action needs, if any.
     fn needs(self) -> Option<Pos> {
         Some(match self {
-            Kind::RemoveLiquidity => Pos::Lp,
+            Kind::RemoveLiquidity | Kind::ZapRemove | Kind::ZapOut | Kind::ZapMulticall => Pos::Lp,
             Kind::LendWithdraw | Kind::LendBorrow => Pos::Lend,
             Kind::LendRepay => Pos::Borrow,
             Kind::EthWithdraw => Pos::EthSupply,
@@ -197,6 +356,9 @@ impl Kind {
             Kind::ItemSell | Kind::ItemTransfer => Pos::Items,
             Kind::StableRemove => Pos::StableLp,
             Kind::Unstake | Kind::Claim => Pos::Stake,
+            Kind::FarmStake | Kind::CompounderDeposit | Kind::PermitPay => Pos::Orb,
+            Kind::FarmWithdraw | Kind::FarmClaim => Pos::Farm,
+            Kind::CompounderWithdraw => Pos::Compounder,
             _ => return None,
         })
     }
@@ -215,6 +377,9 @@ impl Kind {
             Kind::ItemBuy => Pos::Items,
             Kind::StableAdd => Pos::StableLp,
             Kind::Stake => Pos::Stake,
+            Kind::AirdropClaim | Kind::SaleBuy | Kind::VestingRelease => Pos::Orb,
+            Kind::FarmStake => Pos::Farm,
+            Kind::CompounderDeposit => Pos::Compounder,
             _ => return None,
         })
     }
@@ -224,6 +389,61 @@ impl Kind {
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
     borrower: usize,
+}
+
+/// What a scheduled timelock operation does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OpKind {
+    /// Pays user `0` from the timelock's funds.
+    Grant(usize),
+    /// Makes treasurer `0` the role treasury's only treasurer.
+    Rotate(usize),
+}
+
+/// A timelock operation the council scheduled.
+#[derive(Debug, Clone)]
+struct TimelockOp {
+    kind: OpKind,
+    targets: Vec<Address>,
+    values: Vec<U256>,
+    payloads: Vec<Bytes>,
+    salt: B256,
+    /// Timestamp from which it may run.
+    ready_at: u64,
+    what: String,
+}
+
+/// State of the everyday protocols within one fixture.
+#[derive(Debug, Clone)]
+struct Fam {
+    /// Airdrop leaves claimed.
+    claimed: BTreeSet<usize>,
+    /// Posted withdrawal batches and the withdrawals finalized, as
+    /// (batch index, position).
+    batches: Vec<Batch>,
+    finalized: BTreeSet<(usize, usize)>,
+    next_remote_nonce: u64,
+    /// The next attested release's nonce.
+    attested_nonce: u64,
+    /// The attested bridge's current attesters (indexes into the roles'
+    /// attesters).
+    attesters: Vec<usize>,
+    /// Permits submitted whose spender has yet to pull: (owner, spender,
+    /// amount).
+    permits: VecDeque<(usize, usize, U256)>,
+    ops: Vec<TimelockOp>,
+    /// The role treasury's treasurer, and whether a rotation is scheduled.
+    treasurer: usize,
+    rotating: bool,
+    /// The grants treasury's owner.
+    grants_owner: usize,
+    /// The step at which the registry admin upgrades the registry.
+    upgrade_at: usize,
+    upgraded: bool,
+    /// When each dripper's upkeep is next due.
+    drip_due: [u64; 2],
+    /// Timelock salts used.
+    salt: u64,
 }
 
 /// Generates the traffic of one fixture.
@@ -256,10 +476,40 @@ pub(crate) struct Traffic<'w> {
     /// Cumulative activity weights of the users (a few are much more active
     /// than most), in a per-fixture random order.
     activity: Vec<f64>,
+    /// The kind the transaction being built is counted under.
+    tag: &'static str,
+    /// Transactions emitted, by kind.
+    tally: Tally,
+    /// Steps taken.
+    steps: usize,
+    fam: Fam,
 }
 
 impl<'w> Traffic<'w> {
-    pub(crate) fn new(w: &'w World, chain: Chain, mut rng: ChaCha8Rng) -> Self {
+    pub(crate) fn new(w: &'w World, chain: Chain, mut rng: ChaCha8Rng) -> Result<Self, CorpusError> {
+        let f = &w.f;
+        let mut drip_due = [0u64; 2];
+        for (due, dripper) in drip_due.iter_mut().zip([f.a.dripper_orb, f.a.dripper_lp]) {
+            let last = chain.view(dripper, &crate::contracts::RewardDripper::lastDripCall {})?;
+            *due = last.saturating_to::<u64>() + super::families::DRIP_INTERVAL;
+        }
+        let fam = Fam {
+            claimed: BTreeSet::new(),
+            batches: f.batches.clone(),
+            finalized: BTreeSet::new(),
+            next_remote_nonce: f.next_remote_nonce,
+            attested_nonce: 1,
+            attesters: (0..5).collect(),
+            permits: VecDeque::new(),
+            ops: Vec::new(),
+            treasurer: 0,
+            rotating: false,
+            grants_owner: 0,
+            upgrade_at: rng.gen_range(20..600),
+            upgraded: false,
+            drip_due,
+            salt: 0,
+        };
         let mut order: Vec<usize> = (0..w.users.len()).collect();
         order.shuffle(&mut rng);
         let mut weights = vec![0.0; w.users.len()];
@@ -274,7 +524,11 @@ impl<'w> Traffic<'w> {
                 Some(*acc)
             })
             .collect();
-        Self {
+        let mut positions: BTreeMap<Pos, Vec<usize>> = BTreeMap::new();
+        positions.insert(Pos::Lp, f.lp_holders.clone());
+        positions.insert(Pos::Orb, f.orb_holders.clone());
+        positions.insert(Pos::Farm, Vec::new());
+        Ok(Self {
             w,
             chain,
             rng,
@@ -288,10 +542,14 @@ impl<'w> Traffic<'w> {
             candidates: Vec::new(),
             vouchers: BTreeSet::new(),
             total_weight: WEIGHTS.iter().map(|(_, w)| w).sum(),
-            positions: BTreeMap::new(),
+            positions,
             approval_emitted: false,
             activity,
-        }
+            tag: "eth-transfer",
+            tally: Tally::default(),
+            steps: 0,
+            fam,
+        })
     }
 
     /// A user, by activity.
@@ -301,13 +559,14 @@ impl<'w> Traffic<'w> {
         self.activity.partition_point(|c| *c <= r).min(self.w.users.len().saturating_sub(1))
     }
 
-    /// The chain with everything emitted so far.
-    pub(crate) fn into_chain(self) -> Chain {
-        self.chain
+    /// The chain with everything emitted so far, and the tally of what.
+    pub(crate) fn finish(self) -> (Chain, Tally) {
+        (self.chain, self.tally)
     }
 
     /// Emits exactly one benign transaction.
     pub(crate) fn step(&mut self) -> Result<(), CorpusError> {
+        self.steps += 1;
         if self.system_turn()? {
             return Ok(());
         }
@@ -335,6 +594,7 @@ impl<'w> Traffic<'w> {
         // Always possible: someone with ETH sends a little to someone.
         for _ in 0..self.w.users.len() {
             let user = self.rng.gen_range(0..self.w.users.len());
+            self.tag = Kind::EthTransfer.name();
             if self.eth_transfer(user)? {
                 return Ok(());
             }
@@ -355,6 +615,7 @@ impl<'w> Traffic<'w> {
 
     fn act(&mut self, user: usize, kind: Kind) -> Result<bool, CorpusError> {
         self.approval_emitted = false;
+        self.tag = kind.name();
         let done = self.act_inner(user, kind)?;
         // The action itself ran (not an approval it needed first): note the
         // position it opened.
@@ -412,6 +673,21 @@ impl<'w> Traffic<'w> {
             Kind::Voucher => self.voucher(user),
             Kind::BridgeSend => self.bridge_send(user),
             Kind::Whale => self.whale(user),
+            Kind::ZapRemove => self.zap_remove(user),
+            Kind::ZapOut => self.zap_out(user),
+            Kind::ZapMulticall => self.zap_multicall(user),
+            Kind::AirdropClaim => self.airdrop_claim(user),
+            Kind::BridgeFinalize => self.bridge_finalize(user),
+            Kind::AttestedRelease => self.attested_release(user, None),
+            Kind::RootDeposit => self.root_deposit(user),
+            Kind::VestingRelease => self.vesting_release(user),
+            Kind::FarmStake => self.farm_stake(user),
+            Kind::FarmWithdraw => self.farm_withdraw(user),
+            Kind::FarmClaim => self.farm_claim(user),
+            Kind::PermitPay => self.permit_pay(user),
+            Kind::CompounderDeposit => self.compounder_deposit(user),
+            Kind::CompounderWithdraw => self.compounder_withdraw(user),
+            Kind::SaleBuy => self.sale_buy(user),
         }
     }
 
@@ -435,6 +711,7 @@ impl<'w> Traffic<'w> {
 
     fn name(&self, token: Address) -> &'static str {
         let a = &self.w.a;
+        let f = &self.w.f.a;
         let names = [
             (a.weth, "WETH"),
             (a.usd, "USD"),
@@ -455,6 +732,21 @@ impl<'w> Traffic<'w> {
             (a.staking, "StakingRewards"),
             (a.aggregator, "AggregationRouter"),
             (a.bridge, "BridgeInbox"),
+            (f.orb, "ORB"),
+            (f.pair_wo, "Pair(WETH/ORB)"),
+            (f.zap, "LiquidityZap"),
+            (f.airdrop, "MerkleDistributor"),
+            (f.farm_orb, "StreamingRewards(ORB)"),
+            (f.farm_lp, "StreamingRewards(WETH/ORB)"),
+            (f.compounder, "AutoCompounder"),
+            (f.sale, "TokenSale"),
+            (f.timelock, "Timelock"),
+            (f.role_treasury, "RoleTreasury"),
+            (f.grants, "GrantsTreasury"),
+            (f.root_bridge, "RootBridge"),
+            (f.attested, "AttestedBridge"),
+            (f.registry, "KeeperRegistry"),
+            (Address::ZERO, "ETH"),
         ];
         names.iter().find(|(x, _)| *x == token).map_or("contract", |(_, n)| n)
     }
@@ -468,8 +760,41 @@ impl<'w> Traffic<'w> {
         call: &C,
         note: String,
     ) -> Result<bool, CorpusError> {
+        self.emit(from, to, value, call.abi_encode().into(), note).map(|sent| sent.is_some())
+    }
+
+    /// Sends `data` from `from` if it succeeds, counting it under the
+    /// current tag; its return data if emitted.
+    fn emit(
+        &mut self,
+        from: &Actor,
+        to: Address,
+        value: U256,
+        data: Bytes,
+        note: String,
+    ) -> Result<Option<Bytes>, CorpusError> {
         let note = format!("{}: {note}", from.role);
-        Ok(self.chain.try_send(Label::Benign, from, TxKind::Call(to), value, call.abi_encode(), note)?.is_ok())
+        match self.chain.try_send(Label::Benign, from, TxKind::Call(to), value, data, note)? {
+            Ok(sent) => {
+                self.tally.add(self.tag, 1);
+                Ok(Some(sent.output))
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// [`Traffic::send`] counted under `tag` (a system actor's turn).
+    fn send_as<C: SolCall>(
+        &mut self,
+        tag: &'static str,
+        from: &Actor,
+        to: Address,
+        value: U256,
+        call: &C,
+        note: String,
+    ) -> Result<bool, CorpusError> {
+        self.tag = tag;
+        self.send(from, to, value, call, note)
     }
 
     /// If `user` has not approved `spender` for `token`, emits the approval
@@ -491,7 +816,9 @@ impl<'w> Traffic<'w> {
         }
         let from = self.user(user);
         let note = format!("{}.approve({}, MAX)", self.name(token), self.name(spender));
+        let tag = std::mem::replace(&mut self.tag, "approval");
         let ok = self.send(from, token, U256::ZERO, &Token::approveCall { spender, amount: U256::MAX }, note)?;
+        self.tag = tag;
         if ok {
             self.approved.insert((owner, token, spender));
             self.pending.push_back((user, then));
@@ -507,12 +834,12 @@ impl<'w> Traffic<'w> {
         round_sig(u(f(balance) * share), 3)
     }
 
-    /// The tokens (WETH, USD, GEM, STK) `user` holds, with balances.
+    /// The tokens (WETH, USD, GEM, STK, ORB) `user` holds, with balances.
     fn holdings(&self, user: usize) -> Result<Vec<(Address, U256)>, CorpusError> {
         let a = &self.w.a;
         let who = self.addr(user);
         let mut out = Vec::new();
-        for token in [a.weth, a.usd, a.gem, a.stk] {
+        for token in [a.weth, a.usd, a.gem, a.stk, self.w.f.a.orb] {
             let b = self.bal(token, who)?;
             if !b.is_zero() {
                 out.push((token, b));
@@ -522,9 +849,14 @@ impl<'w> Traffic<'w> {
     }
 
     /// A path from `from` to `to` through DEX A's pairs (WETH/USD, WETH/GEM,
-    /// WETH/STK, USD/GEM), sometimes the long way round.
+    /// WETH/STK, USD/GEM, WETH/ORB), sometimes the long way round.
     fn path(&mut self, from: Address, to: Address) -> Vec<Address> {
         let a = self.w.a;
+        let orb = self.w.f.a.orb;
+        if from == orb || to == orb {
+            // ORB trades only against WETH.
+            return if from == a.weth || to == a.weth { vec![from, to] } else { vec![from, a.weth, to] };
+        }
         let direct = |x: Address, y: Address| {
             let set = [(a.weth, a.usd), (a.weth, a.gem), (a.weth, a.stk), (a.usd, a.gem)];
             set.iter().any(|(p, q)| (*p == x && *q == y) || (*p == y && *q == x))
@@ -595,6 +927,34 @@ mod tests {
         assert_eq!(round_sig(U256::from(999u64), 3), U256::from(999u64));
         assert_eq!(round_sig(U256::from(1_999u64), 1), U256::from(1_000u64));
         assert_eq!(round_sig(U256::ZERO, 3), U256::ZERO);
+    }
+
+    #[test]
+    fn everyday_kinds_are_rarer_than_swaps_and_transfers_but_present() {
+        let total: u32 = WEIGHTS.iter().map(|(_, w)| w).sum();
+        let share = |kind: Kind| {
+            let w = WEIGHTS.iter().find(|(k, _)| *k == kind).map_or(0, |(_, w)| *w);
+            f64::from(w) / f64::from(total)
+        };
+        for (kind, _) in WEIGHTS {
+            if FAMILY_KINDS.contains(&kind.name()) {
+                let s = share(kind);
+                assert!((0.003..=0.02).contains(&s), "{kind:?} is {:.2}% of the user actions", 100.0 * s);
+                assert!(s < share(Kind::SwapExactIn) && s < share(Kind::TokenTransfer), "{kind:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn kind_names_are_distinct() {
+        let names: BTreeSet<&str> = WEIGHTS.iter().map(|(k, _)| k.name()).collect();
+        assert_eq!(names.len(), WEIGHTS.len());
+        let family: BTreeSet<&str> = FAMILY_KINDS.iter().copied().collect();
+        assert_eq!(family.len(), FAMILY_KINDS.len());
+        // Every user kind issue 14 added is counted under its own name.
+        for kind in [Kind::ZapRemove, Kind::AirdropClaim, Kind::FarmStake, Kind::PermitPay, Kind::SaleBuy] {
+            assert!(family.contains(kind.name()), "{kind:?}");
+        }
     }
 
     #[test]

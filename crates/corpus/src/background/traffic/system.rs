@@ -1,4 +1,5 @@
-//! The system actors' turn: the feed owner, the bots and the staking owner.
+//! The system actors' turn: the feed owner, the bots, the staking owner, and
+//! the everyday protocols' role holders.
 
 use alloy_primitives::{Address, I256, U256};
 use rand::{seq::SliceRandom, Rng};
@@ -11,13 +12,26 @@ use crate::{
     CorpusError,
 };
 
+/// A role holder's turn.
+type Turn<'w> = fn(&mut Traffic<'w>) -> Result<bool, CorpusError>;
+
 impl Traffic<'_> {
-    /// The feed owner, the bots and the staking owner; `Ok(true)` if one of
-    /// them emitted this step's transaction.
+    /// The feed owner, the bots, the staking owner and the role holders;
+    /// `Ok(true)` if one of them emitted this step's transaction.
     pub(super) fn system_turn(&mut self) -> Result<bool, CorpusError> {
         if !self.candidates.is_empty() && self.rng.gen_bool(0.6) {
             let c = self.candidates.remove(0);
-            if self.liquidate(c)? {
+            // Half the liquidations are repaid from a liquidator's own
+            // wallet, in part; the rest with a flash loan.
+            if self.rng.gen_bool(0.5) {
+                if self.eoa_liquidate(c)? {
+                    // Still under water: another partial liquidation later.
+                    if self.unhealthy(c.borrower)? {
+                        self.candidates.push(c);
+                    }
+                    return Ok(true);
+                }
+            } else if self.liquidate(c)? {
                 return Ok(true);
             }
         }
@@ -32,6 +46,40 @@ impl Traffic<'_> {
         }
         if self.rng.gen_bool(0.002) && self.bot_withdraw()? {
             return Ok(true);
+        }
+        self.role_turn()
+    }
+
+    /// The everyday protocols' role holders, each with its own odds per step.
+    pub(super) fn role_turn(&mut self) -> Result<bool, CorpusError> {
+        if self.steps >= self.fam.upgrade_at && !self.fam.upgraded && self.upgrade_registry()? {
+            return Ok(true);
+        }
+        if self.keeper_turn()? {
+            return Ok(true);
+        }
+        let turns: [(f64, Turn<'_>); 16] = [
+            (0.006, Self::post_root),
+            (0.008, Self::relay_finalize),
+            (0.005, Self::relay_attested),
+            (0.0008, Self::rotate_attesters),
+            (0.012, Self::harvest),
+            (0.003, Self::keeper_withdraw),
+            (0.006, Self::treasurer_pay),
+            (0.002, Self::treasurer_payroll),
+            (0.004, Self::schedule_grant),
+            (0.0015, Self::schedule_rotation),
+            (0.3, Self::execute_ready_op),
+            (0.003, Self::grants_pay),
+            (0.0015, Self::rotate_grants_owner),
+            (0.002, Self::collect_bridge_fees),
+            (0.002, Self::withdraw_sale_proceeds),
+            (0.001, Self::collect_registry_fees),
+        ];
+        for (odds, turn) in turns {
+            if self.rng.gen_bool(odds) && turn(self)? {
+                return Ok(true);
+            }
         }
         Ok(false)
     }
@@ -54,7 +102,7 @@ impl Traffic<'_> {
             let answer = round_sig(spot, 4);
             let Ok(signed) = I256::try_from(answer) else { continue };
             let note = format!("ManualFeed({which}).setAnswer({}) - reporter posts the market price", amt(answer));
-            if self.send(&d, feed, U256::ZERO, &ManualFeed::setAnswerCall { answer: signed }, note)? {
+            if self.send_as("feed-update", &d, feed, U256::ZERO, &ManualFeed::setAnswerCall { answer: signed }, note)? {
                 if which == "USD" {
                     self.feed_usd = answer;
                 } else {
@@ -65,6 +113,12 @@ impl Traffic<'_> {
             }
         }
         Ok(false)
+    }
+
+    /// Whether a borrower's debt is above its borrow limit.
+    fn unhealthy(&self, borrower: usize) -> Result<bool, CorpusError> {
+        let l = self.chain.view(self.w.a.pool, &LendingPool::accountLiquidityCall { account: self.addr(borrower) })?;
+        Ok(l.debtValue > l.borrowLimit)
     }
 
     /// After a price update: the borrowers now under water.
@@ -155,7 +209,7 @@ impl Traffic<'_> {
                     amt(repay),
                     self.name(coll_asset)
                 );
-                return self.send(bot, *contract, U256::ZERO, &call, note);
+                return self.send_as("flash-liquidation", bot, *contract, U256::ZERO, &call, note);
             }
             repay /= U256::from(2);
         }
@@ -209,14 +263,14 @@ impl Traffic<'_> {
         };
         let note =
             format!("ArbBot.execute(FlashLender, USD, {}, [cheap pair, dear pair]) - flash-loan arbitrage", amt(x));
-        self.send(bot, *contract, U256::ZERO, &call, note)
+        self.send_as("arbitrage", bot, *contract, U256::ZERO, &call, note)
     }
 
     pub(super) fn start_round(&mut self) -> Result<bool, CorpusError> {
         let d = self.w.deployer.clone();
         let reward = U256::from(self.rng.gen_range(5u64..50)) * U256::from(E18);
         let note = format!("StakingRewards.startRound({}) - owner funds a reward round", amt(reward));
-        self.send(&d, self.w.a.staking, U256::ZERO, &StakingRewards::startRoundCall { reward }, note)
+        self.send_as("reward-round", &d, self.w.a.staking, U256::ZERO, &StakingRewards::startRoundCall { reward }, note)
     }
 
     /// A bot takes its profits out of its contract.
@@ -230,7 +284,7 @@ impl Traffic<'_> {
                 let amount = round_sig(held * U256::from(9) / U256::from(10), 3);
                 let note = format!("withdraw({}, bot, {}) - bot takes profits", self.name(token), amt(amount));
                 let call = ArbBot::withdrawCall { token, to: bot.address(), amount };
-                return self.send(bot, *contract, U256::ZERO, &call, note);
+                return self.send_as("bot-withdraw", bot, *contract, U256::ZERO, &call, note);
             }
         }
         Ok(false)

@@ -1,12 +1,13 @@
-//! ETH and token transfers, wrapping, and allowances between users.
+//! ETH and token transfers, wrapping, allowances between users, and
+//! EIP-2612 permits a spender submits and then pulls with `transferFrom`.
 
-use alloy_primitives::{Bytes, TxKind, U256};
+use alloy_primitives::{Bytes, U256};
 use rand::{seq::SliceRandom, Rng};
-use vigil_fixture::Label;
 
 use super::{Kind, Traffic};
 use crate::{
-    contracts::{Token, WETH},
+    background::families::{permit_digest, split_signature},
+    contracts::{PermitToken, Token, WETH},
     scenarios::amt,
     CorpusError,
 };
@@ -19,10 +20,8 @@ impl Traffic<'_> {
             return Ok(false);
         }
         let to = self.other(user);
-        let from = self.user(user);
-        let note = format!("{}: send {} ETH to {}", from.role, amt(amount), self.user(to).role);
-        let sent = self.chain.try_send(Label::Benign, from, TxKind::Call(self.addr(to)), amount, Bytes::new(), note)?;
-        Ok(sent.is_ok())
+        let note = format!("send {} ETH to {}", amt(amount), self.user(to).role);
+        Ok(self.emit(self.user(user), self.addr(to), amount, Bytes::new(), note)?.is_some())
     }
 
     pub(super) fn wrap(&mut self, user: usize) -> Result<bool, CorpusError> {
@@ -91,6 +90,58 @@ impl Traffic<'_> {
         if ok {
             self.allowances.push((user, spender, token));
             self.pending.push_back((spender, Kind::AllowFriend));
+        }
+        Ok(ok)
+    }
+}
+
+/// EIP-2612 permits.
+impl Traffic<'_> {
+    /// The owner signs a permit for another user (a merchant, a friend
+    /// paying the gas); the spender submits it and pulls the tokens later
+    /// with `transferFrom`. When `user` has such a permit waiting, it pulls.
+    pub(super) fn permit_pay(&mut self, user: usize) -> Result<bool, CorpusError> {
+        let orb = self.w.f.a.orb;
+        if let Some(pos) = self.fam.permits.iter().position(|(_, spender, _)| *spender == user) {
+            let Some((owner, spender, amount)) = self.fam.permits.remove(pos) else { return Ok(false) };
+            let (from, to) = (self.addr(owner), self.addr(spender));
+            let allowance = self.chain.view(orb, &Token::allowanceCall { _0: from, _1: to })?;
+            let amount = amount.min(allowance).min(self.bal(orb, from)?);
+            if amount.is_zero() {
+                return Ok(false);
+            }
+            let note = format!(
+                "ORB.transferFrom({}, {}, {}) - after the permit",
+                self.user(owner).role,
+                self.user(spender).role,
+                amt(amount)
+            );
+            let call = Token::transferFromCall { from, to, amount };
+            return self.send_as("permit-transfer-from", self.user(spender), orb, U256::ZERO, &call, note);
+        }
+        let owner = self.addr(user);
+        let balance = self.bal(orb, owner)?;
+        let amount = self.portion(balance);
+        if amount.is_zero() {
+            return Ok(false);
+        }
+        let spender = self.other(user);
+        let nonce = self.chain.view(orb, &PermitToken::noncesCall(owner))?;
+        let deadline = U256::from(self.chain.block().timestamp + self.rng.gen_range(30u64..240) * 60);
+        let digest = permit_digest(self.w.f.orb_domain, owner, self.addr(spender), amount, nonce, deadline);
+        let (v, r, s) = split_signature(&self.user(user).sign_digest(digest)?);
+        let call = PermitToken::permitCall { owner, spender: self.addr(spender), value: amount, deadline, v, r, s };
+        let note = format!(
+            "ORB.permit({}, {}, {}, {deadline}, {}'s signature) - submitted by the spender",
+            self.user(user).role,
+            self.user(spender).role,
+            amt(amount),
+            self.user(user).role
+        );
+        let ok = self.send(self.user(spender), orb, U256::ZERO, &call, note)?;
+        if ok {
+            self.fam.permits.push_back((user, spender, amount));
+            self.pending.push_back((spender, Kind::PermitPay));
         }
         Ok(ok)
     }
