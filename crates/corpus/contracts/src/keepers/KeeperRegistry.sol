@@ -15,7 +15,8 @@ interface IAutomationCompatible {
 /// an ERC1967Proxy and upgraded by its owner): the owner registers upkeeps and the keepers
 /// that may perform them; anyone funds an upkeep in the payment token. A keeper performs a due
 /// upkeep (not the one it performed last: keepers take turns), the registry pays it from the
-/// upkeep's balance and keeps the owner's premium; keepers' payees withdraw what was earned.
+/// upkeep's balance and keeps the owner's premium; keepers' payees withdraw what was earned
+/// (from release 1.2 on, each perform is paid to the payee at once).
 abstract contract KeeperRegistryBase is Initializable, UUPSUpgradeable, ReentrancyGuard {
     using SafeTransfer for IERC20;
 
@@ -159,8 +160,8 @@ abstract contract KeeperRegistryBase is Initializable, UUPSUpgradeable, Reentran
         u.balance -= payment;
         u.lastKeeper = msg.sender;
         u.performCount += 1;
-        k.balance += payment - premium;
         ownerFunds += premium;
+        _payKeeper(k, payment - premium);
         emit UpkeepPerformed(id, success, msg.sender, payment, performData);
     }
 
@@ -181,6 +182,11 @@ abstract contract KeeperRegistryBase is Initializable, UUPSUpgradeable, Reentran
 
     /// Payment in the payment token for `gasUsed`, and the owner's premium included in it.
     function _payment(uint256 gasUsed) internal view virtual returns (uint96 payment, uint96 premium);
+
+    /// Credits the keeper; its payee withdraws with `withdrawPayment`.
+    function _payKeeper(KeeperInfo storage k, uint96 amount) internal virtual {
+        k.balance += amount;
+    }
 
     function _setConfig(uint96 flatFee_, uint96 feePerGas_, uint16 premiumBps_) private {
         require(premiumBps_ <= 5_000, "premium too high");
@@ -227,14 +233,22 @@ contract KeeperRegistryV2 is KeeperRegistryBase {
     }
 }
 
-/// @notice 1.2: as 1.1, with the gas part billed in blocks of 1,000 gas.
+/// @notice 1.2: as 1.1, with the gas part billed in blocks of 1,000 gas, and each perform paid
+/// to the keeper's payee at once (earlier credits stay withdrawable).
 contract KeeperRegistryV3 is KeeperRegistryBase {
+    using SafeTransfer for IERC20;
+
     constructor() {
         _disableInitializers();
     }
 
     function typeAndVersion() external pure override returns (string memory) {
         return "KeeperRegistry 1.2.0";
+    }
+
+    function _payKeeper(KeeperInfo storage k, uint96 amount) internal override {
+        paymentToken.safeTransfer(k.payee, amount);
+        emit PaymentWithdrawn(msg.sender, amount, k.payee, k.payee);
     }
 
     function _payment(uint256 gasUsed) internal view override returns (uint96 payment, uint96 premium) {
