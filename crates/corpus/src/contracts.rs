@@ -27,6 +27,16 @@ sol!(
 );
 sol!(
     #[derive(Debug)]
+    AttestedBridge,
+    "contracts/artifacts/AttestedBridge.json"
+);
+sol!(
+    #[derive(Debug)]
+    AutoCompounder,
+    "contracts/artifacts/AutoCompounder.json"
+);
+sol!(
+    #[derive(Debug)]
     BatchSettlement,
     "contracts/artifacts/BatchSettlement.json"
 );
@@ -127,6 +137,11 @@ sol!(
 );
 sol!(
     #[derive(Debug)]
+    KeeperRegistryV1,
+    "contracts/artifacts/KeeperRegistryV1.json"
+);
+sol!(
+    #[derive(Debug)]
     LendingPool,
     "contracts/artifacts/LendingPool.json"
 );
@@ -142,6 +157,11 @@ sol!(
 );
 sol!(
     #[derive(Debug)]
+    LiquidityZap,
+    "contracts/artifacts/LiquidityZap.json"
+);
+sol!(
+    #[derive(Debug)]
     ManualFeed,
     "contracts/artifacts/ManualFeed.json"
 );
@@ -149,6 +169,11 @@ sol!(
     #[derive(Debug)]
     MarginMarket,
     "contracts/artifacts/MarginMarket.json"
+);
+sol!(
+    #[derive(Debug)]
+    MerkleDistributor,
+    "contracts/artifacts/MerkleDistributor.json"
 );
 sol!(
     #[derive(Debug)]
@@ -177,6 +202,11 @@ sol!(
 );
 sol!(
     #[derive(Debug)]
+    PermitToken,
+    "contracts/artifacts/PermitToken.json"
+);
+sol!(
+    #[derive(Debug)]
     PriceOracle,
     "contracts/artifacts/PriceOracle.json"
 );
@@ -192,8 +222,23 @@ sol!(
 );
 sol!(
     #[derive(Debug)]
+    RewardDripper,
+    "contracts/artifacts/RewardDripper.json"
+);
+sol!(
+    #[derive(Debug)]
     RewardVouchers,
     "contracts/artifacts/RewardVouchers.json"
+);
+sol!(
+    #[derive(Debug)]
+    RoleTreasury,
+    "contracts/artifacts/RoleTreasury.json"
+);
+sol!(
+    #[derive(Debug)]
+    RootBridge,
+    "contracts/artifacts/RootBridge.json"
 );
 sol!(
     #[derive(Debug)]
@@ -222,13 +267,28 @@ sol!(
 );
 sol!(
     #[derive(Debug)]
+    StreamingRewards,
+    "contracts/artifacts/StreamingRewards.json"
+);
+sol!(
+    #[derive(Debug)]
     SwapRouter,
     "contracts/artifacts/SwapRouter.json"
 );
 sol!(
     #[derive(Debug)]
+    Timelock,
+    "contracts/artifacts/Timelock.json"
+);
+sol!(
+    #[derive(Debug)]
     Token,
     "contracts/artifacts/Token.json"
+);
+sol!(
+    #[derive(Debug)]
+    TokenSale,
+    "contracts/artifacts/TokenSale.json"
 );
 sol!(
     #[derive(Debug)]
@@ -244,6 +304,11 @@ sol!(
     #[derive(Debug)]
     VaultInflation,
     "contracts/artifacts/VaultInflation.json"
+);
+sol!(
+    #[derive(Debug)]
+    VestingWallet,
+    "contracts/artifacts/VestingWallet.json"
 );
 sol!(
     #[derive(Debug)]
@@ -265,3 +330,26 @@ sol!(
     YieldAggregator,
     "contracts/artifacts/YieldAggregator.json"
 );
+
+/// Later releases of the keeper registry. Their ABI is `KeeperRegistryV1`'s;
+/// each has its own module because the ABIs share struct names.
+pub mod keeper_registry_v2 {
+    use alloy_sol_types::sol;
+
+    sol!(
+        #[derive(Debug)]
+        KeeperRegistryV2,
+        "contracts/artifacts/KeeperRegistryV2.json"
+    );
+}
+
+/// See [`keeper_registry_v2`].
+pub mod keeper_registry_v3 {
+    use alloy_sol_types::sol;
+
+    sol!(
+        #[derive(Debug)]
+        KeeperRegistryV3,
+        "contracts/artifacts/KeeperRegistryV3.json"
+    );
+}

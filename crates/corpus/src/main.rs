@@ -75,15 +75,21 @@ fn main() -> anyhow::Result<()> {
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let config = vigil_corpus::background::Config { txs, seed, per_fixture, accounts, jobs };
             let start = Instant::now();
-            let paths = vigil_corpus::background::generate(config, &out, |path, f| {
+            let run = vigil_corpus::background::generate(config, &out, |path, f| {
                 println!("{} ({} txs)", path.display(), f.txs);
             })
             .context("generating background traffic")?;
+            let elapsed = start.elapsed().as_secs_f64();
+            let mut kinds: Vec<(&str, usize)> = run.tally.iter().collect();
+            kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            println!("benign transactions by kind:");
+            for (kind, n) in kinds {
+                println!("  {kind:<30} {n:>9} {:>7.3}%", 100.0 * n as f64 / txs as f64);
+            }
             println!(
-                "{} fixtures, {txs} benign transactions, written to {} in {:.1} s",
-                paths.len(),
-                out.display(),
-                start.elapsed().as_secs_f64()
+                "{} fixtures, {txs} benign transactions, written to {} in {elapsed:.1} s",
+                run.paths.len(),
+                out.display()
             );
         }
     }

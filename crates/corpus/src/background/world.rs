@@ -1,6 +1,7 @@
 //! The world background traffic runs in: every protocol of the corpus
 //! deployed, funded and seeded by the deployer (all `setup`), hundreds of
-//! users holding only ETH at genesis, and the bots' contracts.
+//! users holding only ETH at genesis, and the bots' contracts; then the
+//! everyday protocols of [`super::families`] with their role holders.
 
 use alloy_primitives::{Address, B256, U256};
 use alloy_sol_types::SolConstructor;
@@ -8,6 +9,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use vigil_fixture::Label;
 
+use super::families::{self, Families};
 use crate::{
     chain::Chain,
     contracts::{
@@ -74,6 +76,8 @@ pub(crate) struct World {
     pub(crate) a: Addrs,
     /// Price of one Collectible.
     pub(crate) mint_price: U256,
+    /// The everyday protocols added for issue 14.
+    pub(crate) f: Families,
 }
 
 /// ETH a user holds at genesis: most between 0.5 and 50, some up to 1,000,
@@ -101,7 +105,15 @@ pub(crate) fn build(name: &str, users: usize, rng: &mut ChaCha8Rng) -> Result<Wo
     }
     accounts.push(("voucher-signer".to_owned(), U256::ZERO));
     accounts.push(("bridge-validator".to_owned(), U256::ZERO));
+    let core_accounts = accounts.len();
+    for (role, amount) in families::ROLES {
+        accounts.push((role.to_owned(), eth(amount)));
+    }
+    for role in families::GRANTS_OWNERS {
+        accounts.push((role.to_owned(), U256::ZERO));
+    }
     let mut actors = sc.genesis_list(DEPLOYER_ETH, &accounts)?;
+    let roles = families::Roles::from_genesis(actors.split_off(core_accounts))?;
     let bridge_validator = actors.pop().ok_or_else(|| CorpusError::InvalidArgument("no accounts".into()))?;
     let voucher_signer = actors.pop().ok_or_else(|| CorpusError::InvalidArgument("no accounts".into()))?;
     let bots = actors.split_off(users);
@@ -284,5 +296,6 @@ pub(crate) fn build(name: &str, users: usize, rng: &mut ChaCha8Rng) -> Result<Wo
         vouchers,
         bridge,
     };
-    Ok(World { chain: sc.chain, deployer: d, users: actors, arb_bots, liquidators, voucher_signer, a, mint_price })
+    let f = families::build(&mut sc, &a, &actors, roles, rng)?;
+    Ok(World { chain: sc.chain, deployer: d, users: actors, arb_bots, liquidators, voucher_signer, a, mint_price, f })
 }

@@ -1,8 +1,10 @@
-//! Background traffic: every transaction replays successfully, and the same
-//! seed gives the same bytes.
+//! Background traffic: every transaction replays successfully, the same
+//! seed gives the same bytes, and every everyday kind of issue 14 occurs.
+
+use std::collections::BTreeSet;
 
 use vigil_corpus::{
-    background::{Background, Config},
+    background::{Background, Config, FAMILY_KINDS},
     verify,
 };
 use vigil_fixture::Label;
@@ -37,9 +39,11 @@ fn splits_into_fixtures() {
     let config = Config { txs: 70, seed: 5, per_fixture: 30, accounts: 50, jobs: 2 };
     assert_eq!(config.fixtures(), 3);
     let dir = tempfile::tempdir().unwrap();
-    let paths = vigil_corpus::background::generate(config, dir.path(), |_, _| {}).unwrap();
-    assert_eq!(paths.len(), 3);
-    let counts: Vec<usize> = paths
+    let run = vigil_corpus::background::generate(config, dir.path(), |_, _| {}).unwrap();
+    assert_eq!(run.paths.len(), 3);
+    assert_eq!(run.tally.total(), 70);
+    let counts: Vec<usize> = run
+        .paths
         .iter()
         .map(|p| {
             let f = vigil_fixture::Fixture::load(p).unwrap();
@@ -48,4 +52,35 @@ fn splits_into_fixtures() {
         .collect();
     assert_eq!(counts, [30, 30, 10]);
     assert!(Background::new(Config { txs: 0, ..config }).is_err());
+}
+
+/// A run of three fixtures has every kind issue 14 added (the generator's
+/// tally counts them), every file replays with each transaction
+/// succeeding, and a fixture generated again from a new world is the same
+/// bytes.
+#[test]
+fn every_everyday_kind_occurs_and_replays() {
+    let config = Config { txs: 3000, seed: 3, per_fixture: 1000, accounts: 80, jobs: 2 };
+    let dir = tempfile::tempdir().unwrap();
+    let run = vigil_corpus::background::generate(config, dir.path(), |_, _| {}).unwrap();
+    assert_eq!(run.tally.total(), 3000, "the tally counts every benign transaction once");
+    let missing: Vec<&str> = FAMILY_KINDS.iter().copied().filter(|k| run.tally.get(k) == 0).collect();
+    assert!(missing.is_empty(), "kinds that never occurred: {missing:?}\n{:?}", run.tally);
+    // Rarer than swaps and transfers, but present.
+    for kind in FAMILY_KINDS {
+        let share = run.tally.get(kind) as f64 / 3000.0;
+        assert!(share < 0.03, "{kind} is {:.1}% of the traffic", 100.0 * share);
+    }
+    assert!(run.tally.get("token-transfer") + run.tally.get("eth-transfer") > 300);
+    let distinct: BTreeSet<&str> = FAMILY_KINDS.iter().copied().collect();
+    assert_eq!(distinct.len(), FAMILY_KINDS.len());
+
+    // `generate` replayed every file before writing it; replay one again here.
+    let first = std::fs::read_to_string(&run.paths[0]).unwrap();
+    let v = verify(&first).unwrap();
+    assert_eq!(v.fixture.txs.iter().filter(|t| t.label == Label::Benign).count(), 1000);
+    assert!(v.fixture.txs.iter().all(|t| t.label != Label::Attack));
+    let (again, tally) = Background::new(config).unwrap().fixture_tallied(0).unwrap();
+    assert!(again.text == first, "background generation is not deterministic");
+    assert_eq!(tally.total(), 1000);
 }
