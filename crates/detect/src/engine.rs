@@ -24,11 +24,7 @@ struct StatePre<'s, S: ?Sized>(&'s S);
 
 impl<S: StateView + ?Sized> PreState for StatePre<'_, S> {
     fn has_code(&self, a: Address) -> bool {
-        self.0
-            .account(a)
-            .ok()
-            .flatten()
-            .is_some_and(|acc| acc.code_hash != vigil_sim::revm::primitives::KECCAK_EMPTY)
+        self.0.account(a).ok().flatten().is_some_and(|acc| acc.code_hash != vigil_sim::revm::primitives::KECCAK_EMPTY)
     }
 
     fn code(&self, a: Address) -> Bytes {

@@ -99,19 +99,8 @@ pub mod cf {
     pub const ALERTS: &str = "alerts";
 
     /// Every column family of the node store.
-    pub const ALL: &[&str] = &[
-        META,
-        TXS,
-        VERDICTS,
-        VOTES,
-        CERTS,
-        OUTCOMES,
-        QUARANTINE,
-        QUARANTINE_IDX,
-        HISTORY_BLOCK,
-        HISTORY_ADDR,
-        ALERTS,
-    ];
+    pub const ALL: &[&str] =
+        &[META, TXS, VERDICTS, VOTES, CERTS, OUTCOMES, QUARANTINE, QUARANTINE_IDX, HISTORY_BLOCK, HISTORY_ADDR, ALERTS];
 }
 
 /// What can go wrong with the node store.

@@ -267,8 +267,11 @@ impl Tracer {
             return None;
         }
         if deposit {
-            (f.value == amount && !amount.is_zero())
-                .then_some(TokenEventKind::Erc20Transfer { from: Address::ZERO, to: account, amount })
+            (f.value == amount && !amount.is_zero()).then_some(TokenEventKind::Erc20Transfer {
+                from: Address::ZERO,
+                to: account,
+                amount,
+            })
         } else {
             let paid = self
                 .trace
@@ -277,8 +280,11 @@ impl Tracer {
                 .rev()
                 .take_while(|c| c.id > frame)
                 .any(|c| c.parent == Some(frame) && c.caller == log.address && c.value == amount && c.success());
-            (paid && !amount.is_zero())
-                .then_some(TokenEventKind::Erc20Transfer { from: account, to: Address::ZERO, amount })
+            (paid && !amount.is_zero()).then_some(TokenEventKind::Erc20Transfer {
+                from: account,
+                to: Address::ZERO,
+                amount,
+            })
         }
     }
 

@@ -8,7 +8,9 @@
 //! for every contract alike:
 //!
 //! - **shares redeemed**: the payer burned its own shares (an LP token, a
-//!   vault share, an aToken), whoever handed them in;
+//!   vault share, an aToken), whoever handed them in, or another member of
+//!   the protocol burned the recipient's shares (a vault withdrawing from
+//!   the farm it stakes in);
 //! - **an obligation recorded**: an entry the protocol keeps for the
 //!   recipient side changed by about the amount paid (a balance debited, a
 //!   debt recorded), or a debt token of the protocol minted to it;
@@ -24,8 +26,9 @@
 //!   entry);
 //! - **a proof against a stored root**: a hash the protocol computed equals
 //!   a commitment it read from storage (or, for a Merkle node, one fixed in
-//!   its code), and a hash it computed commits to the recipient (a Merkle
-//!   claim, a withdrawal proven against an output root);
+//!   its code), and a hash it computed commits to the recipient or to a
+//!   payee of the payer (a Merkle claim, a withdrawal proven against an
+//!   output root, finalised by its recipient or by a relayer);
 //! - **assets in**: the sender's side paid the protocol another asset (a
 //!   liquidation repays debt in one asset and seizes collateral in another;
 //!   LP tokens handed to a pair).
@@ -150,7 +153,7 @@ impl Analysis<'_> {
         let p = self.protocol_of(payer);
         let mut recipients: HashSet<Address> = self.actor_set();
         recipients.extend(self.frames_of(payer).map(|f| f.caller).filter(|c| !p.members.contains(c)));
-        if self.burned_own_shares(payer) {
+        if self.burned_own_shares(payer, None) || self.member_redeemed(&p, &recipients) {
             return Some(Backing::SharesRedeemed);
         }
         if self.obligation_recorded(&p, &recipients, asset, amount) {
@@ -165,7 +168,11 @@ impl Analysis<'_> {
         if p.members.iter().any(|m| self.signature_authorization(*m).is_some()) {
             return Some(Backing::StoredSigner);
         }
-        if self.proof_against_root(&p, &recipients) {
+        // A proof may name the payee the payer paid rather than the sender
+        // (a relayer finalising someone's withdrawal for a fee).
+        let mut payees = recipients.clone();
+        payees.extend(self.paid_by(payer, asset));
+        if self.proof_against_root(&p, &payees) {
             return Some(Backing::ProofAgainstRoot);
         }
         if self.assets_in(&p, asset) {
@@ -174,13 +181,13 @@ impl Analysis<'_> {
         None
     }
 
-    /// Whether `payer` burned shares it issues: its own token sent to the
-    /// zero address (or to itself, then burned), or a burn it asked a token
-    /// contract to make, in a non-zero amount.
-    pub fn burned_own_shares(&self, payer: Address) -> bool {
+    /// Whether `payer` burned shares it issues, held by one of `holders`
+    /// (by anyone if `None`): its own token sent to the zero address, or a
+    /// burn it asked a token contract to make, in a non-zero amount.
+    pub fn burned_own_shares(&self, payer: Address, holders: Option<&HashSet<Address>>) -> bool {
         self.trace.token_events.iter().filter(|e| !e.reverted).any(|e| {
-            let TokenEventKind::Erc20Transfer { to, amount, .. } = &e.kind else { return false };
-            if !to.is_zero() || amount.is_zero() {
+            let TokenEventKind::Erc20Transfer { from, to, amount } = &e.kind else { return false };
+            if !to.is_zero() || amount.is_zero() || holders.is_some_and(|h| !h.contains(from)) {
                 return false;
             }
             e.token == payer
@@ -191,6 +198,49 @@ impl Analysis<'_> {
                     .and_then(|l| self.trace.frame(l.frame))
                     .is_some_and(|f| f.caller == payer && f.callee == e.token)
         })
+    }
+
+    /// Whether, under the payer's own entries, another member burned shares
+    /// it issues that the recipients held (a vault redeeming its shares
+    /// and withdrawing the assets from the farm it stakes in).
+    fn member_redeemed(&self, p: &Protocol, recipients: &HashSet<Address>) -> bool {
+        let frames: HashSet<FrameId> = p.frames.iter().copied().collect();
+        self.trace.token_events.iter().filter(|e| !e.reverted).any(|e| {
+            let TokenEventKind::Erc20Transfer { from, to, amount } = &e.kind else { return false };
+            to.is_zero()
+                && !amount.is_zero()
+                && recipients.contains(from)
+                && p.members.contains(&e.token)
+                && self.trace.logs.get(e.log).is_some_and(|l| frames.contains(&l.frame))
+        })
+    }
+
+    /// Who received `asset` from `payer` in this transaction.
+    pub fn paid_by(&self, payer: Address, asset: Asset) -> BTreeSet<Address> {
+        let mut out = BTreeSet::new();
+        match asset {
+            Asset::Native => {
+                for f in self.trace.frames.iter().filter(|f| !f.reverted && f.caller == payer && !f.value.is_zero()) {
+                    out.insert(f.callee);
+                }
+            }
+            Asset::Token(t) | Asset::Nft(t) | Asset::Item(t, _) => {
+                for e in self.trace.token_events.iter().filter(|e| !e.reverted && e.token == t) {
+                    match &e.kind {
+                        TokenEventKind::Erc20Transfer { from, to, .. }
+                        | TokenEventKind::Erc721Transfer { from, to, .. }
+                        | TokenEventKind::Erc1155Transfer { from, to, .. }
+                        | TokenEventKind::Erc1155TransferBatch { from, to, .. }
+                            if *from == payer =>
+                        {
+                            out.insert(*to);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Whether `slot` of `contract` is a plain token balance: a one-level
@@ -344,15 +394,16 @@ impl Analysis<'_> {
                 _ => return false,
             };
             // A token the sender's side issues itself is worth what its issuer says.
-            self.is_actor(from) && !self.is_actor(e.token) && p.members.contains(&to) && asset != lost && !amount.is_zero()
+            self.is_actor(from)
+                && !self.is_actor(e.token)
+                && p.members.contains(&to)
+                && asset != lost
+                && !amount.is_zero()
         });
         tokens
             || (lost != Asset::Native
                 && self.trace.frames.iter().any(|f| {
-                    !f.reverted
-                        && self.is_actor(f.caller)
-                        && p.members.contains(&f.callee)
-                        && !f.value.is_zero()
+                    !f.reverted && self.is_actor(f.caller) && p.members.contains(&f.callee) && !f.value.is_zero()
                 }))
     }
 
@@ -397,10 +448,10 @@ impl Analysis<'_> {
                     written.insert(s.slot);
                 }
                 StorageOp::Read { value } if !written.contains(&s.slot) => {
-                    if let Some(r) = recovered.iter().find(|r| {
-                        word_holds_address(value, **r)
-                            || (!value.is_zero() && self.is_entry_of(s.slot, **r))
-                    }) {
+                    if let Some(r) = recovered
+                        .iter()
+                        .find(|r| word_holds_address(value, **r) || (!value.is_zero() && self.is_entry_of(s.slot, **r)))
+                    {
                         return Some(*r);
                     }
                 }
@@ -410,4 +461,3 @@ impl Analysis<'_> {
         None
     }
 }
-

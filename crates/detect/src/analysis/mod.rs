@@ -358,20 +358,6 @@ impl<'a> Analysis<'a> {
             .collect()
     }
 
-    /// Whether the actors burned tokens issued by `issuer` or returned them
-    /// to it (redeeming its shares, repaying its position token).
-    pub fn actors_burned(&self, issuer: Address) -> bool {
-        self.trace.token_events.iter().filter(|e| !e.reverted && e.token == issuer).any(|e| match &e.kind {
-            TokenEventKind::Erc20Transfer { from, to, .. }
-            | TokenEventKind::Erc721Transfer { from, to, .. }
-            | TokenEventKind::Erc1155Transfer { from, to, .. }
-            | TokenEventKind::Erc1155TransferBatch { from, to, .. } => {
-                self.is_actor(*from) && (*to == Address::ZERO || *to == e.token)
-            }
-            _ => false,
-        })
-    }
-
     /// The mapping keys of `slot` (see [`SlotKeys::keys`]).
     pub fn slot_keys(&self, slot: U256) -> Vec<alloy_primitives::B256> {
         self.keys.keys(slot)

@@ -41,7 +41,8 @@ pub const ALL: &[Detector] = &[
     },
     Detector {
         id: reentrancy::READ_ONLY_RULE,
-        summary: "a third contract read a contract's state while it was mid-call and had handed control to the sender's side",
+        summary:
+            "a third contract read a contract's state while it was mid-call and had handed control to the sender's side",
         run: reentrancy::detect_read_only,
     },
     Detector {

@@ -55,15 +55,22 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
         let taken: Vec<_> =
             losses.iter().filter(|(asset, _)| actor.get(*asset).is_some_and(|v| is_gain(asset, v))).collect();
         let Some((asset, loss)) = taken.first() else { continue };
-        if std::env::var("VIGIL_DEBUG").is_ok() { eprintln!("DEBUG value {victim} {asset} {loss} backing {:?}", a.backing(*victim, **asset, loss.unsigned_abs())); }
+        if std::env::var("VIGIL_DEBUG").is_ok() {
+            eprintln!(
+                "DEBUG value {victim} {asset} {loss} backing {:?}",
+                a.backing(*victim, **asset, loss.unsigned_abs())
+            );
+        }
         if a.backing(*victim, **asset, loss.unsigned_abs()).is_some() {
             continue;
         }
         let gained = actor.get(asset).copied().unwrap_or(I256::ZERO);
+        // What the sender's side took of it (a relayer's fee out of a payout
+        // to someone else is the fee, not the payout).
+        let taken = loss.unsigned_abs().min(gained.unsigned_abs());
         let held = holding_before(a, *victim, **asset, loss.unsigned_abs());
-        let material = held.is_none_or(|h| {
-            loss.unsigned_abs().saturating_mul(U256::from(100)) >= h.saturating_mul(U256::from(MATERIAL_PERCENT))
-        });
+        let material = held
+            .is_none_or(|h| taken.saturating_mul(U256::from(100)) >= h.saturating_mul(U256::from(MATERIAL_PERCENT)));
         let share = held.map_or_else(String::new, |h| format!(" (it held {h} before)"));
         out.push(Finding {
             rule: RULE,

@@ -473,9 +473,7 @@ fn rejudging_moves_index_entries() {
 #[test]
 fn the_alert_index_follows_rejudging_and_pruning() {
     let (_dir, s) = open();
-    let alerts = || {
-        hashes(&all_pages(&s, &HistoryQuery { kind: Some(HistoryKind::Alert), ..Default::default() }, 10))
-    };
+    let alerts = || hashes(&all_pages(&s, &HistoryQuery { kind: Some(HistoryKind::Alert), ..Default::default() }, 10));
     // Transaction 2 is an alert (2 mod 5), 3 is not.
     judge(&s, &verdict(2, addr(0xa1), &[addr(0xc1)], 10, VoteKind::Clean));
     judge(&s, &verdict(3, addr(0xa1), &[addr(0xc1)], 10, VoteKind::Clean));
