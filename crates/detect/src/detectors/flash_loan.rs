@@ -29,7 +29,7 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
         if repaid {
             return vec![Finding {
                 rule: RULE,
-                severity: Severity::Medium,
+                severity: Severity::Info,
                 addresses: vec![*from],
                 message: format!(
                     "{from} lent {amount} of token {token} to the sender's side, repaid in the same transaction"

@@ -1,4 +1,5 @@
 //! Integration tests of `vigil-detect`.
+mod books;
 mod corpus;
 mod examples;
 mod policies;
