@@ -105,6 +105,9 @@ impl Engine {
             findings.extend((d.run)(&analysis));
         }
         findings.extend(self.policies.check(&analysis));
+        if let Some(raised) = self.policies.raise_alerts(&findings) {
+            findings.push(raised);
+        }
         Verdict::from_findings(RULESET_VERSION, findings)
     }
 }

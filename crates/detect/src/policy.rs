@@ -50,6 +50,26 @@ impl<'de> Deserialize<'de> for PolicyAsset {
     }
 }
 
+/// What breaking a rule does to the transaction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Quarantine it (a critical finding).
+    #[default]
+    Quarantine,
+    /// Admit it with an alert (a high finding).
+    Alert,
+}
+
+impl Action {
+    fn severity(self) -> Severity {
+        match self {
+            Self::Quarantine => Severity::Critical,
+            Self::Alert => Severity::High,
+        }
+    }
+}
+
 /// One rule.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
@@ -63,6 +83,9 @@ pub enum Rule {
         asset: PolicyAsset,
         /// Largest allowed net outflow, decimal string in base units.
         max: String,
+        /// Quarantine (default) or alert.
+        #[serde(default)]
+        on_break: Action,
     },
     /// Only `callers` may call `selector` on the contract (directly).
     AllowedCallers {
@@ -72,6 +95,16 @@ pub enum Rule {
         selector: String,
         /// Who may call it.
         callers: Vec<Address>,
+        /// Quarantine (default) or alert.
+        #[serde(default)]
+        on_break: Action,
+    },
+    /// Any alert whose findings name the contract is a quarantine: the
+    /// protocol would rather hold a suspicious transaction than see it
+    /// afterwards (DESIGN §5).
+    QuarantineAlerts {
+        /// The protected contract.
+        contract: Address,
     },
 }
 
@@ -95,6 +128,7 @@ impl Policies {
                         return Err(PolicyError::Invalid(format!("rules[{i}].callers: empty (nobody could call)")));
                     }
                 }
+                Rule::QuarantineAlerts { .. } => {}
             }
         }
         Ok(p)
@@ -112,7 +146,7 @@ impl Policies {
         let who = if self.protocol.is_empty() { "the protocol".to_string() } else { self.protocol.clone() };
         for r in &self.rules {
             match r {
-                Rule::MaxOutflow { contract, asset, max } => {
+                Rule::MaxOutflow { contract, asset, max, on_break } => {
                     let max = U256::from_str_radix(max, 10).unwrap_or(U256::MAX);
                     let key = match asset {
                         PolicyAsset::Native => Asset::Native,
@@ -122,7 +156,7 @@ impl Policies {
                     if net < I256::ZERO && net.unsigned_abs() > max {
                         out.push(Finding {
                             rule: RULE,
-                            severity: Severity::Critical,
+                            severity: on_break.severity(),
                             addresses: vec![*contract],
                             message: format!(
                                 "{contract} lost {} of {key}, above the {max} per-transaction limit {who} set",
@@ -131,7 +165,7 @@ impl Policies {
                         });
                     }
                 }
-                Rule::AllowedCallers { contract, selector, callers } => {
+                Rule::AllowedCallers { contract, selector, callers, on_break } => {
                     let Ok(sel) = parse_selector(selector) else { continue };
                     let bad = a.trace.frames.iter().find(|f| {
                         f.callee == *contract && f.selector == Some(sel) && !f.reverted && !callers.contains(&f.caller)
@@ -139,7 +173,7 @@ impl Policies {
                     if let Some(f) = bad {
                         out.push(Finding {
                             rule: RULE,
-                            severity: Severity::Critical,
+                            severity: on_break.severity(),
                             addresses: vec![*contract, f.caller],
                             message: format!(
                                 "{} called {selector} on {contract}, which {who} allows only to {} caller(s)",
@@ -149,9 +183,35 @@ impl Policies {
                         });
                     }
                 }
+                Rule::QuarantineAlerts { .. } => {}
             }
         }
         out
+    }
+
+    /// A critical finding when `findings` make an alert (they reach
+    /// [`crate::ALERT_SCORE`], not [`crate::MALICIOUS_SCORE`]) and one of
+    /// the weighed findings names a contract whose protocol asked for its
+    /// alerts to be quarantined.
+    pub fn raise_alerts(&self, findings: &[Finding]) -> Option<Finding> {
+        let score: u32 = findings.iter().map(|f| f.severity.score()).sum();
+        if !(crate::ALERT_SCORE..crate::MALICIOUS_SCORE).contains(&score) {
+            return None;
+        }
+        let who = if self.protocol.is_empty() { "the protocol".to_string() } else { self.protocol.clone() };
+        self.rules.iter().find_map(|r| {
+            let Rule::QuarantineAlerts { contract } = r else { return None };
+            let hit = findings.iter().find(|f| f.severity > Severity::Info && f.addresses.contains(contract))?;
+            Some(Finding {
+                rule: RULE,
+                severity: Severity::Critical,
+                addresses: vec![*contract],
+                message: format!(
+                    "{who} asks that alerts naming {contract} be quarantined; this one was raised by {}",
+                    hit.rule
+                ),
+            })
+        })
     }
 }
 

@@ -117,6 +117,12 @@ impl Net {
         });
         let genesis_file = root.join("genesis.json");
         std::fs::write(&genesis_file, genesis.to_string()).unwrap();
+        // A protocol's policy asks for an alert (not a quarantine) whenever
+        // account 33 sends ether: alerts end to end (DESIGN §5).
+        let policy_file = root.join("policy.json");
+        let policy = json!({ "protocol": "alert test", "rules": [{ "type": "max-outflow",
+            "contract": account(33).address(), "asset": "native", "max": "0", "on_break": "alert" }] });
+        std::fs::write(&policy_file, policy.to_string()).unwrap();
 
         let ports = free_ports(2 + 4 * 3);
         let (devnet_port, gate_port) = (ports[0], ports[1]);
@@ -204,6 +210,8 @@ impl Net {
                 "2000".into(),
                 "--poll-ms".into(),
                 "50".into(),
+                "--policy".into(),
+                s(&policy_file),
             ];
             if i > 0 {
                 args.push("--p2p.bootstrap".into());
@@ -395,6 +403,51 @@ async fn certifies_clean_quarantines_attacks_and_tolerates_one_fault_in_four() {
     let malicious_only =
         net.nodes[2].rpc.result("vigil_history", json!([{ "address": contract, "kind": "malicious" }])).await;
     assert_eq!(malicious_only["items"].as_array().unwrap().len(), 1, "{malicious_only}");
+
+    // An alert: admitted and included, stored with the verdict, listed by
+    // history's alert filter, pushed to `alerts` subscribers, counted, on
+    // every node that judged it (at least the three whose votes certified it).
+    let mut subscriptions = Vec::new();
+    for node in &net.nodes {
+        use jsonrpsee::core::client::SubscriptionClientT;
+        let ws_url = node.rpc.url.replace("http://", "ws://");
+        let ws = jsonrpsee::ws_client::WsClientBuilder::default().build(&ws_url).await.unwrap();
+        let sub = ws
+            .subscribe::<Value, _>("vigil_subscribe", jsonrpsee::rpc_params!["alerts"], "vigil_unsubscribe")
+            .await
+            .unwrap();
+        subscriptions.push((ws, sub));
+    }
+    let (raw, alerted) = signed_tx(&account(33), CHAIN, 0, Some(Address::repeat_byte(0xab)), 5, vec![]);
+    net.gate_rpc.result("eth_sendRawTransaction", json!([raw])).await;
+    net.wait_included(alerted, Duration::from_secs(20)).await;
+    let mut judged = 0;
+    for (node, (_ws, sub)) in net.nodes.iter().zip(subscriptions.iter_mut()) {
+        let answer = node.rpc.call("vigil_getVerdict", json!([alerted])).await;
+        let Some(v) = answer.get("result") else { continue };
+        judged += 1;
+        assert_eq!(
+            (v["verdict"]["kind"].as_str(), v["verdict"]["alert"].as_bool()),
+            (Some("clean"), Some(true)),
+            "{v}"
+        );
+        assert!(
+            v["verdict"]["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "protocol-policy"
+                && f["severity"] == "high"
+                && f["message"].as_str().unwrap().contains("alert test")),
+            "{v}"
+        );
+        let pushed =
+            tokio::time::timeout(Duration::from_secs(10), sub.next()).await.expect("an alert").unwrap().unwrap();
+        assert_eq!((&pushed["tx_hash"], &pushed["alert"]), (&json!(alerted), &json!(true)), "{pushed}");
+        let listed = node.rpc.result("vigil_history", json!([{ "kind": "alert" }])).await;
+        let hashes: Vec<&Value> = listed["items"].as_array().unwrap().iter().map(|e| &e["tx_hash"]).collect();
+        assert_eq!(hashes, [&json!(alerted)], "{listed}");
+        let metrics = reqwest::get(&node.metrics).await.unwrap().text().await.unwrap();
+        assert!(metrics.contains(r#"vigil_node_alerts_total{rule="protocol-policy"} 1"#), "{metrics}");
+    }
+    assert!(judged >= 3, "a certificate needs three clean votes, {judged} verdicts found");
+    drop(subscriptions);
 
     // One of four stopped: a clean transfer through the gate is still certified and included.
     net.nodes[3].kill9();
