@@ -93,7 +93,8 @@ pub struct EvalArgs {
     #[arg(long)]
     pub json: bool,
     /// List only the transactions that need a look (false quarantines,
-    /// missed attacks, alerts) instead of every judged one: for large runs.
+    /// missed attacks, alerts, notes) instead of every judged one: for
+    /// large runs.
     #[arg(long)]
     pub summary: bool,
     /// Exit with status 1 when a benign transaction is quarantined, an

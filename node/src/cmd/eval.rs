@@ -2,7 +2,8 @@
 //! attack transaction with the detection engine.
 //!
 //! Each transaction ends as `quarantine` (voted malicious), `alert`
-//! (admitted with findings that weigh, DESIGN §5) or `admit`. The report
+//! (admitted with findings that reach the alert score, DESIGN §5), `note`
+//! (admitted with a finding below it, kept as context) or `admit`. The report
 //! counts, per rule, the transactions it helped quarantine and the ones it
 //! raised an alert on, and lists every false quarantine with its rule and
 //! sentence.
@@ -61,6 +62,11 @@ struct RuleCount {
     attack_quarantined: u64,
     /// Attacks admitted with its alert.
     attack_alerts: u64,
+    /// Benign transactions admitted with its finding below the alert score
+    /// (kept with the verdict as context).
+    benign_notes: u64,
+    /// Attacks admitted with its finding below the alert score.
+    attack_notes: u64,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -118,20 +124,20 @@ impl Tally {
                 t.benign_alerts += 1;
             }
         }
-        if !quarantined && !v.is_alert() {
-            return;
-        }
+        let alert = v.is_alert();
         let mut seen = std::collections::BTreeSet::new();
         for f in v.weighed() {
             if !seen.insert(f.rule) {
                 continue;
             }
             let c = self.rules.entry(f.rule).or_default();
-            let n = match (attack, quarantined) {
-                (false, true) => &mut c.benign_quarantined,
-                (false, false) => &mut c.benign_alerts,
-                (true, true) => &mut c.attack_quarantined,
-                (true, false) => &mut c.attack_alerts,
+            let n = match (attack, quarantined, alert) {
+                (false, true, _) => &mut c.benign_quarantined,
+                (false, false, true) => &mut c.benign_alerts,
+                (false, false, false) => &mut c.benign_notes,
+                (true, true, _) => &mut c.attack_quarantined,
+                (true, false, true) => &mut c.attack_alerts,
+                (true, false, false) => &mut c.attack_notes,
             };
             *n += 1;
         }
@@ -153,6 +159,8 @@ impl Tally {
             e.benign_alerts += c.benign_alerts;
             e.attack_quarantined += c.attack_quarantined;
             e.attack_alerts += c.attack_alerts;
+            e.benign_notes += c.benign_notes;
+            e.attack_notes += c.attack_notes;
         }
         self.latencies.extend(o.latencies);
     }
@@ -248,13 +256,15 @@ fn decision(v: &Verdict) -> &'static str {
     match (v.kind, v.is_alert()) {
         (VerdictKind::Malicious, _) => "quarantine",
         (VerdictKind::Clean, true) => "alert",
+        (VerdictKind::Clean, false) if v.score > 0 => "note",
         (VerdictKind::Clean, false) => "admit",
     }
 }
 
-/// Whether the report lists a transaction when only some are listed.
+/// Whether the report lists a transaction when only some are listed: a
+/// wrong decision, or any finding that weighed.
 fn needs_a_look(label: Label, v: &Verdict) -> bool {
-    (label == Label::Attack) != (v.kind == VerdictKind::Malicious) || v.is_alert()
+    (label == Label::Attack) != (v.kind == VerdictKind::Malicious) || v.score > 0
 }
 
 fn eval_fixture(
@@ -377,14 +387,20 @@ fn print_table(r: &Report) {
     if !r.rules.is_empty() {
         let _ = writeln!(
             out,
-            "\n{:<28} {:>12} {:>12} {:>12} {:>12}",
-            "rule", "benign quar.", "benign alert", "attack quar.", "attack alert"
+            "\n{:<26} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n{:<26} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "", "benign", "", "", "attack", "", "", "rule", "quar.", "alert", "note", "quar.", "alert", "note"
         );
         for (rule, c) in &r.rules {
             let _ = writeln!(
                 out,
-                "{:<28} {:>12} {:>12} {:>12} {:>12}",
-                rule, c.benign_quarantined, c.benign_alerts, c.attack_quarantined, c.attack_alerts
+                "{:<26} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+                rule,
+                c.benign_quarantined,
+                c.benign_alerts,
+                c.benign_notes,
+                c.attack_quarantined,
+                c.attack_alerts,
+                c.attack_notes
             );
         }
     }
