@@ -4,3 +4,4 @@
 
 mod background;
 mod scenarios;
+mod protocols;

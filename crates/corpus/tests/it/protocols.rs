@@ -1,0 +1,5 @@
+#[test]
+fn world_builds() {
+    let n = vigil_corpus::protocols::smoke(1, 300).unwrap();
+    eprintln!("setup txs: {n}");
+}
