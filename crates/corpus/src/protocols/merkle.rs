@@ -67,6 +67,7 @@ impl Tree {
 }
 
 /// What `MerkleProof.verify` computes.
+#[cfg(test)]
 pub(crate) fn verify(proof: &[B256], root: B256, leaf: B256) -> bool {
     proof.iter().fold(leaf, |h, p| combine(h, *p)) == root
 }

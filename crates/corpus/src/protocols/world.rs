@@ -15,8 +15,8 @@ use super::{
     bindings::{
         pool_configurator::ConfiguratorInputTypes::InitReserveInput, ACLManager, AToken, AaveOracle,
         CompatibilityFallbackHandler, DefaultReserveInterestRateStrategy, FlashArbBot, FlashLiquidatorBot,
-        MerkleDistributor, MockAggregator, MultiSend, MultiSendCallOnly, NonfungiblePositionManager, PermitToken,
-        Pool, PoolAddressesProvider, PoolConfigurator, QuoterV2, SafeL2, SafeProxyFactory, StableDebtToken, SwapRouter,
+        MerkleDistributor, MockAggregator, MultiSend, MultiSendCallOnly, NonfungiblePositionManager, PermitToken, Pool,
+        PoolAddressesProvider, PoolConfigurator, QuoterV2, SafeL2, SafeProxyFactory, StableDebtToken, SwapRouter,
         TimelockController, TimelockGovernor, TokenVault, UniswapV2Factory, UniswapV2Router02, UniswapV3Factory,
         UniswapV3Pool, VariableDebtToken, VotesToken, WETH9,
     },
@@ -33,9 +33,6 @@ pub(crate) const WBTC: usize = 2;
 pub(crate) const DAI: usize = 3;
 pub(crate) const LINK: usize = 4;
 pub(crate) const GOV: usize = 5;
-
-/// `0x…dEaD`.
-pub(crate) const DEAD: Address = alloy_primitives::address!("0x000000000000000000000000000000000000dEaD");
 
 /// An ERC-20 of the world.
 #[derive(Debug, Clone)]
@@ -99,15 +96,11 @@ pub(crate) struct AirdropClaim {
 /// Every contract address of the world.
 #[derive(Debug, Clone)]
 pub(crate) struct Addrs {
-    pub(crate) v2_factory: Address,
     pub(crate) v2_router: Address,
-    pub(crate) v3_factory: Address,
     pub(crate) v3_router: Address,
     pub(crate) npm: Address,
     pub(crate) quoter: Address,
-    pub(crate) aave_provider: Address,
     pub(crate) aave_pool: Address,
-    pub(crate) aave_configurator: Address,
     pub(crate) aave_oracle: Address,
     pub(crate) safe_singleton: Address,
     pub(crate) safe_factory: Address,
@@ -144,51 +137,11 @@ pub(crate) struct World {
     pub(crate) flash_liquidators: Vec<(Actor, Address)>,
     /// Liquidators who repay from their own balances.
     pub(crate) liquidators: Vec<Actor>,
+    /// Large traders who move the markets (their sizes make the prices drift).
+    pub(crate) desks: Vec<Actor>,
     /// Price each Aave feed reports at the end of setup (8 decimals).
     pub(crate) feeds: BTreeMap<usize, U256>,
     pub(crate) a: Addrs,
-}
-
-impl World {
-    /// The Safe transaction hash and signatures of `threshold` owners, and
-    /// the owner who submits it.
-    pub(crate) fn safe_exec(
-        &self,
-        safe: &SafeInfo,
-        signers: &[usize],
-        call: &BatchCall,
-        operation: u8,
-    ) -> Result<SafeL2::execTransactionCall, CorpusError> {
-        let nonce = self.chain.view(safe.address, &SafeL2::nonceCall {})?;
-        let hash = self.chain.view(
-            safe.address,
-            &SafeL2::getTransactionHashCall {
-                to: call.to,
-                value: call.value,
-                data: call.data.clone(),
-                operation,
-                safeTxGas: U256::ZERO,
-                baseGas: U256::ZERO,
-                gasPrice: U256::ZERO,
-                gasToken: Address::ZERO,
-                refundReceiver: Address::ZERO,
-                _nonce: nonce,
-            },
-        )?;
-        let owners: Vec<&Actor> = signers.iter().map(|i| &self.users[*i]).collect();
-        Ok(SafeL2::execTransactionCall {
-            to: call.to,
-            value: call.value,
-            data: call.data.clone(),
-            operation,
-            safeTxGas: U256::ZERO,
-            baseGas: U256::ZERO,
-            gasPrice: U256::ZERO,
-            gasToken: Address::ZERO,
-            refundReceiver: Address::ZERO,
-            signatures: safe_signatures(&owners, hash)?,
-        })
-    }
 }
 
 /// Setup transactions, each of which must succeed.
@@ -197,7 +150,14 @@ struct Setup {
 }
 
 impl Setup {
-    fn call<C: SolCall>(&mut self, from: &Actor, to: Address, value: U256, call: C, note: &str) -> Result<Bytes, CorpusError> {
+    fn call<C: SolCall>(
+        &mut self,
+        from: &Actor,
+        to: Address,
+        value: U256,
+        call: C,
+        note: &str,
+    ) -> Result<Bytes, CorpusError> {
         let note = format!("{}: {note}", from.role);
         Ok(self.chain.send(Label::Setup, from, TxKind::Call(to), value, call.abi_encode(), note)?.output)
     }
@@ -225,7 +185,14 @@ impl Setup {
 
     /// Executes `call` from `safe` with the signatures of its first
     /// `threshold` owners, submitted by the first.
-    fn safe_exec(&mut self, owners: &[&Actor], safe: Address, call: &BatchCall, op: u8, note: &str) -> Result<(), CorpusError> {
+    fn safe_exec(
+        &mut self,
+        owners: &[&Actor],
+        safe: Address,
+        call: &BatchCall,
+        op: u8,
+        note: &str,
+    ) -> Result<(), CorpusError> {
         let nonce = self.chain.view(safe, &SafeL2::nonceCall {})?;
         let hash = self.chain.view(
             safe,
@@ -293,10 +260,18 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
     let arb: Vec<Actor> = (1..=2).map(|i| actor(&format!("arb-bot-{i}"))).collect::<Result<_, _>>()?;
     let fliq: Vec<Actor> = (1..=2).map(|i| actor(&format!("flash-liquidator-{i}"))).collect::<Result<_, _>>()?;
     let liq: Vec<Actor> = (1..=2).map(|i| actor(&format!("liquidator-{i}"))).collect::<Result<_, _>>()?;
+    let desks: Vec<Actor> = (1..=3).map(|i| actor(&format!("trading-desk-{i}"))).collect::<Result<_, _>>()?;
     let user_actors: Vec<Actor> = (1..=users).map(|i| actor(&format!("user{i}"))).collect::<Result<_, _>>()?;
 
     let mut alloc = vec![(d.address(), units(2_000_000, 18))];
-    for a in exchange.iter().chain([&strategist, &keeper]).chain(arb.iter()).chain(fliq.iter()).chain(liq.iter()) {
+    for a in exchange
+        .iter()
+        .chain([&strategist, &keeper])
+        .chain(arb.iter())
+        .chain(fliq.iter())
+        .chain(liq.iter())
+        .chain(desks.iter())
+    {
         alloc.push((a.address(), units(10, 18)));
     }
     for u in &user_actors {
@@ -307,9 +282,12 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
     // ---- tokens ----
     let weth = s.deploy(&d, &WETH9::BYTECODE, &[], "WETH9")?;
     let mut tokens = vec![TokenInfo { address: weth, symbol: "WETH", decimals: 18, usd: 3000.0 }];
-    for (nm, symbol, decimals, usd) in
-        [("USD Coin", "USDC", 6u8, 1.0), ("Wrapped BTC", "WBTC", 8, 60_000.0), ("Dai Stablecoin", "DAI", 18, 1.0), ("ChainLink Token", "LINK", 18, 15.0)]
-    {
+    for (nm, symbol, decimals, usd) in [
+        ("USD Coin", "USDC", 6u8, 1.0),
+        ("Wrapped BTC", "WBTC", 8, 60_000.0),
+        ("Dai Stablecoin", "DAI", 18, 1.0),
+        ("ChainLink Token", "LINK", 18, 15.0),
+    ] {
         let args = PermitToken::constructorCall {
             name_: nm.into(),
             symbol_: symbol.into(),
@@ -317,7 +295,8 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
             initialOwner: d.address(),
         }
         .abi_encode();
-        let address = s.deploy(&d, &PermitToken::BYTECODE, &args, &format!("PermitToken({nm:?}, {symbol:?}, {decimals})"))?;
+        let address =
+            s.deploy(&d, &PermitToken::BYTECODE, &args, &format!("PermitToken({nm:?}, {symbol:?}, {decimals})"))?;
         tokens.push(TokenInfo { address, symbol, decimals, usd });
     }
     let gov_args = VotesToken::constructorCall {
@@ -362,8 +341,12 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
     let npm = s.deploy(
         &d,
         &NonfungiblePositionManager::BYTECODE,
-        &NonfungiblePositionManager::constructorCall { _factory: v3_factory, _WETH9: weth, _tokenDescriptor_: Address::ZERO }
-            .abi_encode(),
+        &NonfungiblePositionManager::constructorCall {
+            _factory: v3_factory,
+            _WETH9: weth,
+            _tokenDescriptor_: Address::ZERO,
+        }
+        .abi_encode(),
         "NonfungiblePositionManager(v3 factory, WETH, no descriptor)",
     )?;
     let quoter = s.deploy(
@@ -416,7 +399,10 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         &d,
         v3_factory,
         U256::ZERO,
-        UniswapV3Factory::enableFeeAmountCall { fee: alloy_primitives::Uint::from(100u32), tickSpacing: alloy_primitives::Signed::try_from(1i32).map_err(|_| err("tick"))? },
+        UniswapV3Factory::enableFeeAmountCall {
+            fee: alloy_primitives::Uint::from(100u32),
+            tickSpacing: alloy_primitives::Signed::try_from(1i32).map_err(|_| err("tick"))?,
+        },
         "UniswapV3Factory.enableFeeAmount(100, 1)",
     )?;
     let mut pools = Vec::new();
@@ -446,7 +432,10 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
             fee: alloy_primitives::Uint::from(fee),
             sqrtPriceX96: alloy_primitives::Uint::from(sqrt_price_x96(raw).to::<u128>()),
         };
-        let note = format!("NonfungiblePositionManager.createAndInitializePoolIfNecessary({}, {}, {fee})", ta.symbol, tb.symbol);
+        let note = format!(
+            "NonfungiblePositionManager.createAndInitializePoolIfNecessary({}, {}, {fee})",
+            ta.symbol, tb.symbol
+        );
         s.call(&d, npm, U256::ZERO, call, &note)?;
         let address = s.chain.view(
             v3_factory,
@@ -455,7 +444,9 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         let tick: i32 = s.chain.view(address, &UniswapV3Pool::slot0Call {})?.tick.as_i32();
         // A full-range position and two bands around the price.
         let max_tick = 887_272 / spacing * spacing;
-        for (lo, hi, share) in [(-max_tick, max_tick, 0.5), (tick - 2000, tick + 2000, 0.3), (tick - 400, tick + 400, 0.2)] {
+        for (lo, hi, share) in
+            [(-max_tick, max_tick, 0.5), (tick - 2000, tick + 2000, 0.3), (tick - 400, tick + 400, 0.2)]
+        {
             let lo = lo.div_euclid(spacing) * spacing;
             let hi = hi.div_euclid(spacing) * spacing + spacing;
             let (hi, lo) = (hi.min(max_tick), lo.max(-max_tick));
@@ -487,12 +478,47 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         &PoolAddressesProvider::constructorCall { marketId: "Vigil".into(), owner: d.address() }.abi_encode(),
         "PoolAddressesProvider(\"Vigil\", deployer)",
     )?;
-    s.call(&d, provider, U256::ZERO, PoolAddressesProvider::setACLAdminCall { newAclAdmin: d.address() }, "PoolAddressesProvider.setACLAdmin(deployer)")?;
-    let acl = s.deploy(&d, &ACLManager::BYTECODE, &ACLManager::constructorCall { provider }.abi_encode(), "ACLManager(provider)")?;
-    s.call(&d, provider, U256::ZERO, PoolAddressesProvider::setACLManagerCall { newAclManager: acl }, "PoolAddressesProvider.setACLManager(ACLManager)")?;
-    s.call(&d, acl, U256::ZERO, ACLManager::addPoolAdminCall { admin: d.address() }, "ACLManager.addPoolAdmin(deployer)")?;
-    s.call(&d, acl, U256::ZERO, ACLManager::addRiskAdminCall { admin: d.address() }, "ACLManager.addRiskAdmin(deployer)")?;
-    s.call(&d, acl, U256::ZERO, ACLManager::addAssetListingAdminCall { admin: d.address() }, "ACLManager.addAssetListingAdmin(deployer)")?;
+    s.call(
+        &d,
+        provider,
+        U256::ZERO,
+        PoolAddressesProvider::setACLAdminCall { newAclAdmin: d.address() },
+        "PoolAddressesProvider.setACLAdmin(deployer)",
+    )?;
+    let acl = s.deploy(
+        &d,
+        &ACLManager::BYTECODE,
+        &ACLManager::constructorCall { provider }.abi_encode(),
+        "ACLManager(provider)",
+    )?;
+    s.call(
+        &d,
+        provider,
+        U256::ZERO,
+        PoolAddressesProvider::setACLManagerCall { newAclManager: acl },
+        "PoolAddressesProvider.setACLManager(ACLManager)",
+    )?;
+    s.call(
+        &d,
+        acl,
+        U256::ZERO,
+        ACLManager::addPoolAdminCall { admin: d.address() },
+        "ACLManager.addPoolAdmin(deployer)",
+    )?;
+    s.call(
+        &d,
+        acl,
+        U256::ZERO,
+        ACLManager::addRiskAdminCall { admin: d.address() },
+        "ACLManager.addRiskAdmin(deployer)",
+    )?;
+    s.call(
+        &d,
+        acl,
+        U256::ZERO,
+        ACLManager::addAssetListingAdminCall { admin: d.address() },
+        "ACLManager.addAssetListingAdmin(deployer)",
+    )?;
     let mut libs = BTreeMap::new();
     for lib in link::POOL_LIBRARIES {
         let code = link::library_code(lib, &libs)?;
@@ -500,13 +526,26 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         libs.insert(lib.to_owned(), address);
     }
     let pool_code = link::linked_code(link::POOL, &libs)?;
-    let pool_impl = s.deploy(&d, &pool_code, &Pool::constructorCall { provider }.abi_encode(), "Pool(provider) implementation")?;
+    let pool_impl =
+        s.deploy(&d, &pool_code, &Pool::constructorCall { provider }.abi_encode(), "Pool(provider) implementation")?;
     s.call(&d, pool_impl, U256::ZERO, Pool::initializeCall { provider }, "Pool(implementation).initialize(provider)")?;
-    s.call(&d, provider, U256::ZERO, PoolAddressesProvider::setPoolImplCall { newPoolImpl: pool_impl }, "PoolAddressesProvider.setPoolImpl(Pool)")?;
+    s.call(
+        &d,
+        provider,
+        U256::ZERO,
+        PoolAddressesProvider::setPoolImplCall { newPoolImpl: pool_impl },
+        "PoolAddressesProvider.setPoolImpl(Pool)",
+    )?;
     let aave_pool = s.chain.view(provider, &PoolAddressesProvider::getPoolCall {})?;
     let conf_code = link::linked_code(link::POOL_CONFIGURATOR, &libs)?;
     let conf_impl = s.deploy(&d, &conf_code, &[], "PoolConfigurator implementation")?;
-    s.call(&d, conf_impl, U256::ZERO, PoolConfigurator::initializeCall { provider }, "PoolConfigurator(implementation).initialize(provider)")?;
+    s.call(
+        &d,
+        conf_impl,
+        U256::ZERO,
+        PoolConfigurator::initializeCall { provider },
+        "PoolConfigurator(implementation).initialize(provider)",
+    )?;
     s.call(
         &d,
         provider,
@@ -523,7 +562,10 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         let agg = s.deploy(
             &d,
             &MockAggregator::BYTECODE,
-            &MockAggregator::constructorCall { initialAnswer: alloy_primitives::I256::try_from(answer).map_err(|_| err("price"))? }.abi_encode(),
+            &MockAggregator::constructorCall {
+                initialAnswer: alloy_primitives::I256::try_from(answer).map_err(|_| err("price"))?,
+            }
+            .abi_encode(),
             &format!("MockAggregator({}/USD {})", tokens[i].symbol, fmt_units(answer, 8)),
         )?;
         feeds.insert(i, answer);
@@ -543,8 +585,19 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         .abi_encode(),
         "AaveOracle(provider, 5 feeds, USD base, 1e8)",
     )?;
-    s.call(&d, provider, U256::ZERO, PoolAddressesProvider::setPriceOracleCall { newPriceOracle: oracle }, "PoolAddressesProvider.setPriceOracle(AaveOracle)")?;
-    let a_token_impl = s.deploy(&d, &AToken::BYTECODE, &AToken::constructorCall { pool: aave_pool }.abi_encode(), "AToken(pool) implementation")?;
+    s.call(
+        &d,
+        provider,
+        U256::ZERO,
+        PoolAddressesProvider::setPriceOracleCall { newPriceOracle: oracle },
+        "PoolAddressesProvider.setPriceOracle(AaveOracle)",
+    )?;
+    let a_token_impl = s.deploy(
+        &d,
+        &AToken::BYTECODE,
+        &AToken::constructorCall { pool: aave_pool }.abi_encode(),
+        "AToken(pool) implementation",
+    )?;
     let var_impl = s.deploy(
         &d,
         &VariableDebtToken::BYTECODE,
@@ -618,11 +671,21 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
             }
         })
         .collect();
-    s.call(&d, configurator, U256::ZERO, PoolConfigurator::initReservesCall { input }, "PoolConfigurator.initReserves(WETH, USDC, WBTC, DAI, LINK)")?;
+    s.call(
+        &d,
+        configurator,
+        U256::ZERO,
+        PoolConfigurator::initReservesCall { input },
+        "PoolConfigurator.initReserves(WETH, USDC, WBTC, DAI, LINK)",
+    )?;
     let mut reserves = Vec::new();
-    for (&i, (ltv, lt, bonus)) in
-        lending.iter().zip([(8000u64, 8250u64, 10500u64), (7700, 8000, 10450), (7000, 7500, 10650), (7500, 8000, 10500), (5000, 6500, 10750)])
-    {
+    for (&i, (ltv, lt, bonus)) in lending.iter().zip([
+        (8000u64, 8250u64, 10500u64),
+        (7700, 8000, 10450),
+        (7000, 7500, 10650),
+        (7500, 8000, 10500),
+        (5000, 6500, 10750),
+    ]) {
         let t = tokens[i].clone();
         let c = PoolConfigurator::configureReserveAsCollateralCall {
             asset: t.address,
@@ -630,11 +693,23 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
             liquidationThreshold: U256::from(lt),
             liquidationBonus: U256::from(bonus),
         };
-        s.call(&d, configurator, U256::ZERO, c, &format!("PoolConfigurator.configureReserveAsCollateral({}, {ltv}, {lt}, {bonus})", t.symbol))?;
+        s.call(
+            &d,
+            configurator,
+            U256::ZERO,
+            c,
+            &format!("PoolConfigurator.configureReserveAsCollateral({}, {ltv}, {lt}, {bonus})", t.symbol),
+        )?;
         let c = PoolConfigurator::setReserveBorrowingCall { asset: t.address, enabled: true };
         s.call(&d, configurator, U256::ZERO, c, &format!("PoolConfigurator.setReserveBorrowing({}, true)", t.symbol))?;
         let c = PoolConfigurator::setReserveFlashLoaningCall { asset: t.address, enabled: true };
-        s.call(&d, configurator, U256::ZERO, c, &format!("PoolConfigurator.setReserveFlashLoaning({}, true)", t.symbol))?;
+        s.call(
+            &d,
+            configurator,
+            U256::ZERO,
+            c,
+            &format!("PoolConfigurator.setReserveFlashLoaning({}, true)", t.symbol),
+        )?;
         let c = PoolConfigurator::setReserveFactorCall { asset: t.address, newReserveFactor: U256::from(1000u64) };
         s.call(&d, configurator, U256::ZERO, c, &format!("PoolConfigurator.setReserveFactor({}, 1000)", t.symbol))?;
         let data = s.chain.view(aave_pool, &Pool::getReserveDataCall { asset: t.address })?;
@@ -680,8 +755,15 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         initializer: setup_data(exchange.iter().map(Actor::address).collect(), 2),
         saltNonce: U256::ZERO,
     };
-    let out = s.call(&exchange[0], safe_factory, U256::ZERO, create, "SafeProxyFactory.createProxyWithNonce(SafeL2, 2-of-3 exchange)")?;
-    let exchange_safe = SafeProxyFactory::createProxyWithNonceCall::abi_decode_returns(&out).map_err(|e| err(e.to_string()))?;
+    let out = s.call(
+        &exchange[0],
+        safe_factory,
+        U256::ZERO,
+        create,
+        "SafeProxyFactory.createProxyWithNonce(SafeL2, 2-of-3 exchange)",
+    )?;
+    let exchange_safe =
+        SafeProxyFactory::createProxyWithNonceCall::abi_decode_returns(&out).map_err(|e| err(e.to_string()))?;
     let ex_signers: Vec<&Actor> = exchange.iter().take(2).collect();
 
     // ---- airdrop, governance, vaults ----
@@ -702,8 +784,11 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
     let airdrop_total = claims.iter().fold(U256::ZERO, |acc, (_, c)| acc + c.amount);
     let c = VotesToken::transferCall { to: distributor, value: airdrop_total };
     s.call(&d, gov, U256::ZERO, c, &format!("GOV.transfer(MerkleDistributor, {})", fmt_units(airdrop_total, 18)))?;
-    let claims: Vec<AirdropClaim> =
-        claims.into_iter().enumerate().map(|(k, (user, claim))| AirdropClaim { user, claim, proof: tree.proof(k) }).collect();
+    let claims: Vec<AirdropClaim> = claims
+        .into_iter()
+        .enumerate()
+        .map(|(k, (user, claim))| AirdropClaim { user, claim, proof: tree.proof(k) })
+        .collect();
 
     let timelock = s.deploy(
         &d,
@@ -725,7 +810,13 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
     )?;
     for role in ["PROPOSER_ROLE", "CANCELLER_ROLE"] {
         let id = alloy_primitives::keccak256(role);
-        s.call(&d, timelock, U256::ZERO, TimelockController::grantRoleCall { role: id, account: governor }, &format!("TimelockController.grantRole({role}, governor)"))?;
+        s.call(
+            &d,
+            timelock,
+            U256::ZERO,
+            TimelockController::grantRoleCall { role: id, account: governor },
+            &format!("TimelockController.grantRole({role}, governor)"),
+        )?;
     }
     s.call(
         &d,
@@ -734,7 +825,14 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         TimelockController::renounceRoleCall { role: alloy_primitives::B256::ZERO, callerConfirmation: d.address() },
         "TimelockController.renounceRole(DEFAULT_ADMIN_ROLE, deployer)",
     )?;
-    s.chain.send(Label::Setup, &d, TxKind::Call(timelock), units(5_000, 18), Vec::new(), "deployer: fund the treasury with 5000 ETH")?;
+    s.chain.send(
+        Label::Setup,
+        &d,
+        TxKind::Call(timelock),
+        units(5_000, 18),
+        Vec::new(),
+        "deployer: fund the treasury with 5000 ETH",
+    )?;
     for (i, n) in [(USDC, 20_000_000u64), (DAI, 5_000_000), (GOV, 20_000_000)] {
         let t = tokens[i].clone();
         let c = PermitToken::transferCall { to: timelock, value: units(n, t.decimals) };
@@ -747,21 +845,37 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         let address = s.deploy(
             &d,
             &TokenVault::BYTECODE,
-            &TokenVault::constructorCall { asset_: t.address, name_: format!("Vault {}", t.symbol), symbol_: format!("v{}", t.symbol) }
-                .abi_encode(),
+            &TokenVault::constructorCall {
+                asset_: t.address,
+                name_: format!("Vault {}", t.symbol),
+                symbol_: format!("v{}", t.symbol),
+            }
+            .abi_encode(),
             &format!("TokenVault({})", t.symbol),
         )?;
         s.approve(&d, &t, address, "vault")?;
         let assets = worth(&t, 1_000_000.0);
         let c = TokenVault::depositCall { assets, receiver: d.address() };
-        s.call(&d, address, U256::ZERO, c, &format!("TokenVault(v{}).deposit({}, deployer)", t.symbol, fmt_units(assets, t.decimals)))?;
+        s.call(
+            &d,
+            address,
+            U256::ZERO,
+            c,
+            &format!("TokenVault(v{}).deposit({}, deployer)", t.symbol, fmt_units(assets, t.decimals)),
+        )?;
         vaults.push(VaultInfo { address, asset: i });
     }
 
     // ---- the exchange pays out: tokens to users, strategists, bots ----
     let mut payouts: Vec<(Address, usize, U256)> = Vec::new();
     for u in &user_actors {
-        for (i, chance, lo, hi) in [(USDC, 0.35, 20.0, 200_000.0), (DAI, 0.15, 20.0, 100_000.0), (WBTC, 0.06, 100.0, 500_000.0), (LINK, 0.10, 20.0, 50_000.0), (WETH, 0.15, 30.0, 300_000.0)] {
+        for (i, chance, lo, hi) in [
+            (USDC, 0.35, 20.0, 200_000.0),
+            (DAI, 0.15, 20.0, 100_000.0),
+            (WBTC, 0.06, 100.0, 500_000.0),
+            (LINK, 0.10, 20.0, 50_000.0),
+            (WETH, 0.15, 30.0, 300_000.0),
+        ] {
             if rng.gen_bool(chance) {
                 let usd = util::log_uniform(rng, lo, hi);
                 payouts.push((u.address(), i, round_sig(worth(&tokens[i], usd), 3)));
@@ -779,11 +893,29 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
     }
     for (who, list) in [
         (strategist.address(), vec![(USDC, 5_000_000.0), (WETH, 3_000_000.0)]),
-        (liq[0].address(), vec![(USDC, 3_000_000.0), (DAI, 3_000_000.0), (WETH, 3_000_000.0), (WBTC, 1_000_000.0), (LINK, 500_000.0)]),
-        (liq[1].address(), vec![(USDC, 2_000_000.0), (DAI, 2_000_000.0), (WETH, 2_000_000.0), (WBTC, 1_000_000.0), (LINK, 500_000.0)]),
+        (
+            liq[0].address(),
+            vec![(USDC, 3_000_000.0), (DAI, 3_000_000.0), (WETH, 3_000_000.0), (WBTC, 1_000_000.0), (LINK, 500_000.0)],
+        ),
+        (
+            liq[1].address(),
+            vec![(USDC, 2_000_000.0), (DAI, 2_000_000.0), (WETH, 2_000_000.0), (WBTC, 1_000_000.0), (LINK, 500_000.0)],
+        ),
     ] {
         for (i, usd) in list {
             payouts.push((who, i, worth(&tokens[i], usd)));
+        }
+    }
+    for desk in &desks {
+        for (i, usd) in [
+            (USDC, 20_000_000.0),
+            (DAI, 10_000_000.0),
+            (WETH, 20_000_000.0),
+            (WBTC, 10_000_000.0),
+            (LINK, 5_000_000.0),
+            (GOV, 2_000_000.0),
+        ] {
+            payouts.push((desk.address(), i, worth(&tokens[i], usd)));
         }
     }
     let mut totals = BTreeMap::new();
@@ -793,9 +925,23 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
     for (i, total) in &totals {
         let t = tokens[*i].clone();
         let c = PermitToken::transferCall { to: exchange_safe, value: *total };
-        s.call(&d, t.address, U256::ZERO, c, &format!("{}.transfer(exchange Safe, {})", t.symbol, fmt_units(*total, t.decimals)))?;
+        s.call(
+            &d,
+            t.address,
+            U256::ZERO,
+            c,
+            &format!("{}.transfer(exchange Safe, {})", t.symbol, fmt_units(*total, t.decimals)),
+        )?;
     }
-    s.chain.send(Label::Setup, &d, TxKind::Call(exchange_safe), units(20_000, 18), Vec::new(), "deployer: fund the exchange Safe with 20000 ETH")?;
+    let exchange_eth = 1_000 + 100 * safes as u64;
+    s.chain.send(
+        Label::Setup,
+        &d,
+        TxKind::Call(exchange_safe),
+        units(exchange_eth, 18),
+        Vec::new(),
+        format!("deployer: fund the exchange Safe with {exchange_eth} ETH"),
+    )?;
     let batches: Vec<Vec<BatchCall>> = payouts
         .chunks(300)
         .map(|chunk| {
@@ -815,7 +961,13 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
             value: U256::ZERO,
             data: MultiSendCallOnly::multiSendCall { transactions: util::multisend_payload(batch) }.abi_encode().into(),
         };
-        s.safe_exec(&ex_signers, exchange_safe, &call, 1, &format!("exchange Safe: withdrawals batch {} ({} transfers)", k + 1, batch.len()))?;
+        s.safe_exec(
+            &ex_signers,
+            exchange_safe,
+            &call,
+            1,
+            &format!("exchange Safe: withdrawals batch {} ({} transfers)", k + 1, batch.len()),
+        )?;
     }
     for &w in &delegates {
         let u = &user_actors[w];
@@ -852,16 +1004,26 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         let call = BatchCall {
             to: multisend_call_only,
             value: U256::ZERO,
-            data: MultiSendCallOnly::multiSendCall { transactions: util::multisend_payload(&calls) }.abi_encode().into(),
+            data: MultiSendCallOnly::multiSendCall { transactions: util::multisend_payload(&calls) }
+                .abi_encode()
+                .into(),
         };
         let mut probe = s.chain.clone();
         let mut addrs = Vec::new();
-        for (c, owners, threshold) in chunk {
+        for (c, _, _) in chunk {
             let out = probe.send(Label::Setup, &d, TxKind::Call(safe_factory), U256::ZERO, c.abi_encode(), "probe")?;
-            let _ = (owners, threshold);
-            addrs.push(SafeProxyFactory::createProxyWithNonceCall::abi_decode_returns(&out.output).map_err(|e| err(e.to_string()))?);
+            addrs.push(
+                SafeProxyFactory::createProxyWithNonceCall::abi_decode_returns(&out.output)
+                    .map_err(|e| err(e.to_string()))?,
+            );
         }
-        s.safe_exec(&ex_signers, exchange_safe, &call, 1, &format!("exchange Safe: create {} user Safes", chunk.len()))?;
+        s.safe_exec(
+            &ex_signers,
+            exchange_safe,
+            &call,
+            1,
+            &format!("exchange Safe: create {} user Safes", chunk.len()),
+        )?;
         for ((_, owners, threshold), address) in chunk.iter().zip(addrs) {
             safe_infos.push(SafeInfo { address, owners: owners.clone(), threshold: *threshold });
         }
@@ -878,21 +1040,25 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
                 data: PermitToken::transferCall { to: sf.address, value: usd }.abi_encode().into(),
             });
         }
-        let total_eth = calls.iter().fold(U256::ZERO, |a, c| a + c.value);
-        let usdc_needed = calls.len() as u64;
-        let _ = usdc_needed;
         // The USDC comes from the deployer first.
         let usdc_total = calls
             .iter()
             .filter(|c| c.to == tokens[USDC].address)
             .map(|c| PermitToken::transferCall::abi_decode(&c.data).map(|t| t.value).unwrap_or_default())
             .fold(U256::ZERO, |a, b| a + b);
-        s.call(&d, tokens[USDC].address, U256::ZERO, PermitToken::transferCall { to: exchange_safe, value: usdc_total }, "USDC.transfer(exchange Safe, Safe funding)")?;
-        let _ = total_eth;
+        s.call(
+            &d,
+            tokens[USDC].address,
+            U256::ZERO,
+            PermitToken::transferCall { to: exchange_safe, value: usdc_total },
+            "USDC.transfer(exchange Safe, Safe funding)",
+        )?;
         let call = BatchCall {
             to: multisend_call_only,
             value: U256::ZERO,
-            data: MultiSendCallOnly::multiSendCall { transactions: util::multisend_payload(&calls) }.abi_encode().into(),
+            data: MultiSendCallOnly::multiSendCall { transactions: util::multisend_payload(&calls) }
+                .abi_encode()
+                .into(),
         };
         s.safe_exec(&ex_signers, exchange_safe, &call, 1, &format!("exchange Safe: fund {} user Safes", chunk.len()))?;
     }
@@ -906,8 +1072,10 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
     }
     let mut flash_liquidators = Vec::new();
     for b in &fliq {
-        let args = FlashLiquidatorBot::constructorCall { pool_: aave_pool, v2_: v2_router, v3_: v3_router }.abi_encode();
-        let c = s.deploy(b, &FlashLiquidatorBot::BYTECODE, &args, "FlashLiquidatorBot(Aave pool, v2 router, v3 router)")?;
+        let args =
+            FlashLiquidatorBot::constructorCall { pool_: aave_pool, v2_: v2_router, v3_: v3_router }.abi_encode();
+        let c =
+            s.deploy(b, &FlashLiquidatorBot::BYTECODE, &args, "FlashLiquidatorBot(Aave pool, v2 router, v3 router)")?;
         flash_liquidators.push((b.clone(), c));
     }
     for b in &liq {
@@ -915,20 +1083,22 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
             s.approve(b, &tokens[i].clone(), aave_pool, "Pool")?;
         }
     }
+    for desk in &desks {
+        for t in tokens.clone() {
+            s.approve(desk, &t, v2_router, "UniswapV2Router02")?;
+            s.approve(desk, &t, v3_router, "SwapRouter")?;
+        }
+    }
     for v in &vaults {
         s.approve(&strategist, &tokens[v.asset].clone(), v.address, "vault")?;
     }
 
     let a = Addrs {
-        v2_factory,
         v2_router,
-        v3_factory,
         v3_router,
         npm,
         quoter,
-        aave_provider: provider,
         aave_pool,
-        aave_configurator: configurator,
         aave_oracle: oracle,
         safe_singleton: singleton,
         safe_factory,
@@ -956,6 +1126,7 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         arb_bots,
         flash_liquidators,
         liquidators: liq,
+        desks,
         feeds,
         a,
     })

@@ -3,5 +3,5 @@
 //! background traffic replays and is deterministic.
 
 mod background;
-mod scenarios;
 mod protocols;
+mod scenarios;
