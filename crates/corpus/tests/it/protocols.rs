@@ -95,8 +95,9 @@ fn artifacts_are_the_pinned_packages_and_fit_eip170() {
                 let pinned = &lock["packages"][format!("node_modules/{package}")]["version"];
                 assert_eq!(a["version"], *pinned, "{}", path.display());
             }
-            let runtime = code(&a, "deployedBytecode");
-            assert!(runtime.len() <= 24_576, "{} is {} bytes", path.display(), runtime.len());
+            // Linked contracts' code has `__$…$__` placeholders: count bytes.
+            let runtime = a["deployedBytecode"].as_str().unwrap().len().saturating_sub(2) / 2;
+            assert!(runtime <= 24_576, "{} is {runtime} bytes", path.display());
             n += 1;
         }
     }
