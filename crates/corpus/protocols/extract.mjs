@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Writes artifacts/<package>/<Contract>.json for every genuine protocol contract the
 // corpus's real-protocol world deploys or calls, taken AS SHIPPED from the npm packages
-// pinned in package-lock.json, plus the contracts compiled here: src/*.sol (concrete
+// pinned in package-lock.json (Balancer v2, which ships sources only, compiled from them
+// with Balancer's own solc version and settings), plus the contracts compiled here: src/*.sol (concrete
 // OpenZeppelin compositions written the way the OpenZeppelin Wizard writes them, and the
 // bots' own contracts) with the pinned solc 0.8.30.
 //
@@ -21,6 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import solc from "solc";
+import solc071 from "solc-0.7.1";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modules = path.join(here, "node_modules");
@@ -126,6 +128,24 @@ const SHIPPED = [
     "@openzeppelin/contracts",
     [["TimelockController", "build/contracts/TimelockController.json"]],
   ],
+];
+
+// Balancer v2 ships sources only: they are compiled here with solc 0.7.1 (npm `solc-0.7.1`,
+// an alias of solc@0.7.1) and the settings of Balancer's monorepo
+// (pvt/common/hardhat-base-config.ts): optimizer 9999 runs, Vault.sol 500 runs, default EVM
+// version (istanbul). [short name, package, source in the package, runs, contracts kept].
+const BALANCER_SOLC = "0.7.1";
+const BALANCER = [
+  ["balancer-v2", "@balancer-labs/v2-vault", "contracts/Vault.sol", 500, ["Vault"]],
+  ["balancer-v2", "@balancer-labs/v2-vault", "contracts/Authorizer.sol", 9999, ["Authorizer"]],
+  [
+    "balancer-v2",
+    "@balancer-labs/v2-pool-weighted",
+    "contracts/WeightedPoolFactory.sol",
+    9999,
+    ["WeightedPoolFactory"],
+  ],
+  ["balancer-v2", "@balancer-labs/v2-pool-weighted", "contracts/WeightedPool.sol", 9999, ["WeightedPool"]],
 ];
 
 // Sources compiled here: src/<file> -> artifacts/<short name>/<Contract>.json.
@@ -248,6 +268,54 @@ function compiled() {
   return out;
 }
 
+function fromModules(p) {
+  const f = path.join(modules, p);
+  return fs.existsSync(f) ? { contents: fs.readFileSync(f, "utf8") } : { error: `not found: ${p}` };
+}
+
+function balancer() {
+  const loaded = solc071.version();
+  if (!loaded.startsWith(`${BALANCER_SOLC}+`)) {
+    throw new Error(`solc ${loaded} is installed as solc-0.7.1, ${BALANCER_SOLC} is pinned: run npm ci`);
+  }
+  const out = new Map();
+  for (const [short, pkg, file, runs, keep] of BALANCER) {
+    const key = `${pkg}/${file}`;
+    const input = {
+      language: "Solidity",
+      sources: { [key]: { content: fs.readFileSync(path.join(modules, key), "utf8") } },
+      settings: {
+        optimizer: { enabled: true, runs },
+        outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
+      },
+    };
+    const output = JSON.parse(solc071.compile(JSON.stringify(input), { import: fromModules }));
+    const errors = (output.errors ?? []).filter((e) => e.severity === "error");
+    for (const e of errors) process.stderr.write(`${e.formattedMessage}\n`);
+    if (errors.length > 0) throw new Error(`${key}: ${errors.length} error(s)`);
+    for (const name of keep) {
+      const c = output.contracts[key][name];
+      const deployed = `0x${c.evm.deployedBytecode.object}`;
+      checkSize(name, deployed);
+      out.set(
+        `${short}/${name}.json`,
+        artifactText({
+          package: pkg,
+          version: packageVersion(pkg),
+          source: file,
+          contractName: name,
+          compiler: `solc ${BALANCER_SOLC}, optimizer ${runs} runs, evm istanbul (default)`,
+          abi: c.abi,
+          bytecode: `0x${c.evm.bytecode.object}`,
+          deployedBytecode: deployed,
+          linkReferences: {},
+        }),
+      );
+    }
+  }
+  return out;
+}
+
 function listJson(dir) {
   if (!fs.existsSync(dir)) return [];
   const out = [];
@@ -267,7 +335,7 @@ function write(dir, artifacts) {
 
 function main() {
   const check = process.argv.includes("--check");
-  const artifacts = new Map([...shipped(), ...compiled()]);
+  const artifacts = new Map([...shipped(), ...balancer(), ...compiled()]);
   const dir = path.join(here, "artifacts");
   if (!check) {
     for (const rel of listJson(dir)) if (!artifacts.has(rel)) fs.rmSync(path.join(dir, rel));

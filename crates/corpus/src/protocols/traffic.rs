@@ -24,10 +24,10 @@ use vigil_fixture::Label;
 use super::{
     bindings::{
         nonfungible_position_manager::INonfungiblePositionManager as Npm, quoter_v2::IQuoterV2,
-        swap_router::ISwapRouter, AaveOracle, FlashArbBot, FlashLiquidatorBot, MerkleDistributor, MockAggregator,
-        MultiSendCallOnly, NonfungiblePositionManager, PermitToken, Pool, QuoterV2, SafeL2, SafeProxyFactory,
-        SwapRouter, TimelockController, TimelockGovernor, TokenVault, UniswapV2Pair, UniswapV2Router02, UniswapV3Pool,
-        VotesToken, WETH9,
+        swap_router::ISwapRouter, vault::IVault, AaveOracle, BalancerFlashArbBot, FlashArbBot, FlashLiquidatorBot,
+        MerkleDistributor, MockAggregator, MultiSendCallOnly, NonfungiblePositionManager, PermitToken, Pool, QuoterV2,
+        SafeL2, SafeProxyFactory, SwapRouter, TimelockController, TimelockGovernor, TokenVault, UniswapV2Pair,
+        UniswapV2Router02, UniswapV3Pool, Vault as BalancerVault, VotesToken, WeightedPool, WETH9,
     },
     util::{
         self, f, fmt_units, log_uniform, multisend_payload, round_sig, safe_signatures, sign_permit, u, v3_path,
@@ -93,6 +93,10 @@ kinds! {
     V3Decrease = "v3-decrease-liquidity", 3;
     V3Collect = "v3-collect-fees", 4;
     V3Close = "v3-close-position", 2;
+    BalancerSwap = "balancer-swap", 12;
+    BalancerBatchSwap = "balancer-batch-swap", 5;
+    BalancerJoin = "balancer-join", 3;
+    BalancerExit = "balancer-exit", 3;
     AaveSupply = "aave-supply", 14;
     AaveSupplyWithPermit = "aave-supply-with-permit", 4;
     AaveBorrow = "aave-borrow", 9;
@@ -122,6 +126,7 @@ kinds! {
     FeedSet = "oracle-set-source", 0;
     MarketMove = "desk-large-swap", 0;
     FlashArbitrage = "bot-flash-arbitrage", 0;
+    BalancerFlashArbitrage = "bot-balancer-flash-arbitrage", 0;
     Liquidation = "bot-liquidation", 0;
     FlashLiquidation = "bot-flash-liquidation", 0;
     BotWithdraw = "bot-withdraw-profit", 0;
@@ -152,6 +157,36 @@ struct PendingFeed {
     answer: U256,
 }
 
+/// Where a bot trades.
+#[derive(Debug, Clone, Copy)]
+enum Venue {
+    V2,
+    V3(u32),
+    Balancer(B256),
+}
+
+impl Venue {
+    fn name(self) -> String {
+        match self {
+            Venue::V2 => "Uniswap v2".into(),
+            Venue::V3(fee) => format!("Uniswap v3 ({fee})"),
+            Venue::Balancer(_) => "Balancer".into(),
+        }
+    }
+}
+
+/// A [`Venue`] as the `BotBase.Venue` struct of a bot's bindings.
+macro_rules! venue {
+    ($module:ident, $v:expr) => {{
+        use super::bindings::$module::BotBase::Venue as V;
+        match $v {
+            Venue::V2 => V { kind: 0, fee: U24::ZERO, poolId: B256::ZERO },
+            Venue::V3(fee) => V { kind: 1, fee: U24::from(fee), poolId: B256::ZERO },
+            Venue::Balancer(id) => V { kind: 2, fee: U24::ZERO, poolId: id },
+        }
+    }};
+}
+
 /// Seconds a transaction's deadline lies ahead.
 const DEADLINE: u64 = 1800;
 /// `healthFactor` of 1 (18 decimals).
@@ -174,6 +209,8 @@ pub(crate) struct Traffic<'w> {
     allowances: Vec<(usize, usize, Address)>,
     /// (user, pair index) of v2 liquidity users added.
     lp: Vec<(usize, usize)>,
+    /// (user, pool index) of Balancer pool shares users hold.
+    bal_lp: Vec<(usize, usize)>,
     /// (owner, token id) of v3 positions users minted.
     positions: Vec<(usize, U256)>,
     borrowers: BTreeSet<usize>,
@@ -224,6 +261,7 @@ impl<'w> Traffic<'w> {
             pending: VecDeque::new(),
             allowances: Vec::new(),
             lp: Vec::new(),
+            bal_lp: Vec::new(),
             positions: Vec::new(),
             borrowers: BTreeSet::new(),
             suppliers: BTreeSet::new(),
@@ -317,6 +355,9 @@ impl<'w> Traffic<'w> {
             Kind::V2RemoveLiquidity | Kind::V2RemoveLiquidityWithPermit => self.v2_remove(user, kind),
             Kind::V3Mint => self.v3_mint(user),
             Kind::V3Increase | Kind::V3Decrease | Kind::V3Collect | Kind::V3Close => self.v3_manage(user, kind),
+            Kind::BalancerSwap | Kind::BalancerBatchSwap => self.balancer_swap(user, kind),
+            Kind::BalancerJoin => self.balancer_join(user),
+            Kind::BalancerExit => self.balancer_exit(),
             Kind::AaveSupply | Kind::AaveSupplyWithPermit => self.aave_supply(user, kind),
             Kind::AaveBorrow => self.aave_borrow(user),
             Kind::AaveRepay | Kind::AaveRepayWithATokens => self.aave_repay(user, kind),
@@ -1004,6 +1045,208 @@ impl<'w> Traffic<'w> {
                 self.send(kind, self.user(user), router, value, &call, note)
             }
         }
+    }
+
+    // ---- Balancer v2 ----
+
+    fn funds(&self, who: Address) -> IVault::FundManagement {
+        IVault::FundManagement { sender: who, fromInternalBalance: false, recipient: who, toInternalBalance: false }
+    }
+
+    /// What `kind` 0 (given in) swaps along `steps` would pay out, by the
+    /// Vault's own `queryBatchSwap`.
+    fn bal_query(&self, steps: &[IVault::BatchSwapStep], assets: &[Address]) -> Option<U256> {
+        let call = BalancerVault::queryBatchSwapCall {
+            kind: 0,
+            swaps: steps.to_vec(),
+            assets: assets.to_vec(),
+            funds: self.funds(Address::ZERO),
+        };
+        let deltas = self.chain.view(self.w.a.balancer_vault, &call).ok()?;
+        let last = *deltas.last()?;
+        (last < I256::ZERO).then(|| last.unsigned_abs())
+    }
+
+    fn balancer_swap(&mut self, user: usize, kind: Kind) -> Result<bool, CorpusError> {
+        let who = self.addr(user);
+        let vault = self.w.a.balancer_vault;
+        let deadline = self.deadline();
+        let pools = &self.w.bal_pools;
+        // A route: one pool, or two pools sharing a token.
+        let a = self.rng.gen_range(0..pools.len());
+        let (route, tokens): (Vec<usize>, Vec<usize>) = if kind == Kind::BalancerBatchSwap {
+            let pa = &pools[a];
+            let Some((b, mid)) = (0..pools.len())
+                .filter(|&b| b != a)
+                .find_map(|b| pools[b].tokens.iter().find(|t| pa.tokens.contains(t)).map(|m| (b, *m)))
+            else {
+                return Ok(false);
+            };
+            let ins: Vec<usize> = pa.tokens.iter().copied().filter(|t| *t != mid).collect();
+            let outs: Vec<usize> = pools[b].tokens.iter().copied().filter(|t| *t != mid && !ins.contains(t)).collect();
+            let (Some(&tin), Some(&tout)) = (ins.choose(&mut self.rng), outs.choose(&mut self.rng)) else {
+                return Ok(false);
+            };
+            (vec![a, b], vec![tin, mid, tout])
+        } else {
+            // Sell something the user holds (ETH counts for WETH).
+            let mut t = pools[a].tokens.clone();
+            t.shuffle(&mut self.rng);
+            for i in 0..t.len() {
+                if t[i] == WETH || !self.bal(t[i], who)?.is_zero() {
+                    t.swap(0, i);
+                    break;
+                }
+            }
+            (vec![a], t[..2].to_vec())
+        };
+        // ETH for the WETH side, sometimes.
+        let eth_in = tokens[0] == WETH && self.rng.gen_bool(0.7);
+        let balance = if eth_in { self.chain.balance(who) } else { self.bal(tokens[0], who)? };
+        if !eth_in {
+            if balance.is_zero() {
+                return Ok(false);
+            }
+            if let Some(done) = self.need_approval(user, self.tok(tokens[0]), vault, kind)? {
+                return Ok(done);
+            }
+        }
+        let amount = self.portion(balance);
+        if amount.is_zero() {
+            return Ok(false);
+        }
+        let mut assets: Vec<Address> = tokens.iter().map(|t| self.tok(*t)).collect();
+        if eth_in {
+            assets[0] = Address::ZERO;
+        }
+        let steps: Vec<IVault::BatchSwapStep> = route
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| IVault::BatchSwapStep {
+                poolId: self.w.bal_pools[p].id,
+                assetInIndex: U256::from(i),
+                assetOutIndex: U256::from(i + 1),
+                amount: if i == 0 { amount } else { U256::ZERO },
+                userData: Bytes::new(),
+            })
+            .collect();
+        let Some(out) = self.bal_query(&steps, &assets) else { return Ok(false) };
+        let min = self.with_slippage(out);
+        let value = if eth_in { amount } else { U256::ZERO };
+        let names = self.names(&tokens);
+        if kind == Kind::BalancerSwap {
+            let single = IVault::SingleSwap {
+                poolId: steps[0].poolId,
+                kind: 0,
+                assetIn: assets[0],
+                assetOut: assets[1],
+                amount,
+                userData: Bytes::new(),
+            };
+            let call = BalancerVault::swapCall { singleSwap: single, funds: self.funds(who), limit: min, deadline };
+            let note = format!(
+                "Vault.swap({} {}, [{names}], min {})",
+                self.fmt(tokens[0], amount),
+                if eth_in { "ETH" } else { self.sym(tokens[0]) },
+                self.fmt(tokens[1], min)
+            );
+            return self.send(kind, self.user(user), vault, value, &call, note);
+        }
+        let (Ok(lim_in), Ok(lim_out)) = (I256::try_from(amount), I256::try_from(min)) else { return Ok(false) };
+        let limits = vec![lim_in, I256::ZERO, -lim_out];
+        let call =
+            BalancerVault::batchSwapCall { kind: 0, swaps: steps, assets, funds: self.funds(who), limits, deadline };
+        let note = format!(
+            "Vault.batchSwap(given in, {} {}, [{names}], min {})",
+            self.fmt(tokens[0], amount),
+            self.sym(tokens[0]),
+            self.fmt(tokens[2], min)
+        );
+        self.send(kind, self.user(user), vault, value, &call, note)
+    }
+
+    fn balancer_join(&mut self, user: usize) -> Result<bool, CorpusError> {
+        let who = self.addr(user);
+        let vault = self.w.a.balancer_vault;
+        let pi = self.rng.gen_range(0..self.w.bal_pools.len());
+        let pool = self.w.bal_pools[pi].clone();
+        let held = self.holdings(who, &pool.tokens)?;
+        let Some(&(t, balance)) = held.choose(&mut self.rng) else { return Ok(false) };
+        if let Some(done) = self.need_approval(user, self.tok(t), vault, Kind::BalancerJoin)? {
+            return Ok(done);
+        }
+        let amount = self.portion(balance);
+        if amount.is_zero() {
+            return Ok(false);
+        }
+        // EXACT_TOKENS_IN_FOR_BPT_OUT with one token: (1, amountsIn, minBPT).
+        let amounts: Vec<U256> = pool.tokens.iter().map(|x| if *x == t { amount } else { U256::ZERO }).collect();
+        let user_data = alloy_sol_types::SolValue::abi_encode_params(&(U256::from(1), amounts.clone(), U256::ZERO));
+        let call = BalancerVault::joinPoolCall {
+            poolId: pool.id,
+            sender: who,
+            recipient: who,
+            request: IVault::JoinPoolRequest {
+                assets: pool.tokens.iter().map(|x| self.tok(*x)).collect(),
+                maxAmountsIn: amounts,
+                userData: user_data.into(),
+                fromInternalBalance: false,
+            },
+        };
+        let names = self.names(&pool.tokens);
+        let note = format!("Vault.joinPool([{names}], exact tokens in: {} {})", self.fmt(t, amount), self.sym(t));
+        let ok = self.send(Kind::BalancerJoin, self.user(user), vault, U256::ZERO, &call, note)?;
+        if ok && !self.bal_lp.contains(&(user, pi)) {
+            self.bal_lp.push((user, pi));
+        }
+        Ok(ok)
+    }
+
+    fn balancer_exit(&mut self) -> Result<bool, CorpusError> {
+        if self.bal_lp.is_empty() {
+            return Ok(false);
+        }
+        let k = self.rng.gen_range(0..self.bal_lp.len());
+        let (user, pi) = self.bal_lp[k];
+        let who = self.addr(user);
+        let pool = self.w.bal_pools[pi].clone();
+        let bpt = self.chain.view(pool.address, &WeightedPool::balanceOfCall { account: who })?;
+        if bpt.is_zero() {
+            self.bal_lp.swap_remove(k);
+            return Ok(false);
+        }
+        let all = self.rng.gen_bool(0.4);
+        let amount = if all { bpt } else { self.portion(bpt) };
+        if amount.is_zero() {
+            return Ok(false);
+        }
+        // EXACT_BPT_IN_FOR_TOKENS_OUT (1, bpt) or EXACT_BPT_IN_FOR_ONE_TOKEN_OUT (0, bpt, index).
+        let one = self.rng.gen_bool(0.5);
+        let index = self.rng.gen_range(0..pool.tokens.len());
+        let user_data = if one {
+            alloy_sol_types::SolValue::abi_encode_params(&(U256::ZERO, amount, U256::from(index)))
+        } else {
+            alloy_sol_types::SolValue::abi_encode_params(&(U256::from(1), amount))
+        };
+        let call = BalancerVault::exitPoolCall {
+            poolId: pool.id,
+            sender: who,
+            recipient: who,
+            request: IVault::ExitPoolRequest {
+                assets: pool.tokens.iter().map(|x| self.tok(*x)).collect(),
+                minAmountsOut: vec![U256::ZERO; pool.tokens.len()],
+                userData: user_data.into(),
+                toInternalBalance: false,
+            },
+        };
+        let names = self.names(&pool.tokens);
+        let how = if one { format!("all in {}", self.sym(pool.tokens[index])) } else { "proportional".to_owned() };
+        let note = format!("Vault.exitPool([{names}], {} BPT, {how})", fmt_units(amount, 18));
+        let ok = self.send(Kind::BalancerExit, self.user(user), self.w.a.balancer_vault, U256::ZERO, &call, note)?;
+        if ok && all {
+            self.bal_lp.swap_remove(k);
+        }
+        Ok(ok)
     }
 
     // ---- Uniswap v2 liquidity ----
@@ -2409,21 +2652,24 @@ impl<'w> Traffic<'w> {
             if flash {
                 let (bot, contract) =
                     self.w.flash_liquidators[self.rng.gen_range(0..self.w.flash_liquidators.len())].clone();
-                let fee = if v2 && (fee.is_none() || self.rng.gen_bool(0.5)) { 0 } else { fee.unwrap_or(0) };
+                let sell = match fee {
+                    Some(fee) if !v2 || self.rng.gen_bool(0.5) => Venue::V3(fee),
+                    _ => Venue::V2,
+                };
                 let call = FlashLiquidatorBot::runCall {
                     collateral: self.tok(coll_t),
                     debt: self.tok(debt_t),
                     user: who,
                     debtToCover: cover,
-                    fee: U24::from(fee),
+                    sell: venue!(flash_liquidator_bot, sell),
                 };
                 let note = format!(
-                    "FlashLiquidatorBot.run({} collateral, {} {} debt of {}, {})",
+                    "FlashLiquidatorBot.run({} collateral, {} {} debt of {}, sell on {})",
                     self.sym(coll_t),
                     self.fmt(debt_t, cover),
                     self.sym(debt_t),
                     self.user(b).role,
-                    if fee == 0 { "v2".to_owned() } else { format!("v3 {fee}") }
+                    sell.name()
                 );
                 if self.send(Kind::FlashLiquidation, &bot, contract, U256::ZERO, &call, note)? {
                     return Ok(true);
@@ -2504,59 +2750,109 @@ impl<'w> Traffic<'w> {
         )
     }
 
-    /// A bot borrows from Aave and trades a v2 pair against a v3 pool whose
-    /// prices drifted apart.
-    fn arbitrage(&mut self) -> Result<bool, CorpusError> {
-        let mut best: Option<(f64, usize, usize)> = None;
-        for (pi, pair) in self.w.pairs.iter().enumerate() {
-            for (qi, pool) in self.w.pools.iter().enumerate() {
-                if !((pool.a == pair.a && pool.b == pair.b) || (pool.a == pair.b && pool.b == pair.a)) {
-                    continue;
-                }
-                let (r0, r1) = self.reserves(pair.address, self.tok(pool.a))?;
-                if r0.is_zero() {
-                    continue;
-                }
-                let v2 = f(r1) / f(r0);
-                let v3 = self.v3_price(pool.address)?;
-                let gap = v3 / v2 - 1.0;
-                let cost = 0.003 + f64::from(pool.fee) / 1e6 + 0.0005 + 0.002;
-                if gap.abs() > cost && best.is_none_or(|(g, _, _)| gap.abs() > g.abs()) {
-                    best = Some((gap, pi, qi));
-                }
+    /// Every venue trading `t0`/`t1` (`t0` the lower address): its price
+    /// (raw `t1` per raw `t0`), its swap fee and its `t1` holdings.
+    fn venues(&self, t0: usize, t1: usize) -> Result<Vec<(Venue, f64, f64, U256)>, CorpusError> {
+        let mut out = Vec::new();
+        if let Some(pi) = self.v2_pair(t0, t1) {
+            let (r0, r1) = self.reserves(self.w.pairs[pi].address, self.tok(t0))?;
+            if !r0.is_zero() {
+                out.push((Venue::V2, f(r1) / f(r0), 0.003, r1));
             }
         }
-        let Some((gap, pi, qi)) = best else { return Ok(false) };
-        let (pair, pool) = (self.w.pairs[pi], self.w.pools[qi]);
-        // Borrow a token Aave lends. Token1 is cheap (per token0) where the
-        // token0 price is high.
-        let asset = if self.reserve(pool.b).is_some() { pool.b } else { pool.a };
-        let other = if asset == pool.b { pool.a } else { pool.b };
-        // asset = token1: buy token0 where it is cheap (v2 when v3 is dearer).
-        let v2_first = if asset == pool.b { gap > 0.0 } else { gap < 0.0 };
-        let (r_asset, _) = self.reserves(pair.address, self.tok(asset))?;
-        let (bot, contract) = self.w.arb_bots[self.rng.gen_range(0..self.w.arb_bots.len())].clone();
-        let mut amount = round_sig(u(f(r_asset) * gap.abs() / 5.0), 3);
+        for q in self.w.pools.iter().filter(|q| q.a == t0 && q.b == t1) {
+            let held = self.erc20_bal(self.tok(t1), q.address)?;
+            out.push((Venue::V3(q.fee), self.v3_price(q.address)?, f64::from(q.fee) / 1e6, held));
+        }
+        for bp in self.w.bal_pools.iter().filter(|bp| bp.tokens == [t0, t1]) {
+            let pt = self.chain.view(self.w.a.balancer_vault, &BalancerVault::getPoolTokensCall { poolId: bp.id })?;
+            let (b0, b1) = (f(pt.balances[0]) / f(bp.weights[0]), f(pt.balances[1]) / f(bp.weights[1]));
+            if b0 > 0.0 {
+                out.push((Venue::Balancer(bp.id), b1 / b0, bp.fee, pt.balances[1]));
+            }
+        }
+        Ok(out)
+    }
+
+    /// A bot borrows (from Aave, or from the Balancer Vault when no
+    /// Balancer pool is traded) and buys where a token is cheap and sells
+    /// where it is dear, across Uniswap v2, v3 and Balancer.
+    fn arbitrage(&mut self) -> Result<bool, CorpusError> {
+        let mut pairs: BTreeSet<(usize, usize)> = BTreeSet::new();
+        let order = |s: &Self, a: usize, b: usize| if s.tok(a) < s.tok(b) { (a, b) } else { (b, a) };
+        for p in &self.w.pairs {
+            pairs.insert(order(self, p.a, p.b));
+        }
+        let mut best: Option<(f64, usize, usize, Venue, Venue, U256, f64)> = None;
+        for (t0, t1) in pairs {
+            let v = self.venues(t0, t1)?;
+            if v.len() < 2 {
+                continue;
+            }
+            let lo = v.iter().min_by(|x, y| x.1.total_cmp(&y.1)).copied();
+            let hi = v.iter().max_by(|x, y| x.1.total_cmp(&y.1)).copied();
+            let (Some(lo), Some(hi)) = (lo, hi) else { continue };
+            let gap = hi.1 / lo.1 - 1.0;
+            if gap > lo.2 + hi.2 + 0.002 && best.as_ref().is_none_or(|b| gap > b.0) {
+                best = Some((gap, t0, t1, lo.0, hi.0, lo.3.min(hi.3), hi.1));
+            }
+        }
+        let Some((gap, t0, t1, lo, hi, depth1, hi_price)) = best else { return Ok(false) };
+        let touches_balancer = matches!(lo, Venue::Balancer(_)) || matches!(hi, Venue::Balancer(_));
+        let use_balancer = !touches_balancer && self.rng.gen_bool(0.4);
+        let aave = |t: usize| self.reserve(t).is_some();
+        let balancer_holds = |t: usize| self.w.bal_pools.iter().any(|bp| bp.tokens.contains(&t));
+        let lends = |t: usize| if use_balancer { balancer_holds(t) } else { aave(t) };
+        // Borrow token1 and buy token0 where it is cheapest, or borrow
+        // token0 and buy token1 where token0 fetches the most.
+        let (asset, other, buy, sell, amount) = if lends(t1) {
+            (t1, t0, lo, hi, round_sig(u(f(depth1) * gap / 6.0), 3))
+        } else if lends(t0) {
+            let depth0 = u(f(depth1) / hi_price);
+            (t0, t1, hi, lo, round_sig(u(f(depth0) * gap / 6.0), 3))
+        } else {
+            return Ok(false);
+        };
+        let mut amount = amount;
         for _ in 0..5 {
             if amount.is_zero() {
                 return Ok(false);
             }
-            let call = FlashArbBot::runCall {
-                asset: self.tok(asset),
-                other: self.tok(other),
-                fee: U24::from(pool.fee),
-                v2First: v2_first,
-                amount,
-                minProfit: U256::ZERO,
-            };
             let note = format!(
-                "FlashArbBot.run(borrow {} {}, {} via {})",
+                "run(borrow {} {} from {}, buy {} on {}, sell on {})",
                 self.fmt(asset, amount),
                 self.sym(asset),
+                if use_balancer { "the Balancer Vault" } else { "Aave" },
                 self.sym(other),
-                if v2_first { format!("v2 then v3 {}", pool.fee) } else { format!("v3 {} then v2", pool.fee) }
+                buy.name(),
+                sell.name()
             );
-            if self.send(Kind::FlashArbitrage, &bot, contract, U256::ZERO, &call, note)? {
+            let (bot, contract, data) = if use_balancer {
+                let (bot, c) = self.w.bal_arb_bots[self.rng.gen_range(0..self.w.bal_arb_bots.len())].clone();
+                let call = BalancerFlashArbBot::runCall {
+                    asset: self.tok(asset),
+                    other: self.tok(other),
+                    buy: venue!(balancer_flash_arb_bot, buy),
+                    sell: venue!(balancer_flash_arb_bot, sell),
+                    amount,
+                    minProfit: U256::ZERO,
+                };
+                (bot, c, call.abi_encode())
+            } else {
+                let (bot, c) = self.w.arb_bots[self.rng.gen_range(0..self.w.arb_bots.len())].clone();
+                let call = FlashArbBot::runCall {
+                    asset: self.tok(asset),
+                    other: self.tok(other),
+                    buy: venue!(flash_arb_bot, buy),
+                    sell: venue!(flash_arb_bot, sell),
+                    amount,
+                    minProfit: U256::ZERO,
+                };
+                (bot, c, call.abi_encode())
+            };
+            let kind = if use_balancer { Kind::BalancerFlashArbitrage } else { Kind::FlashArbitrage };
+            let label = if use_balancer { "BalancerFlashArbBot" } else { "FlashArbBot" };
+            if self.send_raw(kind, &bot, contract, U256::ZERO, data, format!("{label}.{note}"))? {
                 return Ok(true);
             }
             amount = round_sig(amount / U256::from(2), 3);

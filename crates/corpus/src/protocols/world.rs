@@ -13,12 +13,13 @@ use vigil_fixture::Label;
 
 use super::{
     bindings::{
-        pool_configurator::ConfiguratorInputTypes::InitReserveInput, ACLManager, AToken, AaveOracle,
-        CompatibilityFallbackHandler, DefaultReserveInterestRateStrategy, FlashArbBot, FlashLiquidatorBot,
-        MerkleDistributor, MockAggregator, MultiSend, MultiSendCallOnly, NonfungiblePositionManager, PermitToken, Pool,
-        PoolAddressesProvider, PoolConfigurator, QuoterV2, SafeL2, SafeProxyFactory, StableDebtToken, SwapRouter,
-        TimelockController, TimelockGovernor, TokenVault, UniswapV2Factory, UniswapV2Router02, UniswapV3Factory,
-        UniswapV3Pool, VariableDebtToken, VotesToken, WETH9,
+        pool_configurator::ConfiguratorInputTypes::InitReserveInput, ACLManager, AToken, AaveOracle, Authorizer,
+        BalancerFlashArbBot, CompatibilityFallbackHandler, DefaultReserveInterestRateStrategy, FlashArbBot,
+        FlashLiquidatorBot, MerkleDistributor, MockAggregator, MultiSend, MultiSendCallOnly,
+        NonfungiblePositionManager, PermitToken, Pool, PoolAddressesProvider, PoolConfigurator, QuoterV2, SafeL2,
+        SafeProxyFactory, StableDebtToken, SwapRouter, TimelockController, TimelockGovernor, TokenVault,
+        UniswapV2Factory, UniswapV2Router02, UniswapV3Factory, UniswapV3Pool, VariableDebtToken,
+        Vault as BalancerVault, VotesToken, WeightedPool, WeightedPoolFactory, WETH9,
     },
     link,
     merkle::{self, Claim, Tree},
@@ -78,6 +79,19 @@ pub(crate) struct SafeInfo {
     pub(crate) threshold: usize,
 }
 
+/// A Balancer v2 weighted pool.
+#[derive(Debug, Clone)]
+pub(crate) struct BalPool {
+    pub(crate) address: Address,
+    pub(crate) id: alloy_primitives::B256,
+    /// Its tokens in the pool's (address) order.
+    pub(crate) tokens: Vec<usize>,
+    /// Normalized weights (18 decimals), in the same order.
+    pub(crate) weights: Vec<U256>,
+    /// Swap fee (a fraction).
+    pub(crate) fee: f64,
+}
+
 /// An ERC-4626 vault.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct VaultInfo {
@@ -110,6 +124,7 @@ pub(crate) struct Addrs {
     pub(crate) distributor: Address,
     pub(crate) timelock: Address,
     pub(crate) governor: Address,
+    pub(crate) balancer_vault: Address,
 }
 
 /// The world after its setup, shared by every fixture of a run.
@@ -122,6 +137,7 @@ pub(crate) struct World {
     pub(crate) pairs: Vec<V2Pair>,
     pub(crate) pools: Vec<V3Pool>,
     pub(crate) reserves: Vec<Reserve>,
+    pub(crate) bal_pools: Vec<BalPool>,
     pub(crate) safes: Vec<SafeInfo>,
     pub(crate) vaults: Vec<VaultInfo>,
     pub(crate) claims: Vec<AirdropClaim>,
@@ -133,6 +149,8 @@ pub(crate) struct World {
     pub(crate) keeper: Actor,
     /// Arbitrage bots and their `FlashArbBot`s.
     pub(crate) arb_bots: Vec<(Actor, Address)>,
+    /// Arbitrage bots with Balancer flash loans and their `BalancerFlashArbBot`s.
+    pub(crate) bal_arb_bots: Vec<(Actor, Address)>,
     /// Liquidation bots and their `FlashLiquidatorBot`s.
     pub(crate) flash_liquidators: Vec<(Actor, Address)>,
     /// Liquidators who repay from their own balances.
@@ -258,6 +276,7 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
     let strategist = actor("vault-strategist")?;
     let keeper = actor("keeper")?;
     let arb: Vec<Actor> = (1..=2).map(|i| actor(&format!("arb-bot-{i}"))).collect::<Result<_, _>>()?;
+    let bal_arb: Vec<Actor> = (1..=2).map(|i| actor(&format!("balancer-arb-bot-{i}"))).collect::<Result<_, _>>()?;
     let fliq: Vec<Actor> = (1..=2).map(|i| actor(&format!("flash-liquidator-{i}"))).collect::<Result<_, _>>()?;
     let liq: Vec<Actor> = (1..=2).map(|i| actor(&format!("liquidator-{i}"))).collect::<Result<_, _>>()?;
     let desks: Vec<Actor> = (1..=3).map(|i| actor(&format!("trading-desk-{i}"))).collect::<Result<_, _>>()?;
@@ -730,6 +749,86 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         s.call(&d, aave_pool, U256::ZERO, c, &format!("Pool.supply({}, {})", t.symbol, fmt_units(amount, t.decimals)))?;
     }
 
+    // ---- Balancer v2 ----
+    let authorizer = s.deploy(
+        &d,
+        &Authorizer::BYTECODE,
+        &Authorizer::constructorCall { admin: d.address() }.abi_encode(),
+        "Authorizer(deployer)",
+    )?;
+    let balancer_vault = s.deploy(
+        &d,
+        &BalancerVault::BYTECODE,
+        &BalancerVault::constructorCall {
+            authorizer,
+            weth,
+            pauseWindowDuration: U256::ZERO,
+            bufferPeriodDuration: U256::ZERO,
+        }
+        .abi_encode(),
+        "Vault(Authorizer, WETH, no pause window)",
+    )?;
+    let bal_factory = s.deploy(
+        &d,
+        &WeightedPoolFactory::BYTECODE,
+        &WeightedPoolFactory::constructorCall { vault: balancer_vault }.abi_encode(),
+        "WeightedPoolFactory(Vault)",
+    )?;
+    for t in tokens.clone() {
+        s.approve(&d, &t, balancer_vault, "Balancer Vault")?;
+    }
+    let mut bal_pools = Vec::new();
+    for (name_, symbol, members, fee_bps, usd) in [
+        ("80GOV-20WETH", "B-80GOV-20WETH", vec![(GOV, 80u64), (WETH, 20)], 30u64, 10_000_000.0),
+        ("50WETH-50USDC", "B-50WETH-50USDC", vec![(WETH, 50), (USDC, 50)], 10, 30_000_000.0),
+        ("33WBTC-33WETH-34USDC", "B-33WBTC-33WETH-34USDC", vec![(WBTC, 33), (WETH, 33), (USDC, 34)], 20, 30_000_000.0),
+        ("50DAI-50USDC", "B-50DAI-50USDC", vec![(DAI, 50), (USDC, 50)], 1, 10_000_000.0),
+    ] {
+        let mut members = members;
+        members.sort_by_key(|(t, _)| tokens[*t].address);
+        let weights: Vec<U256> =
+            members.iter().map(|(_, w)| U256::from(*w) * U256::from(10u64).pow(U256::from(16u64))).collect();
+        let create = WeightedPoolFactory::createCall {
+            name: name_.into(),
+            symbol: symbol.into(),
+            tokens: members.iter().map(|(t, _)| tokens[*t].address).collect(),
+            weights: weights.clone(),
+            assetManagers: vec![Address::ZERO; members.len()],
+            swapFeePercentage: U256::from(fee_bps) * U256::from(100_000_000_000_000u64),
+            owner: d.address(),
+        };
+        let out = s.call(
+            &d,
+            bal_factory,
+            U256::ZERO,
+            create,
+            &format!("WeightedPoolFactory.create({name_}, fee {fee_bps} bps)"),
+        )?;
+        let address = WeightedPoolFactory::createCall::abi_decode_returns(&out).map_err(|e| err(e.to_string()))?;
+        let id = s.chain.view(address, &WeightedPool::getPoolIdCall {})?;
+        let amounts: Vec<U256> = members.iter().map(|(t, w)| worth(&tokens[*t], usd * (*w as f64) / 100.0)).collect();
+        let user_data = alloy_sol_types::SolValue::abi_encode_params(&(U256::ZERO, amounts.clone()));
+        let join = BalancerVault::joinPoolCall {
+            poolId: id,
+            sender: d.address(),
+            recipient: d.address(),
+            request: super::bindings::vault::IVault::JoinPoolRequest {
+                assets: members.iter().map(|(t, _)| tokens[*t].address).collect(),
+                maxAmountsIn: amounts,
+                userData: user_data.into(),
+                fromInternalBalance: false,
+            },
+        };
+        s.call(&d, balancer_vault, U256::ZERO, join, &format!("Vault.joinPool({name_}, INIT)"))?;
+        bal_pools.push(BalPool {
+            address,
+            id,
+            tokens: members.iter().map(|(t, _)| *t).collect(),
+            weights,
+            fee: fee_bps as f64 / 10_000.0,
+        });
+    }
+
     // ---- Safe ----
     let singleton = s.deploy(&d, &SafeL2::BYTECODE, &[], "SafeL2 singleton")?;
     let safe_factory = s.deploy(&d, &SafeProxyFactory::BYTECODE, &[], "SafeProxyFactory")?;
@@ -1066,14 +1165,43 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
     // ---- bots ----
     let mut arb_bots = Vec::new();
     for b in &arb {
-        let args = FlashArbBot::constructorCall { pool_: aave_pool, v2_: v2_router, v3_: v3_router }.abi_encode();
-        let c = s.deploy(b, &FlashArbBot::BYTECODE, &args, "FlashArbBot(Aave pool, v2 router, v3 router)")?;
+        let args = FlashArbBot::constructorCall {
+            pool_: aave_pool,
+            v2_: v2_router,
+            v3_: v3_router,
+            balancer_: balancer_vault,
+        }
+        .abi_encode();
+        let c =
+            s.deploy(b, &FlashArbBot::BYTECODE, &args, "FlashArbBot(Aave pool, v2 router, v3 router, Balancer Vault)")?;
         arb_bots.push((b.clone(), c));
+    }
+    let mut bal_arb_bots = Vec::new();
+    for b in &bal_arb {
+        let args = BalancerFlashArbBot::constructorCall {
+            pool_: aave_pool,
+            v2_: v2_router,
+            v3_: v3_router,
+            balancer_: balancer_vault,
+        }
+        .abi_encode();
+        let c = s.deploy(
+            b,
+            &BalancerFlashArbBot::BYTECODE,
+            &args,
+            "BalancerFlashArbBot(Aave pool, v2 router, v3 router, Balancer Vault)",
+        )?;
+        bal_arb_bots.push((b.clone(), c));
     }
     let mut flash_liquidators = Vec::new();
     for b in &fliq {
-        let args =
-            FlashLiquidatorBot::constructorCall { pool_: aave_pool, v2_: v2_router, v3_: v3_router }.abi_encode();
+        let args = FlashLiquidatorBot::constructorCall {
+            pool_: aave_pool,
+            v2_: v2_router,
+            v3_: v3_router,
+            balancer_: balancer_vault,
+        }
+        .abi_encode();
         let c =
             s.deploy(b, &FlashLiquidatorBot::BYTECODE, &args, "FlashLiquidatorBot(Aave pool, v2 router, v3 router)")?;
         flash_liquidators.push((b.clone(), c));
@@ -1087,6 +1215,7 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         for t in tokens.clone() {
             s.approve(desk, &t, v2_router, "UniswapV2Router02")?;
             s.approve(desk, &t, v3_router, "SwapRouter")?;
+            s.approve(desk, &t, balancer_vault, "Balancer Vault")?;
         }
     }
     for v in &vaults {
@@ -1108,6 +1237,7 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         distributor,
         timelock,
         governor,
+        balancer_vault,
     };
     Ok(World {
         chain: s.chain,
@@ -1117,6 +1247,7 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         pairs,
         pools,
         reserves,
+        bal_pools,
         safes: safe_infos,
         vaults,
         claims,
@@ -1124,6 +1255,7 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         strategist,
         keeper,
         arb_bots,
+        bal_arb_bots,
         flash_liquidators,
         liquidators: liq,
         desks,
