@@ -72,6 +72,11 @@ const SHIPPED = [
     ],
   ],
   [
+    "universal-router",
+    "@uniswap/universal-router",
+    [["UniversalRouter", "artifacts/contracts/UniversalRouter.sol/UniversalRouter.json"]],
+  ],
+  [
     "aave-core-v3",
     "@aave/core-v3",
     [

@@ -318,3 +318,11 @@ pub mod swap_router {
     );
 }
 pub use swap_router::SwapRouter;
+pub mod universal_router {
+    alloy_sol_types::sol!(
+        #[derive(Debug)]
+        UniversalRouter,
+        "protocols/artifacts/universal-router/UniversalRouter.json"
+    );
+}
+pub use universal_router::UniversalRouter;

@@ -3,12 +3,16 @@
 //! The contracts are the ones the pinned npm packages ship
 //! (`protocols/package-lock.json`; artifacts extracted as shipped by
 //! `protocols/extract.mjs`): Uniswap v2 and v3 with their routers, position
-//! manager and quoter, Aave v3 (pool, configurator, oracle, tokens, rate
-//! strategies, the linked logic libraries), Safe 1.4.1 with its proxy
-//! factory, MultiSend and fallback handler, Uniswap's merkle-distributor,
+//! manager and quoter, the Universal Router (without Permit2, which no npm
+//! package ships as bytecode), Aave v3 (pool, configurator, oracle, tokens,
+//! rate strategies, the linked logic libraries), Balancer v2 (Vault,
+//! Authorizer, WeightedPoolFactory, compiled from the shipped sources with
+//! Balancer's solc 0.7.1 and settings), Safe 1.4.1 with its proxy factory,
+//! MultiSend and fallback handler, Uniswap's merkle-distributor,
 //! OpenZeppelin's TimelockController and concrete Wizard-style compositions
 //! of its Governor, ERC20Votes, ERC20Permit and ERC4626. Only the bots'
-//! contracts are ours.
+//! contracts are ours. `protocols/README.md` lists the packages, the action
+//! kinds and their weights.
 //!
 //! ```text
 //!  seed ──> world::build (setup txs: deploy, configure, seed liquidity, pay users) ──┐
@@ -153,8 +157,8 @@ impl Protocols {
         let (chain, tally) = traffic.finish();
         let description = format!(
             "Benign traffic over genuine protocol contracts as shipped in their npm packages, seed {}, fixture {} \
-             of {}: Uniswap v2 and v3, Aave v3, Safe 1.4.1, Uniswap's merkle-distributor, an OpenZeppelin \
-             Governor with a TimelockController treasury and ERC-4626 vaults, deployed and seeded as setup; then \
+             of {}: Uniswap v2 and v3 with the Universal Router, Aave v3, Balancer v2, Safe 1.4.1, Uniswap's \
+             merkle-distributor, an OpenZeppelin Governor with a TimelockController treasury and ERC-4626 vaults, deployed and seeded as setup; then \
              {count} benign transactions by {} users, their Safes, trading desks, bots, a keeper and the oracle \
              admin.",
             c.seed,

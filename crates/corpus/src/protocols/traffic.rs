@@ -21,6 +21,7 @@ use rand::{seq::SliceRandom, Rng};
 use rand_chacha::ChaCha8Rng;
 use vigil_fixture::Label;
 
+use super::bindings::UniversalRouter;
 use super::{
     bindings::{
         nonfungible_position_manager::INonfungiblePositionManager as Npm, quoter_v2::IQuoterV2,
@@ -84,6 +85,8 @@ kinds! {
     V3ExactOutput = "v3-exact-output-multihop", 6;
     V3MulticallRefundEth = "v3-multicall-refund-eth", 12;
     V3MulticallUnwrapWeth = "v3-multicall-unwrap-weth", 15;
+    UniversalRouterV3 = "universal-router-wrap-v3-swap", 8;
+    UniversalRouterV2 = "universal-router-wrap-v2-swap", 5;
     V2AddLiquidity = "v2-add-liquidity", 6;
     V2AddLiquidityEth = "v2-add-liquidity-eth", 8;
     V2RemoveLiquidity = "v2-remove-liquidity", 4;
@@ -351,6 +354,7 @@ impl<'w> Traffic<'w> {
             | Kind::V3ExactOutput
             | Kind::V3MulticallRefundEth
             | Kind::V3MulticallUnwrapWeth => self.v3_swap(user, kind),
+            Kind::UniversalRouterV3 | Kind::UniversalRouterV2 => self.universal_router(user, kind),
             Kind::V2AddLiquidity | Kind::V2AddLiquidityEth => self.v2_add(user, kind),
             Kind::V2RemoveLiquidity | Kind::V2RemoveLiquidityWithPermit => self.v2_remove(user, kind),
             Kind::V3Mint => self.v3_mint(user),
@@ -1045,6 +1049,65 @@ impl<'w> Traffic<'w> {
                 self.send(kind, self.user(user), router, value, &call, note)
             }
         }
+    }
+
+    // ---- Universal Router ----
+
+    /// ETH in through the Universal Router: WRAP_ETH to the router, then a
+    /// v3 (`V3_SWAP_EXACT_IN`, one or two hops) or v2 (`V2_SWAP_EXACT_IN`)
+    /// swap paid from the router's own WETH, output to the sender.
+    fn universal_router(&mut self, user: usize, kind: Kind) -> Result<bool, CorpusError> {
+        let who = self.addr(user);
+        let amount = self.portion(self.chain.balance(who));
+        if amount.is_zero() {
+            return Ok(false);
+        }
+        let to = *[USDC, USDC, DAI, WBTC, LINK, GOV].choose(&mut self.rng).unwrap_or(&USDC);
+        // ActionConstants: MSG_SENDER = address(1), ADDRESS_THIS = address(2).
+        let (msg_sender, this) = (Address::with_last_byte(1), Address::with_last_byte(2));
+        let wrap = alloy_sol_types::SolValue::abi_encode_params(&(this, amount));
+        let (command, swap, path_names, min) = if kind == Kind::UniversalRouterV3 {
+            let multi = self.rng.gen_bool(0.25);
+            let Some((tokens, fees)) = self.v3_route(WETH, to, multi) else { return Ok(false) };
+            let addrs: Vec<Address> = tokens.iter().map(|t| self.tok(*t)).collect();
+            let path = v3_path(&addrs, &fees);
+            let Ok(q) = self
+                .chain
+                .view(self.w.a.quoter, &QuoterV2::quoteExactInputCall { path: path.clone(), amountIn: amount })
+            else {
+                return Ok(false);
+            };
+            let min = self.with_slippage(q.amountOut);
+            (
+                0x00u8,
+                alloy_sol_types::SolValue::abi_encode_params(&(msg_sender, amount, min, path, false)),
+                self.names(&tokens),
+                min,
+            )
+        } else {
+            let Some(path) = self.v2_path(WETH, to) else { return Ok(false) };
+            let p: Vec<Address> = path.iter().map(|t| self.tok(*t)).collect();
+            let Some(outs) = self.v2_amounts_out(amount, &p) else { return Ok(false) };
+            let min = self.with_slippage(*outs.last().unwrap_or(&U256::ZERO));
+            (
+                0x08u8,
+                alloy_sol_types::SolValue::abi_encode_params(&(msg_sender, amount, min, p, false)),
+                self.names(&path),
+                min,
+            )
+        };
+        let call = UniversalRouter::execute_1Call {
+            commands: Bytes::from(vec![0x0b, command]),
+            inputs: vec![wrap.into(), swap.into()],
+            deadline: self.deadline(),
+        };
+        let which = if command == 0 { "V3_SWAP_EXACT_IN" } else { "V2_SWAP_EXACT_IN" };
+        let note = format!(
+            "UniversalRouter.execute(WRAP_ETH, {which} [{path_names}], min {}) {{value: {}}}",
+            self.fmt(to, min),
+            fmt_units(amount, 18)
+        );
+        self.send(kind, self.user(user), self.w.a.universal_router, amount, &call, note)
     }
 
     // ---- Balancer v2 ----

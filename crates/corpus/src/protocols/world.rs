@@ -11,6 +11,7 @@ use rand::{seq::SliceRandom, Rng};
 use rand_chacha::ChaCha8Rng;
 use vigil_fixture::Label;
 
+use super::bindings::UniversalRouter;
 use super::{
     bindings::{
         pool_configurator::ConfiguratorInputTypes::InitReserveInput, ACLManager, AToken, AaveOracle, Authorizer,
@@ -125,6 +126,7 @@ pub(crate) struct Addrs {
     pub(crate) timelock: Address,
     pub(crate) governor: Address,
     pub(crate) balancer_vault: Address,
+    pub(crate) universal_router: Address,
 }
 
 /// The world after its setup, shared by every fixture of a run.
@@ -373,6 +375,31 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         &QuoterV2::BYTECODE,
         &QuoterV2::constructorCall { _factory: v3_factory, _WETH9: weth }.abi_encode(),
         "QuoterV2(v3 factory, WETH)",
+    )?;
+    // Universal Router 2.1.0 as shipped: no npm package ships Permit2's
+    // bytecode, so its Permit2 (and v4, Across) addresses are left empty;
+    // the commands that do not pull tokens through Permit2 work.
+    let pair_hash = alloy_primitives::keccak256(super::bindings::UniswapV2Pair::BYTECODE.as_ref());
+    let pool_hash = alloy_primitives::keccak256(UniswapV3Pool::BYTECODE.as_ref());
+    let universal_router = s.deploy(
+        &d,
+        &UniversalRouter::BYTECODE,
+        &UniversalRouter::constructorCall {
+            params: UniversalRouter::RouterParameters {
+                permit2: Address::ZERO,
+                weth9: weth,
+                v2Factory: v2_factory,
+                v3Factory: v3_factory,
+                pairInitCodeHash: pair_hash,
+                poolInitCodeHash: pool_hash,
+                v4PoolManager: Address::ZERO,
+                v3NFTPositionManager: npm,
+                v4PositionManager: Address::ZERO,
+                spokePool: Address::ZERO,
+            },
+        }
+        .abi_encode(),
+        "UniversalRouter(no Permit2, WETH, v2 and v3 factories and init code hashes, position manager)",
     )?;
     for t in tokens.clone() {
         s.approve(&d, &t, v2_router, "UniswapV2Router02")?;
@@ -1238,6 +1265,7 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         timelock,
         governor,
         balancer_vault,
+        universal_router,
     };
     Ok(World {
         chain: s.chain,
