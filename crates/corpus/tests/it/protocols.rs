@@ -11,7 +11,7 @@ use vigil_fixture::Label;
 
 #[test]
 fn small_run_replays_covers_forty_kinds_and_is_deterministic() {
-    let config = Config { txs: 3000, seed: 7, per_fixture: 3000, accounts: 300, jobs: 1 };
+    let config = Config { txs: 2000, seed: 7, per_fixture: 2000, accounts: 300, jobs: 1 };
     let p = Protocols::new(config).unwrap();
     let first = p.fixture(0).unwrap();
     let v = verify(&first.file.text).unwrap();
@@ -19,10 +19,10 @@ fn small_run_replays_covers_forty_kinds_and_is_deterministic() {
     assert_eq!(setup, p.setup_len());
     assert!(v.fixture.txs[..setup].iter().all(|t| t.label == Label::Setup));
     assert!(v.fixture.txs[setup..].iter().all(|t| t.label == Label::Benign));
-    assert_eq!(v.fixture.txs.len() - setup, 3000);
+    assert_eq!(v.fixture.txs.len() - setup, 2000);
     // The generator's own tally: every benign transaction counted once, in
     // at least forty kinds.
-    assert_eq!(first.tally.values().sum::<usize>(), 3000);
+    assert_eq!(first.tally.values().sum::<usize>(), 2000);
     let kinds: Vec<&str> = first.tally.keys().map(|k| k.name()).collect();
     assert!(kinds.len() >= 40, "only {} kinds: {kinds:?}", kinds.len());
     for must in [
@@ -39,13 +39,13 @@ fn small_run_replays_covers_forty_kinds_and_is_deterministic() {
 
     // Same seed, a new world: the same transactions (a shorter run is a
     // prefix of the longer one) and the same bytes for the same command.
-    let short = Config { txs: 600, per_fixture: 600, ..config };
+    let short = Config { txs: 400, per_fixture: 400, ..config };
     let a = Protocols::new(short).unwrap().fixture(0).unwrap();
     let b = Protocols::new(short).unwrap().fixture(0).unwrap();
     assert!(a.file.text == b.file.text, "generation is not deterministic");
     let va = verify(&a.file.text).unwrap();
     let raw = |f: &vigil_fixture::Fixture, n: usize| f.txs[..n].iter().map(|t| t.tx.hash()).collect::<Vec<_>>();
-    assert_eq!(raw(&va.fixture, setup + 600), raw(&v.fixture, setup + 600));
+    assert_eq!(raw(&va.fixture, setup + 400), raw(&v.fixture, setup + 400));
     // Another seed: another world and other traffic.
     let other = Protocols::new(Config { seed: 8, ..short }).unwrap().fixture(0).unwrap();
     assert_ne!(other.file.text, a.file.text);
