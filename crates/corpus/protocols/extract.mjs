@@ -129,6 +129,17 @@ const SHIPPED = [
   ],
   ["merkle-distributor", "@uniswap/merkle-distributor", [["MerkleDistributor", "build/MerkleDistributor.json"]]],
   [
+    "contracts-bedrock",
+    "@eth-optimism/contracts-bedrock",
+    [
+      ["OptimismPortal", "forge-artifacts/OptimismPortal.sol/OptimismPortal.json"],
+      ["L2OutputOracle", "forge-artifacts/L2OutputOracle.sol/L2OutputOracle.json"],
+      ["SystemConfig", "forge-artifacts/SystemConfig.sol/SystemConfig.json"],
+      ["SuperchainConfig", "forge-artifacts/SuperchainConfig.sol/SuperchainConfig.json"],
+      ["Proxy", "forge-artifacts/Proxy.sol/Proxy.json"],
+    ],
+  ],
+  [
     "openzeppelin",
     "@openzeppelin/contracts",
     [["TimelockController", "build/contracts/TimelockController.json"]],
@@ -186,10 +197,11 @@ function shipped() {
     const version = packageVersion(pkg);
     for (const [name, file] of contracts) {
       const j = JSON.parse(fs.readFileSync(path.join(modules, pkg, file), "utf8"));
-      // Hardhat artifacts have top-level bytecode fields; Waffle's builds nest them in `evm`.
-      const bytecode = hex(j.evm?.bytecode?.object ?? j.bytecode);
-      const deployed = hex(j.evm?.deployedBytecode?.object ?? j.deployedBytecode);
-      const linkReferences = j.linkReferences ?? j.evm?.bytecode?.linkReferences ?? {};
+      // Hardhat artifacts have top-level bytecode strings; Waffle's builds nest them in `evm`;
+      // Forge's have `{object, linkReferences}` objects.
+      const bytecode = hex(j.evm?.bytecode?.object ?? j.bytecode?.object ?? j.bytecode);
+      const deployed = hex(j.evm?.deployedBytecode?.object ?? j.deployedBytecode?.object ?? j.deployedBytecode);
+      const linkReferences = j.linkReferences ?? j.evm?.bytecode?.linkReferences ?? j.bytecode?.linkReferences ?? {};
       checkSize(name, deployed);
       out.set(
         `${short}/${name}.json`,

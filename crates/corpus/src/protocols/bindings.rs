@@ -326,3 +326,43 @@ pub mod universal_router {
     );
 }
 pub use universal_router::UniversalRouter;
+pub mod l2_output_oracle {
+    alloy_sol_types::sol!(
+        #[derive(Debug)]
+        L2OutputOracle,
+        "protocols/artifacts/contracts-bedrock/L2OutputOracle.json"
+    );
+}
+pub use l2_output_oracle::L2OutputOracle;
+pub mod optimism_portal {
+    alloy_sol_types::sol!(
+        #[derive(Debug)]
+        OptimismPortal,
+        "protocols/artifacts/contracts-bedrock/OptimismPortal.json"
+    );
+}
+pub use optimism_portal::OptimismPortal;
+pub mod proxy {
+    alloy_sol_types::sol!(
+        #[derive(Debug)]
+        Proxy,
+        "protocols/artifacts/contracts-bedrock/Proxy.json"
+    );
+}
+pub use proxy::Proxy;
+pub mod superchain_config {
+    alloy_sol_types::sol!(
+        #[derive(Debug)]
+        SuperchainConfig,
+        "protocols/artifacts/contracts-bedrock/SuperchainConfig.json"
+    );
+}
+pub use superchain_config::SuperchainConfig;
+pub mod system_config {
+    alloy_sol_types::sol!(
+        #[derive(Debug)]
+        SystemConfig,
+        "protocols/artifacts/contracts-bedrock/SystemConfig.json"
+    );
+}
+pub use system_config::SystemConfig;

@@ -27,6 +27,7 @@
 //! `keccak256("vigil-corpus/protocols/<seed>/<i>")`, so fixtures generate in
 //! parallel and the same command writes the same bytes.
 
+mod bedrock;
 pub mod bindings;
 mod link;
 mod merkle;

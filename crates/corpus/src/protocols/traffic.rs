@@ -21,7 +21,10 @@ use rand::{seq::SliceRandom, Rng};
 use rand_chacha::ChaCha8Rng;
 use vigil_fixture::Label;
 
-use super::bindings::UniversalRouter;
+use super::{
+    bedrock,
+    bindings::{optimism_portal, L2OutputOracle, OptimismPortal, UniversalRouter},
+};
 use super::{
     bindings::{
         nonfungible_position_manager::INonfungiblePositionManager as Npm, quoter_v2::IQuoterV2,
@@ -119,6 +122,10 @@ kinds! {
     SafeBurnLp = "safe-v2-burn-lp-multisend", 2;
     SafeCreate = "safe-create", 1;
     AirdropClaim = "merkle-airdrop-claim", 8;
+    BridgeDeposit = "op-deposit-transaction", 6;
+    BridgeProve = "op-prove-withdrawal", 3;
+    BridgeFinalize = "op-finalize-withdrawal", 3;
+    ProposeOutput = "op-propose-l2-output", 0;
     Delegate = "gov-delegate", 3;
     Propose = "gov-propose", 1;
     CastVote = "gov-cast-vote", 2;
@@ -150,6 +157,30 @@ struct Proposal {
     description_hash: B256,
     what: String,
     voted: BTreeSet<usize>,
+}
+
+/// A withdrawal a user initiated on L2 (an L2 transaction, not in the
+/// fixture), followed through its proof and finalisation on L1.
+#[derive(Debug, Clone)]
+struct L2Withdrawal {
+    nonce: U256,
+    user: usize,
+    value: U256,
+    hash: B256,
+    /// Index in `l2_sent` (its leaf).
+    leaf: usize,
+    proven: bool,
+    finalized: bool,
+}
+
+/// An output root the proposer posted: it commits to the first `leaves`
+/// withdrawals of `l2_sent`.
+#[derive(Debug, Clone, Copy)]
+struct Output {
+    index: U256,
+    leaves: usize,
+    state_root: B256,
+    block_hash: B256,
 }
 
 /// A feed the oracle admin deployed and has yet to point the oracle at.
@@ -232,6 +263,12 @@ pub(crate) struct Traffic<'w> {
     /// Market trend per traded asset (WETH, WBTC, LINK): +1 or -1 steps.
     trend: BTreeMap<usize, f64>,
     approval_emitted: bool,
+    /// Withdrawal hashes sent on L2, in order (the message passer's storage).
+    l2_sent: Vec<B256>,
+    l2_withdrawals: Vec<L2Withdrawal>,
+    outputs: Vec<Output>,
+    steps: usize,
+    last_proposal: usize,
 }
 
 impl<'w> Traffic<'w> {
@@ -279,6 +316,11 @@ impl<'w> Traffic<'w> {
             unclaimed,
             trend,
             approval_emitted: false,
+            l2_sent: Vec::new(),
+            l2_withdrawals: Vec::new(),
+            outputs: Vec::new(),
+            steps: 0,
+            last_proposal: 0,
         }
     }
 
@@ -289,6 +331,7 @@ impl<'w> Traffic<'w> {
 
     /// Emits exactly one benign transaction.
     pub(crate) fn step(&mut self) -> Result<(), CorpusError> {
+        self.steps += 1;
         if self.system_turn()? {
             return Ok(());
         }
@@ -377,6 +420,9 @@ impl<'w> Traffic<'w> {
             | Kind::SafeBurnLp => self.safe_action(kind),
             Kind::SafeCreate => self.safe_create(user),
             Kind::AirdropClaim => self.claim(user),
+            Kind::BridgeDeposit => self.bridge_deposit(user),
+            Kind::BridgeProve => self.bridge_prove(user),
+            Kind::BridgeFinalize => self.bridge_finalize(user),
             Kind::Delegate => self.delegate(user),
             Kind::Propose => self.propose(),
             Kind::CastVote | Kind::CastVoteWithReason => self.vote(kind),
@@ -2321,6 +2367,145 @@ impl<'w> Traffic<'w> {
         Ok(true)
     }
 
+    // ---- OP Stack bridge ----
+
+    fn bridge_deposit(&mut self, user: usize) -> Result<bool, CorpusError> {
+        let who = self.addr(user);
+        let value = self.portion(self.chain.balance(who));
+        if value.is_zero() {
+            return Ok(false);
+        }
+        let to = if self.rng.gen_bool(0.8) {
+            who
+        } else {
+            let o = self.other(user);
+            self.addr(o)
+        };
+        let call = OptimismPortal::depositTransactionCall {
+            _to: to,
+            _value: value,
+            _gasLimit: 100_000,
+            _isCreation: false,
+            _data: Bytes::new(),
+        };
+        let note = format!("OptimismPortal.depositTransaction({} ETH to L2)", fmt_units(value, 18));
+        self.send(Kind::BridgeDeposit, self.user(user), self.w.a.portal, value, &call, note)
+    }
+
+    /// A user sends ETH home through L2's message passer: recorded here,
+    /// proven and finalised on L1 later.
+    fn l2_withdraw(&mut self) {
+        let user = self.pick_user();
+        let value = round_sig(u(log_uniform(&mut self.rng, 0.01, 50.0) * 1e18), 3);
+        // Encoding.encodeVersionedNonce(n, 1).
+        let nonce = (U256::from(1u64) << 240) | U256::from(self.l2_withdrawals.len() as u64);
+        let who = self.addr(user);
+        let hash = bedrock::withdrawal_hash(nonce, who, who, value, U256::from(100_000u64));
+        self.l2_sent.push(hash);
+        self.l2_withdrawals.push(L2Withdrawal {
+            nonce,
+            user,
+            value,
+            hash,
+            leaf: self.l2_sent.len() - 1,
+            proven: false,
+            finalized: false,
+        });
+    }
+
+    fn propose_output(&mut self) -> Result<bool, CorpusError> {
+        let oracle = self.w.a.output_oracle;
+        let next = self.chain.view(oracle, &L2OutputOracle::nextBlockNumberCall {})?;
+        let (storage_root, _) = bedrock::storage_root_and_proof(&self.l2_sent, None);
+        let state_root = B256::from(self.rng.gen::<[u8; 32]>());
+        let block_hash = B256::from(self.rng.gen::<[u8; 32]>());
+        let root = bedrock::output_root(state_root, storage_root, block_hash);
+        let index = self.chain.view(oracle, &L2OutputOracle::nextOutputIndexCall {})?;
+        let call = L2OutputOracle::proposeL2OutputCall {
+            _outputRoot: root,
+            _l2BlockNumber: next,
+            _l1BlockHash: B256::ZERO,
+            _l1BlockNumber: U256::ZERO,
+        };
+        let note = format!(
+            "L2OutputOracle.proposeL2Output(output of L2 block {next}, {} withdrawals sent)",
+            self.l2_sent.len()
+        );
+        let proposer = self.w.proposer.clone();
+        if !self.send(Kind::ProposeOutput, &proposer, oracle, U256::ZERO, &call, note)? {
+            return Ok(false);
+        }
+        self.outputs.push(Output { index, leaves: self.l2_sent.len(), state_root, block_hash });
+        self.last_proposal = self.steps;
+        Ok(true)
+    }
+
+    fn withdrawal_tx(&self, w: &L2Withdrawal) -> optimism_portal::Types::WithdrawalTransaction {
+        let who = self.addr(w.user);
+        optimism_portal::Types::WithdrawalTransaction {
+            nonce: w.nonce,
+            sender: who,
+            target: who,
+            value: w.value,
+            gasLimit: U256::from(100_000u64),
+            data: Bytes::new(),
+        }
+    }
+
+    fn bridge_prove(&mut self, user: usize) -> Result<bool, CorpusError> {
+        let Some(out) = self.outputs.last().copied() else { return Ok(false) };
+        let ready: Vec<usize> = (0..self.l2_withdrawals.len())
+            .filter(|&i| !self.l2_withdrawals[i].proven && self.l2_withdrawals[i].leaf < out.leaves)
+            .collect();
+        let Some(&i) = ready.choose(&mut self.rng) else { return Ok(false) };
+        let w = self.l2_withdrawals[i].clone();
+        let (storage_root, proof) = bedrock::storage_root_and_proof(&self.l2_sent[..out.leaves], Some(w.hash));
+        let call = OptimismPortal::proveWithdrawalTransactionCall {
+            _tx: self.withdrawal_tx(&w),
+            _l2OutputIndex: out.index,
+            _outputRootProof: optimism_portal::Types::OutputRootProof {
+                version: B256::ZERO,
+                stateRoot: out.state_root,
+                messagePasserStorageRoot: storage_root,
+                latestBlockhash: out.block_hash,
+            },
+            _withdrawalProof: proof,
+        };
+        // The withdrawer, or a relayer doing it for them.
+        let sender = if self.rng.gen_bool(0.8) { w.user } else { user };
+        let note = format!(
+            "OptimismPortal.proveWithdrawalTransaction({} ETH to {}, output {})",
+            fmt_units(w.value, 18),
+            self.user(w.user).role,
+            out.index
+        );
+        let ok = self.send(Kind::BridgeProve, self.user(sender), self.w.a.portal, U256::ZERO, &call, note)?;
+        if ok {
+            self.l2_withdrawals[i].proven = true;
+        }
+        Ok(ok)
+    }
+
+    fn bridge_finalize(&mut self, user: usize) -> Result<bool, CorpusError> {
+        let ready: Vec<usize> = (0..self.l2_withdrawals.len())
+            .filter(|&i| self.l2_withdrawals[i].proven && !self.l2_withdrawals[i].finalized)
+            .collect();
+        let Some(&i) = ready.choose(&mut self.rng) else { return Ok(false) };
+        let w = self.l2_withdrawals[i].clone();
+        let call = OptimismPortal::finalizeWithdrawalTransactionCall { _tx: self.withdrawal_tx(&w) };
+        let sender = if self.rng.gen_bool(0.8) { w.user } else { user };
+        let note = format!(
+            "OptimismPortal.finalizeWithdrawalTransaction({} ETH to {})",
+            fmt_units(w.value, 18),
+            self.user(w.user).role
+        );
+        let ok = self.send(Kind::BridgeFinalize, self.user(sender), self.w.a.portal, U256::ZERO, &call, note)?;
+        if ok {
+            self.l2_withdrawals[i].finalized = true;
+        }
+        Ok(ok)
+    }
+
     // ---- airdrop and governance ----
 
     fn claim(&mut self, user: usize) -> Result<bool, CorpusError> {
@@ -2560,6 +2745,17 @@ impl<'w> Traffic<'w> {
     // ---- system actors ----
 
     fn system_turn(&mut self) -> Result<bool, CorpusError> {
+        // Users withdraw on L2 now and then (no L1 transaction yet).
+        if self.rng.gen_bool(0.01) {
+            self.l2_withdraw();
+        }
+        if self.l2_sent.len() > self.outputs.last().map_or(0, |o| o.leaves)
+            && self.steps > self.last_proposal + 20
+            && self.rng.gen_bool(0.1)
+            && self.propose_output()?
+        {
+            return Ok(true);
+        }
         if let Some(p) = self.pending_feed {
             if self.set_feed(p)? {
                 return Ok(true);

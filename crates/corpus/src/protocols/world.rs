@@ -11,7 +11,10 @@ use rand::{seq::SliceRandom, Rng};
 use rand_chacha::ChaCha8Rng;
 use vigil_fixture::Label;
 
-use super::bindings::UniversalRouter;
+use super::bindings::{
+    system_config::{ResourceMetering::ResourceConfig, SystemConfig::Addresses as SystemAddresses},
+    L2OutputOracle, OptimismPortal, Proxy, SuperchainConfig, SystemConfig, UniversalRouter,
+};
 use super::{
     bindings::{
         pool_configurator::ConfiguratorInputTypes::InitReserveInput, ACLManager, AToken, AaveOracle, Authorizer,
@@ -127,6 +130,8 @@ pub(crate) struct Addrs {
     pub(crate) governor: Address,
     pub(crate) balancer_vault: Address,
     pub(crate) universal_router: Address,
+    pub(crate) portal: Address,
+    pub(crate) output_oracle: Address,
 }
 
 /// The world after its setup, shared by every fixture of a run.
@@ -157,6 +162,8 @@ pub(crate) struct World {
     pub(crate) flash_liquidators: Vec<(Actor, Address)>,
     /// Liquidators who repay from their own balances.
     pub(crate) liquidators: Vec<Actor>,
+    /// Proposes L2 output roots to the L2OutputOracle.
+    pub(crate) proposer: Actor,
     /// Large traders who move the markets (their sizes make the prices drift).
     pub(crate) desks: Vec<Actor>,
     /// Price each Aave feed reports at the end of setup (8 decimals).
@@ -1189,6 +1196,119 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         s.safe_exec(&ex_signers, exchange_safe, &call, 1, &format!("exchange Safe: fund {} user Safes", chunk.len()))?;
     }
 
+    // ---- OP Stack bedrock: portal, output oracle, system and superchain
+    // configs, each behind its Proxy, initialised through upgradeToAndCall ----
+    let proposer = actor("l2-output-proposer")?;
+    let challenger = actor("l2-output-challenger")?.address();
+    let guardian = actor("superchain-guardian")?.address();
+    let superchain_impl = s.deploy(&d, &SuperchainConfig::BYTECODE, &[], "SuperchainConfig implementation")?;
+    let oracle_impl = s.deploy(&d, &L2OutputOracle::BYTECODE, &[], "L2OutputOracle implementation")?;
+    let system_impl = s.deploy(&d, &SystemConfig::BYTECODE, &[], "SystemConfig implementation")?;
+    let portal_impl = s.deploy(&d, &OptimismPortal::BYTECODE, &[], "OptimismPortal implementation")?;
+    let mut proxies = Vec::new();
+    for what in ["SuperchainConfig", "L2OutputOracle", "SystemConfig", "OptimismPortal"] {
+        let args = Proxy::constructorCall { _admin: d.address() }.abi_encode();
+        proxies.push(s.deploy(&d, &Proxy::BYTECODE, &args, &format!("Proxy(deployer) for {what}"))?);
+    }
+    let (superchain, output_oracle, system_config, portal) = (proxies[0], proxies[1], proxies[2], proxies[3]);
+    let upgrade = |implementation: Address, data: Vec<u8>| Proxy::upgradeToAndCallCall {
+        _implementation: implementation,
+        _data: data.into(),
+    };
+    s.call(
+        &d,
+        superchain,
+        U256::ZERO,
+        upgrade(superchain_impl, SuperchainConfig::initializeCall { _guardian: guardian, _paused: false }.abi_encode()),
+        "Proxy.upgradeToAndCall(SuperchainConfig, initialize(guardian, false))",
+    )?;
+    let start = s.chain.block().timestamp.saturating_sub(2);
+    s.call(
+        &d,
+        output_oracle,
+        U256::ZERO,
+        upgrade(
+            oracle_impl,
+            L2OutputOracle::initializeCall {
+                _submissionInterval: U256::from(10u64),
+                _l2BlockTime: U256::from(2u64),
+                _startingBlockNumber: U256::ZERO,
+                _startingTimestamp: U256::from(start),
+                _proposer: proposer.address(),
+                _challenger: challenger,
+                _finalizationPeriodSeconds: U256::from(120u64),
+            }
+            .abi_encode(),
+        ),
+        "Proxy.upgradeToAndCall(L2OutputOracle, initialize(10 blocks, 2 s, proposer, challenger, 120 s))",
+    )?;
+    s.call(
+        &d,
+        system_config,
+        U256::ZERO,
+        upgrade(
+            system_impl,
+            SystemConfig::initializeCall {
+                _owner: d.address(),
+                _basefeeScalar: 1368,
+                _blobbasefeeScalar: 810_949,
+                _batcherHash: actor("l2-batcher")?.address().into_word(),
+                _gasLimit: 30_000_000,
+                _unsafeBlockSigner: actor("l2-sequencer")?.address(),
+                _config: ResourceConfig {
+                    maxResourceLimit: 20_000_000,
+                    elasticityMultiplier: 10,
+                    baseFeeMaxChangeDenominator: 8,
+                    minimumBaseFee: 1_000_000_000,
+                    systemTxMaxGas: 1_000_000,
+                    maximumBaseFee: u128::MAX,
+                },
+                _batchInbox: actor("l2-batch-inbox")?.address(),
+                _addresses: SystemAddresses {
+                    l1CrossDomainMessenger: Address::ZERO,
+                    l1ERC721Bridge: Address::ZERO,
+                    l1StandardBridge: Address::ZERO,
+                    disputeGameFactory: Address::ZERO,
+                    optimismPortal: portal,
+                    optimismMintableERC20Factory: Address::ZERO,
+                    gasPayingToken: Address::ZERO,
+                },
+            }
+            .abi_encode(),
+        ),
+        "Proxy.upgradeToAndCall(SystemConfig, initialize(deployer, scalars, batcher, 30M gas, resource config, portal))",
+    )?;
+    s.call(
+        &d,
+        portal,
+        U256::ZERO,
+        upgrade(
+            portal_impl,
+            OptimismPortal::initializeCall {
+                _l2Oracle: output_oracle,
+                _systemConfig: system_config,
+                _superchainConfig: superchain,
+            }
+            .abi_encode(),
+        ),
+        "Proxy.upgradeToAndCall(OptimismPortal, initialize(L2OutputOracle, SystemConfig, SuperchainConfig))",
+    )?;
+    // ETH bridged before the traffic starts: what withdrawals are paid from.
+    let bridged = units(20_000, 18);
+    s.call(
+        &d,
+        portal,
+        bridged,
+        OptimismPortal::depositTransactionCall {
+            _to: d.address(),
+            _value: bridged,
+            _gasLimit: 100_000,
+            _isCreation: false,
+            _data: Bytes::new(),
+        },
+        "OptimismPortal.depositTransaction(deployer, 20000 ETH)",
+    )?;
+
     // ---- bots ----
     let mut arb_bots = Vec::new();
     for b in &arb {
@@ -1266,6 +1386,8 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         governor,
         balancer_vault,
         universal_router,
+        portal,
+        output_oracle,
     };
     Ok(World {
         chain: s.chain,
@@ -1287,6 +1409,7 @@ pub(crate) fn build(name: &str, users: usize, safes: usize, rng: &mut ChaCha8Rng
         flash_liquidators,
         liquidators: liq,
         desks,
+        proposer,
         feeds,
         a,
     })
