@@ -27,9 +27,9 @@ pub(crate) fn storage_root_and_proof(withdrawals: &[B256], target: Option<B256>)
     keys.sort();
     keys.dedup();
     let target = target.map(trie_key);
-    let mut hb = HashBuilder::default().with_proof_retainer(ProofRetainer::new(target.iter().cloned().collect()));
+    let mut hb = HashBuilder::default().with_proof_retainer(ProofRetainer::new(target.iter().copied().collect()));
     for k in &keys {
-        hb.add_leaf(k.clone(), &[0x01]);
+        hb.add_leaf(*k, &[0x01]);
     }
     let root = hb.root();
     let proof = match target {

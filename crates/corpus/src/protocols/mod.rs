@@ -10,8 +10,10 @@
 //! Balancer's solc 0.7.1 and settings), Safe 1.4.1 with its proxy factory,
 //! MultiSend and fallback handler, Uniswap's merkle-distributor,
 //! OpenZeppelin's TimelockController and concrete Wizard-style compositions
-//! of its Governor, ERC20Votes, ERC20Permit and ERC4626. Only the bots'
-//! contracts are ours. `protocols/README.md` lists the packages, the action
+//! of its Governor, ERC20Votes, ERC20Permit and ERC4626, and the OP Stack's
+//! bedrock bridge (OptimismPortal, L2OutputOracle, SystemConfig,
+//! SuperchainConfig behind their proxies; withdrawals proven with storage
+//! proofs built by `bedrock`). Only the bots' contracts are ours. `protocols/README.md` lists the packages, the action
 //! kinds and their weights.
 //!
 //! ```text
@@ -159,7 +161,7 @@ impl Protocols {
         let description = format!(
             "Benign traffic over genuine protocol contracts as shipped in their npm packages, seed {}, fixture {} \
              of {}: Uniswap v2 and v3 with the Universal Router, Aave v3, Balancer v2, Safe 1.4.1, Uniswap's \
-             merkle-distributor, an OpenZeppelin Governor with a TimelockController treasury and ERC-4626 vaults, deployed and seeded as setup; then \
+             merkle-distributor, an OpenZeppelin Governor, the OP Stack bridge with a TimelockController treasury and ERC-4626 vaults, deployed and seeded as setup; then \
              {count} benign transactions by {} users, their Safes, trading desks, bots, a keeper and the oracle \
              admin.",
             c.seed,

@@ -2621,7 +2621,7 @@ impl<'w> Traffic<'w> {
         let Some(out) = self.send_out(Kind::Propose, self.user(proposer), gov, U256::ZERO, &call, note)? else {
             return Ok(false);
         };
-        let id = TimelockGovernor::proposeCall::abi_decode_returns(&out).unwrap_or_default();
+        let Ok(id) = TimelockGovernor::proposeCall::abi_decode_returns(&out) else { return Ok(true) };
         self.proposals.push(Proposal {
             id,
             targets,
