@@ -7,6 +7,9 @@
 #     pinned in node/tests/interop/requirements.txt;
 #   - npm: the pinned solc compiler (contracts/package-lock.json), which
 #     builds both Vigil's own contracts and the detection corpus contracts;
+#     the genuine protocol packages the corpus's real-protocol world deploys
+#     (Uniswap, Aave, Safe, OpenZeppelin…) with their solc
+#     (crates/corpus/protocols/package-lock.json), for its artifact check;
 #     viem, ws and Hardhat (testnet/clients/package-lock.json): the real
 #     wallet library and the third-party node the tests talk to;
 #     js-libp2p with @chainsafe/libp2p-gossipsub (testnet/interop/
@@ -47,6 +50,11 @@ fi
 if [ ! -d contracts/node_modules ]; then
   echo "setup: installing the pinned solc (npm ci in contracts/)"
   (cd contracts && npm ci --silent --no-audit --no-fund)
+fi
+
+if [ ! -d crates/corpus/protocols/node_modules ]; then
+  echo "setup: installing the pinned protocol packages (npm ci in crates/corpus/protocols)"
+  (cd crates/corpus/protocols && npm ci --silent --no-audit --no-fund)
 fi
 
 if [ ! -d testnet/clients/node_modules ]; then

@@ -28,6 +28,7 @@ mod error;
 mod evm;
 mod file;
 mod keys;
+pub mod protocols;
 pub mod scenarios;
 mod verify;
 

@@ -53,6 +53,31 @@ enum Command {
         #[arg(long)]
         jobs: Option<usize>,
     },
+    /// Writes seeded benign traffic over genuine protocol contracts (Uniswap
+    /// v2/v3, Aave v3, Safe, merkle-distributor, OpenZeppelin Governor and
+    /// ERC-4626, as shipped in their npm packages): each fixture is the
+    /// world's setup followed by up to --per-fixture benign transactions,
+    /// every one verified by replaying it. Prints the tally of action kinds.
+    Protocols {
+        /// Benign transactions in all.
+        #[arg(long)]
+        txs: usize,
+        /// Seed of the world and of every choice.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Benign transactions per fixture.
+        #[arg(long, default_value_t = vigil_corpus::protocols::DEFAULT_PER_FIXTURE)]
+        per_fixture: usize,
+        /// Users in the world.
+        #[arg(long, default_value_t = vigil_corpus::protocols::DEFAULT_ACCOUNTS)]
+        accounts: usize,
+        /// Worker threads (default: the machine's cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -90,6 +115,27 @@ fn main() -> anyhow::Result<()> {
                 "{} fixtures, {txs} benign transactions, written to {} in {elapsed:.1} s",
                 run.paths.len(),
                 out.display()
+            );
+        }
+        Command::Protocols { txs, seed, out, per_fixture, accounts, jobs } => {
+            let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let config = vigil_corpus::protocols::Config { txs, seed, per_fixture, accounts, jobs };
+            let start = Instant::now();
+            let report = vigil_corpus::protocols::generate(config, &out, |path, f| {
+                println!("{} ({} txs)", path.display(), f.txs);
+            })
+            .context("generating real-protocol traffic")?;
+            println!("action kinds:");
+            for (kind, n) in &report.tally {
+                println!("  {:<36} {n:>9}", kind.name());
+            }
+            println!(
+                "{} fixtures ({} setup transactions each), {txs} benign transactions of {} kinds, written to {} in {:.1} s",
+                report.paths.len(),
+                report.setup_len,
+                report.tally.len(),
+                out.display(),
+                start.elapsed().as_secs_f64()
             );
         }
     }

@@ -3,4 +3,5 @@
 //! background traffic replays and is deterministic.
 
 mod background;
+mod protocols;
 mod scenarios;
