@@ -116,12 +116,24 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
                 if a.is_entry_of(s.slot, reader) {
                     continue;
                 }
-                // The reading protocol moved the value itself (a trade it made).
+                // The reading protocol moved the value itself: a trade it
+                // made, or its own liquidity lent out in a flash loan whose
+                // borrower called it again inside the loan (a lending pool
+                // pricing its reserve while the loan is out).
                 let readers = protocol_ancestors(a, s.frame);
-                let self_caused = e
-                    .writers
-                    .iter()
-                    .any(|w| protocol_ancestors(a, *w).iter().any(|p| readers.contains(p)) || readers.contains(w));
+                let reading_contracts: BTreeSet<Address> =
+                    readers.iter().filter_map(|p| a.trace.frame(*p).map(|f| f.callee)).collect();
+                // The owner's own call led to the read (a token of the
+                // protocol asking its pool for the index it keeps): the
+                // protocol reading its own state, not a third party pricing.
+                let self_caused = reading_contracts.contains(&s.address)
+                    || e.writers.iter().any(|w| {
+                        std::iter::once(*w).chain(protocol_ancestors(a, *w)).any(|p| {
+                            readers.contains(&p)
+                                || (a.is_ancestor(p, s.frame)
+                                    && a.trace.frame(p).is_some_and(|f| reading_contracts.contains(&f.callee)))
+                        })
+                    });
                 if !self_caused {
                     e.moved_read = Some((reader, value, s.frame, lane_moved));
                 }

@@ -78,9 +78,20 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
         }
         let entries = a.trace.reentries.iter().filter(|x| x.address == r.address).count();
         let lost = a.flows_of(r.address).is_some_and(|f| f.iter().any(|(k, v)| crate::analysis::is_loss(k, v)));
+        // Strength of the evidence: the contract ended poorer (critical);
+        // it paid out while its state was half-updated (high); otherwise
+        // nothing of value left it, as when a flash lender's borrower calls
+        // the lender back inside the loan's callback (a note).
+        let severity = if lost {
+            Severity::Critical
+        } else if inner_payouts > 0 {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
         out.push(Finding {
             rule: RULE,
-            severity: if lost { Severity::Critical } else { Severity::High },
+            severity,
             addresses: vec![r.address, g.caller],
             message: format!(
                 "{} was re-entered {entries} time(s) by {} while its call was active; inside the re-entrant call it \

@@ -4,6 +4,7 @@ mod corpus;
 mod examples;
 mod policies;
 mod synthetic;
+mod world;
 
 use std::path::{Path, PathBuf};
 use vigil_detect::{Engine, History, Verdict};
