@@ -5,8 +5,9 @@
 //! ```sh
 //! cargo run --release -p vigil-detect --example explain -- FIXTURE.json INDEX
 //! ```
+use alloy_primitives::U256;
 use std::path::PathBuf;
-use vigil_detect::{Engine, History, Policies};
+use vigil_detect::{Analysis, Engine, History, Policies, StatePre};
 use vigil_fixture::Fixture;
 use vigil_sim::{trace::StorageOp, Budget, Replay};
 
@@ -50,6 +51,17 @@ fn main() {
                     StorageOp::Write { old, new } => format!("write {old:#x} -> {new:#x}"),
                 };
                 println!("sto f{:>4} {} {:#x} {op}", s.frame, s.address, s.slot);
+            }
+            // What the protocol books say about every contract that paid out.
+            let pre = StatePre(replay.state());
+            let analysis = Analysis::new(&t.tx, trace, &history, &pre, U256::ZERO, (block.coinbase, U256::ZERO));
+            for (payer, flows) in &analysis.flows {
+                for (asset, v) in flows.iter().filter(|(_, v)| v.is_negative()) {
+                    if analysis.is_contract(*payer) && !analysis.is_actor(*payer) {
+                        let backing = analysis.backing(*payer, *asset, v.unsigned_abs());
+                        println!("payout {payer} {asset:?} {v}: backing {backing:?}");
+                    }
+                }
             }
             let verdict = engine.judge(replay.state(), &block, &t.tx, &outcome, &history);
             println!("{verdict:#?}");

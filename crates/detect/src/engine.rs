@@ -20,7 +20,8 @@ pub const RULESET_VERSION: &str = "vigil-rules/2";
 /// The analysis's view of a [`StateView`]: an unreadable account or code
 /// reads as absent (the simulation already ran on this state, so it is
 /// readable in practice).
-struct StatePre<'s, S: ?Sized>(&'s S);
+#[derive(Debug)]
+pub struct StatePre<'s, S: ?Sized>(pub &'s S);
 
 impl<S: StateView + ?Sized> PreState for StatePre<'_, S> {
     fn has_code(&self, a: Address) -> bool {

@@ -28,7 +28,7 @@ pub mod policy;
 
 pub use analysis::{Analysis, Asset, Backing, PreState, Protocol, SlotKeys};
 pub use detectors::{Detector, ALL as DETECTORS};
-pub use engine::{Engine, RULESET_VERSION};
+pub use engine::{Engine, StatePre, RULESET_VERSION};
 pub use error::PolicyError;
 pub use finding::{Finding, Severity, Verdict, VerdictKind, ALERT_SCORE, MALICIOUS_SCORE};
 pub use history::History;

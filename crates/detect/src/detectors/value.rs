@@ -7,9 +7,9 @@
 //! stored role or signer, a proof against a stored root, another asset paid
 //! in. A payout none of that explains is an attack when it is material to
 //! the payer: at least [`MATERIAL_PERCENT`] % of what it held of the asset
-//! (or of an unknown holding); a smaller one is an alert (a bounty, a tip, a
-//! rounding gift), since an unexplained payout that small is everyday on a
-//! chain and costs the protocol little.
+//! (or of an unknown holding); a smaller one is a note (medium: a bounty, a
+//! tip, a rounding gift), since an unexplained payout that small is everyday
+//! on a chain and costs the protocol little.
 
 use crate::{
     analysis::{amount, is_gain, is_loss, Analysis, Asset},
@@ -55,12 +55,6 @@ pub fn detect(a: &Analysis<'_>) -> Vec<Finding> {
         let taken: Vec<_> =
             losses.iter().filter(|(asset, _)| actor.get(*asset).is_some_and(|v| is_gain(asset, v))).collect();
         let Some((asset, loss)) = taken.first() else { continue };
-        if std::env::var("VIGIL_DEBUG").is_ok() {
-            eprintln!(
-                "DEBUG value {victim} {asset} {loss} backing {:?}",
-                a.backing(*victim, **asset, loss.unsigned_abs())
-            );
-        }
         if a.backing(*victim, **asset, loss.unsigned_abs()).is_some() {
             continue;
         }
