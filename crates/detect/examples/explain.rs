@@ -6,7 +6,6 @@
 //! cargo run --release -p vigil-detect --example explain -- FIXTURE.json INDEX
 //! ```
 use alloy_primitives::U256;
-use std::path::PathBuf;
 use vigil_detect::{Analysis, Engine, History, Policies, StatePre};
 use vigil_fixture::Fixture;
 use vigil_sim::{trace::StorageOp, Budget, Replay};
@@ -17,7 +16,7 @@ fn main() {
         eprintln!("usage: explain FIXTURE.json INDEX");
         std::process::exit(2);
     };
-    let fixture = Fixture::load(&PathBuf::from(&path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let fixture = Fixture::load(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut replay = Replay::new(&fixture.genesis).expect("genesis");
     let mut history = History::new();
     let engine = Engine::new(Policies::default());

@@ -119,6 +119,11 @@ impl Build {
         self.t.storage.push(StorageAccess { frame, address, slot, op: StorageOp::Read { value } });
     }
 
+    fn write(&mut self, frame: FrameId, slot: U256, old: U256, new: U256) {
+        let address = self.t.frames[frame as usize].callee;
+        self.t.storage.push(StorageAccess { frame, address, slot, op: StorageOp::Write { old, new } });
+    }
+
     fn keccak(&mut self, frame: FrameId, input: &[u8]) -> B256 {
         let start = self.t.keccak_data.len() as u32;
         self.t.keccak_data.extend_from_slice(input);
@@ -354,4 +359,63 @@ fn an_ether_payout_of_one_percent_of_the_holding_is_material() {
     let v = judge(&tx, &b.t, &plain()).0;
     // 10 of 1000 ether is 1 %: material.
     assert_eq!(v.kind, VerdictKind::Malicious, "{v:#?}");
+}
+
+/// A flash loan's shape for `spot-price-manipulation`: a slot of `TOKEN` is
+/// moved from 100 to 10 by `mover` (a frame under `mover_parent`), then,
+/// inside the callback to the sender, the sender calls `PAYER`, whose
+/// `HELPER` reads the moved slot; after the callback the slot is restored.
+fn moved_and_read(sender: Address, moved_under_lender: bool) -> Build {
+    let mut b = Build::new(sender, PAYER); // 0: the loan
+    let slot = U256::from(7);
+    let mover = if moved_under_lender {
+        // 1: the lender's own token frame lends its reserve out.
+        b.frame(Some(0), PAYER, TOKEN)
+    } else {
+        // The sender, called back, moves a third contract's value itself.
+        b.frame(Some(0), PAYER, sender)
+    };
+    let callback = if moved_under_lender {
+        b.write(mover, slot, e18(100), e18(10));
+        b.frame(Some(0), PAYER, sender)
+    } else {
+        let m = b.frame(Some(mover), sender, TOKEN);
+        b.write(m, slot, e18(100), e18(10));
+        mover
+    };
+    let reentry = b.frame(Some(callback), sender, PAYER);
+    let helper = b.frame(Some(reentry), PAYER, HELPER);
+    let read = b.frame(Some(helper), HELPER, TOKEN);
+    b.read(read, slot, e18(10));
+    let repay = b.frame(Some(0), PAYER, TOKEN);
+    b.write(repay, slot, e18(10), e18(100));
+    b
+}
+
+#[test]
+fn a_lender_pricing_its_own_reserve_inside_its_flash_loan_is_not_a_pumped_price() {
+    let tx = tx_to(PAYER);
+    // The lender's reserve is out on loan while the borrower calls it back
+    // and it prices that reserve: its own doing.
+    let (v, _) = judge(&tx, &moved_and_read(tx.sender(), true).t, &plain());
+    assert!(v.findings.iter().all(|f| f.rule != "spot-price-manipulation"), "{v:#?}");
+    // The same read of a value the sender's side moved itself, restored
+    // afterwards: a price pumped for the lender to read.
+    let (v, _) = judge(&tx, &moved_and_read(tx.sender(), false).t, &plain());
+    let f = v.findings.iter().find(|f| f.rule == "spot-price-manipulation").expect("pumped and read: {v:#?}");
+    assert_eq!(f.severity, Severity::High, "{}", f.message);
+
+    // The lender updates its own index inside the borrower's call, and after
+    // the callback one of its tokens asks it for that index: the lender's
+    // own state read through its own call, not a third party pricing.
+    let mut b = Build::new(tx.sender(), PAYER);
+    let callback = b.frame(Some(0), PAYER, tx.sender());
+    let reentry = b.frame(Some(callback), tx.sender(), PAYER);
+    b.write(reentry, U256::from(9), e18(100), e18(150));
+    let token = b.frame(Some(0), PAYER, HELPER);
+    let ask = b.frame(Some(token), HELPER, PAYER);
+    b.read(ask, U256::from(9), e18(150));
+    b.write(0, U256::from(9), e18(150), e18(101));
+    let (v, _) = judge(&tx, &b.t, &plain());
+    assert!(v.findings.iter().all(|f| f.rule != "spot-price-manipulation"), "{v:#?}");
 }

@@ -105,9 +105,45 @@ fn a_fresh_slice_of_the_real_protocol_world_is_admitted() {
     let alerts: usize = results.iter().map(|r| r.alerts).sum();
     let liquidations: usize = results.iter().map(|r| r.flash_liquidations).sum();
     let liquidation_alerts: Vec<&String> = results.iter().flat_map(|r| &r.flash_liquidation_alerts).collect();
-    eprintln!("judged {benign} benign transactions: {} quarantined, {alerts} alerts", quarantined.len());
+    eprintln!(
+        "judged {benign} benign transactions: {} quarantined, {alerts} alerts, {liquidations} flash liquidations",
+        quarantined.len()
+    );
     assert_eq!(benign, SLICE);
     assert!(quarantined.is_empty(), "seed {seed}: false quarantines:\n{quarantined:#?}");
-    assert!(liquidations > 0, "seed {seed}: the slice has no flash liquidation to judge");
     assert!(liquidation_alerts.is_empty(), "seed {seed}: flash liquidations alerted:\n{liquidation_alerts:#?}");
+}
+
+/// Issue 14's fourth family on the genuine Aave v3 Pool: a bot liquidates
+/// with a flash loan from the same Pool, calling it back from
+/// `executeOperation`. The re-entry moves nothing out of the Pool (its
+/// aTokens hold the assets) and the Pool prices its own reserve while the
+/// loan is out: a note (the re-entry, medium), never an alert. A fixed seed
+/// whose first 3,000 transactions hold one (they are rare: about 6 in
+/// 10,000).
+#[test]
+fn an_aave_flash_liquidation_is_a_note_not_an_alert() {
+    let config = Config { txs: 3000, seed: 11, per_fixture: 3000, accounts: 2000, jobs: 1 };
+    let generated = Protocols::new(config).expect("world").fixture(0).expect("fixture");
+    let fixture = Fixture::from_json_str(&generated.file.text).expect("parses");
+    let engine = Engine::default();
+    let mut replay = Replay::new(&fixture.genesis).expect("genesis");
+    let mut history = History::new();
+    let mut seen = 0;
+    for t in &fixture.txs {
+        let block = replay.next_block();
+        let outcome = replay.simulate_next(&t.tx, &crate::budget()).expect("simulates");
+        if t.note.contains("FlashLiquidatorBot.run") {
+            seen += 1;
+            let v = engine.judge(replay.state(), &block, &t.tx, &outcome, &history);
+            assert_eq!(v.kind, VerdictKind::Clean, "tx {}: {:?}", t.index, v.reasons());
+            assert!(!v.is_alert(), "tx {}: {:?}", t.index, v.reasons());
+            let reentry = v.findings.iter().find(|f| f.rule == "reentrancy").expect("the callback re-enters the Pool");
+            assert_eq!(reentry.severity, Severity::Medium, "{}", reentry.message);
+            assert!(v.findings.iter().all(|f| f.rule != "spot-price-manipulation"), "{:?}", v.reasons());
+        }
+        replay.apply(&outcome.changes);
+        history.record(&outcome.trace, block.number);
+    }
+    assert!(seen >= 1, "seed 11 no longer has a flash liquidation in its first 3,000 transactions");
 }
