@@ -3,7 +3,7 @@
 
 use crate::{committee::VerifiedCommittee, error::CertificateError};
 use vigil_crypto::{batch_verify, InvalidSignature, Signature, SignatureCheck, SignatureSet, ValidSignature};
-use vigil_types::{Certificate, VoteKind, B256, U256};
+use vigil_types::{BatchCertificate, Certificate, InclusionProof, SignatureBytes, SignerBitmap, VoteKind, B256, U256};
 
 /// A certificate checked against its committee. Only this type may reach
 /// the gate's admission decision or storage.
@@ -89,13 +89,29 @@ pub fn prepare_certificate(
     committee: &VerifiedCommittee,
     cert: &Certificate,
 ) -> Result<PendingCertificate, CertificateError> {
-    if cert.chain_id != committee.chain_id() {
-        return Err(CertificateError::WrongChain { got: cert.chain_id, want: committee.chain_id() });
+    let (signed_stake, check) =
+        prepare_signed(committee, cert.chain_id, cert.epoch, &cert.signers, &cert.signature, cert.message().digest())?;
+    Ok(PendingCertificate { certificate: cert.clone(), signed_stake, check, must_be_clean: false })
+}
+
+/// The checks a certificate and a batch certificate share (DESIGN §4,
+/// §4b): chain, epoch, bitmap, stake strictly above the threshold, the
+/// signature's encoding; returns the signed stake and the pairing left.
+fn prepare_signed(
+    committee: &VerifiedCommittee,
+    chain_id: u64,
+    epoch: u64,
+    signers: &SignerBitmap,
+    signature: &SignatureBytes,
+    digest: [u8; 32],
+) -> Result<(U256, SignatureCheck), CertificateError> {
+    if chain_id != committee.chain_id() {
+        return Err(CertificateError::WrongChain { got: chain_id, want: committee.chain_id() });
     }
-    if cert.epoch != committee.epoch() {
-        return Err(CertificateError::WrongEpoch { got: cert.epoch, want: committee.epoch() });
+    if epoch != committee.epoch() {
+        return Err(CertificateError::WrongEpoch { got: epoch, want: committee.epoch() });
     }
-    let signed = committee.bitmap_stake(&cert.signers)?;
+    let signed = committee.bitmap_stake(signers)?;
     if !committee.passes_threshold(signed) {
         let t = committee.threshold();
         return Err(CertificateError::InsufficientStake {
@@ -105,16 +121,108 @@ pub fn prepare_certificate(
             den: t.den,
         });
     }
-    let signature = Signature::from_bytes(cert.signature.as_bytes())
-        .map_err(|e| CertificateError::MalformedSignature(e.to_string()))?;
-    let public_key =
-        committee.aggregate_key(&cert.signers).ok_or(CertificateError::Bitmap("names no signer".into()))?;
-    Ok(PendingCertificate {
-        certificate: cert.clone(),
-        signed_stake: signed,
-        check: SignatureCheck { public_key, digest: cert.message().digest(), signature },
-        must_be_clean: false,
-    })
+    let signature =
+        Signature::from_bytes(signature.as_bytes()).map_err(|e| CertificateError::MalformedSignature(e.to_string()))?;
+    let public_key = committee.aggregate_key(signers).ok_or(CertificateError::Bitmap("names no signer".into()))?;
+    Ok((signed, SignatureCheck { public_key, digest, signature }))
+}
+
+/// A batch certificate checked against its committee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedBatchCertificate {
+    certificate: BatchCertificate,
+    signed_stake: U256,
+}
+
+impl VerifiedBatchCertificate {
+    /// The batch certificate.
+    pub fn certificate(&self) -> &BatchCertificate {
+        &self.certificate
+    }
+
+    /// Stake of its signers.
+    pub fn signed_stake(&self) -> U256 {
+        self.signed_stake
+    }
+}
+
+/// Verifies a batch certificate exactly as a certificate (DESIGN §4b):
+/// stake of the bitmap strictly above the threshold, one fast aggregate
+/// verify over the batch digest.
+pub fn verify_batch_certificate(
+    committee: &VerifiedCommittee,
+    cert: &BatchCertificate,
+) -> Result<VerifiedBatchCertificate, CertificateError> {
+    let (signed_stake, check) =
+        prepare_signed(committee, cert.chain_id, cert.epoch, &cert.signers, &cert.signature, cert.message().digest())?;
+    match check.verify() {
+        Ok(_) => Ok(VerifiedBatchCertificate { certificate: cert.clone(), signed_stake }),
+        Err(_) => Err(CertificateError::BadSignature),
+    }
+}
+
+/// An inclusion proof whose path leads to the root of a valid batch
+/// certificate: the batch's verdict on one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedInclusion {
+    proof: InclusionProof,
+    signed_stake: U256,
+}
+
+impl VerifiedInclusion {
+    /// The proof.
+    pub fn proof(&self) -> &InclusionProof {
+        &self.proof
+    }
+
+    /// The transaction it is about.
+    pub fn tx_hash(&self) -> B256 {
+        self.proof.tx_hash
+    }
+
+    /// The batch's verdict on it.
+    pub fn kind(&self) -> VoteKind {
+        self.proof.kind
+    }
+
+    /// Stake of the batch certificate's signers.
+    pub fn signed_stake(&self) -> U256 {
+        self.signed_stake
+    }
+}
+
+/// Verifies an inclusion proof: the audit path first (hashing only), then
+/// the batch certificate. `verified` is a batch certificate already
+/// verified for this root (a verifier's cache), which saves the pairing.
+pub fn verify_inclusion(
+    committee: &VerifiedCommittee,
+    proof: &InclusionProof,
+    verified: Option<&VerifiedBatchCertificate>,
+) -> Result<VerifiedInclusion, CertificateError> {
+    proof.check_path().map_err(|e| CertificateError::Inclusion(e.to_string()))?;
+    let signed_stake = match verified {
+        Some(v) if v.certificate == proof.certificate => v.signed_stake,
+        _ => verify_batch_certificate(committee, &proof.certificate)?.signed_stake,
+    };
+    Ok(VerifiedInclusion { proof: proof.clone(), signed_stake })
+}
+
+/// What the gate asks of a proof: valid, for this transaction, clean (that
+/// it says clean is checked last, so a forgery is named as such).
+pub fn verify_inclusion_admission(
+    committee: &VerifiedCommittee,
+    proof: &InclusionProof,
+    tx_hash: B256,
+    verified: Option<&VerifiedBatchCertificate>,
+) -> Result<VerifiedInclusion, CertificateError> {
+    if proof.tx_hash != tx_hash {
+        return Err(CertificateError::WrongTransaction { got: proof.tx_hash, want: tx_hash });
+    }
+    let v = verify_inclusion(committee, proof, verified)?;
+    if v.kind() != VoteKind::Clean {
+        return Err(CertificateError::NotClean(v.kind()));
+    }
+    Ok(v)
 }
 
 /// What the gate asks, but the pairing: a certificate for this transaction

@@ -139,6 +139,9 @@ pub enum CertificateError {
     /// A valid certificate whose verdict is not clean, where admission was asked.
     #[error("certificate says {0}, admission needs clean")]
     NotClean(vigil_types::VoteKind),
+    /// An inclusion proof whose audit path does not lead to its batch root.
+    #[error("{0}")]
+    Inclusion(String),
 }
 
 /// Why equivocation evidence does not prove anything.

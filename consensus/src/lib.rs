@@ -8,6 +8,7 @@
 //!                                  | Decision::Quarantined(reason)
 //!                                  | PoolEvent::Equivocation(VerifiedEvidence)
 //! Certificate --verify_certificate--> VerifiedCertificate
+//! InclusionProof --verify_inclusion (audit path, then the batch certificate)--> VerifiedInclusion
 //! ```
 //!
 //! Owns the rules of DESIGN §3–4: membership, the epoch window, the
@@ -29,8 +30,9 @@ pub mod window;
 
 pub use admission::{Admission, AdmissionError};
 pub use certificate::{
-    prepare_admission, prepare_certificate, verify_admission, verify_certificate, verify_certificates_batch,
-    PendingCertificate, VerifiedCertificate,
+    prepare_admission, prepare_certificate, verify_admission, verify_batch_certificate, verify_certificate,
+    verify_certificates_batch, verify_inclusion, verify_inclusion_admission, PendingCertificate,
+    VerifiedBatchCertificate, VerifiedCertificate, VerifiedInclusion,
 };
 pub use committee::VerifiedCommittee;
 pub use error::{CertificateError, CommitteeError, EvidenceError, VoteRejection};

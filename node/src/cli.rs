@@ -226,13 +226,15 @@ pub enum CertCommand {
         #[arg(required = true)]
         votes: Vec<PathBuf>,
     },
-    /// Verify a certificate against a committee: prints `valid` (exit 0) or
-    /// `invalid: <reason>` (exit 1); with `--onchain`, also `gas: N`.
+    /// Verify a certificate or a batch inclusion proof against a committee:
+    /// prints `valid` (exit 0) or `invalid: <reason>` (exit 1); with
+    /// `--onchain`, also `gas: N`.
     Verify {
         /// Committee JSON.
         #[arg(long)]
         committee: PathBuf,
-        /// Certificate JSON.
+        /// Certificate JSON (DESIGN §4) or inclusion proof JSON (§4b: the
+        /// batch certificate, index, transaction, kind and audit path).
         #[arg(long)]
         cert: PathBuf,
         /// Expected transaction hash; a certificate for another is rejected.

@@ -139,3 +139,70 @@ fn a_pending_certificate_completes_only_with_its_own_valid_signature() {
     let outcome = pending.check().clone().verify();
     assert!(matches!(pending.complete(outcome), Err(CertificateError::NotClean(VoteKind::Malicious))));
 }
+
+/// DESIGN §4b: a batch certificate is checked exactly as a certificate, and
+/// an inclusion proof admits its one transaction: the path first, then the
+/// certificate (or the verifier's cached copy of it).
+#[test]
+fn inclusion_proofs_admit_exactly_their_transaction() {
+    use vigil_consensus::{verify_batch_certificate, verify_inclusion, verify_inclusion_admission};
+    use vigil_types::{BatchCertificate, BatchLeaf, BatchMessage, BatchTree, InclusionProof};
+
+    let s = setup(1, &[10, 10, 10, 10, 20]);
+    let c = &s.committee;
+    let leaves: Vec<BatchLeaf> = (1..=6)
+        .map(|i| BatchLeaf { tx_hash: tx(i), kind: if i == 4 { VoteKind::Malicious } else { VoteKind::Clean } })
+        .collect();
+    let tree = BatchTree::new(leaves.clone()).expect("a batch");
+    let sign = |signers: &[usize], msg: BatchMessage| BatchCertificate {
+        chain_id: msg.chain_id,
+        epoch: msg.epoch,
+        count: msg.count,
+        root: msg.root,
+        signers: SignerBitmap::from_indexes(5, signers.iter().copied()).expect("in range"),
+        signature: Signature::aggregate(&signers.iter().map(|&i| s.keys[i].sign(&msg.digest())).collect::<Vec<_>>())
+            .expect("non-empty")
+            .to_bytes(),
+    };
+    let msg = BatchMessage { chain_id: CHAIN, epoch: EPOCH, count: tree.count(), root: tree.root() };
+    let cert = sign(&[0, 1, 2, 4], msg);
+    let proof = |i: u32| InclusionProof {
+        certificate: cert.clone(),
+        index: i,
+        tx_hash: leaves[i as usize].tx_hash,
+        kind: leaves[i as usize].kind,
+        path: tree.path(i).expect("in range"),
+    };
+    let verified = verify_batch_certificate(c, &cert).expect("valid batch certificate");
+    for i in 0..tree.count() {
+        let v = verify_inclusion(c, &proof(i), None).expect("valid proof");
+        assert_eq!((v.tx_hash(), v.kind()), (leaves[i as usize].tx_hash, leaves[i as usize].kind));
+        assert_eq!(verify_inclusion(c, &proof(i), Some(&verified)).expect("cached").signed_stake(), v.signed_stake());
+    }
+    assert!(verify_inclusion_admission(c, &proof(0), tx(1), None).is_ok());
+    assert!(matches!(
+        verify_inclusion_admission(c, &proof(3), tx(4), None),
+        Err(CertificateError::NotClean(VoteKind::Malicious))
+    ));
+    assert!(matches!(
+        verify_inclusion_admission(c, &proof(0), tx(2), None),
+        Err(CertificateError::WrongTransaction { .. })
+    ));
+
+    let mut flipped = proof(3);
+    flipped.kind = VoteKind::Clean;
+    assert!(matches!(verify_inclusion(c, &flipped, Some(&verified)), Err(CertificateError::Inclusion(_))));
+    let mut moved = proof(1);
+    moved.index = 2;
+    assert!(matches!(verify_inclusion(c, &moved, None), Err(CertificateError::Inclusion(_))));
+    // A count the signers did not sign: the path may fit, the signature does not.
+    let mut recounted = proof(0);
+    recounted.certificate.count += 2;
+    assert!(matches!(verify_inclusion(c, &recounted, Some(&verified)), Err(CertificateError::BadSignature)));
+    // Stake exactly at two thirds (40 of 60), and another epoch's committee.
+    let at = InclusionProof { certificate: sign(&[0, 1, 4], msg), ..proof(0) };
+    assert!(matches!(verify_inclusion(c, &at, None), Err(CertificateError::InsufficientStake { .. })));
+    let other =
+        InclusionProof { certificate: sign(&[0, 1, 2, 4], BatchMessage { epoch: EPOCH + 1, ..msg }), ..proof(0) };
+    assert!(matches!(verify_inclusion(c, &other, None), Err(CertificateError::WrongEpoch { .. })));
+}

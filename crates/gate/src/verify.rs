@@ -53,6 +53,7 @@ pub fn reason_label(e: &AdmissionError) -> &'static str {
             CertificateError::MalformedSignature(_) => "malformed_signature",
             CertificateError::BadSignature => "bad_signature",
             CertificateError::NotClean(_) => "not_clean",
+            CertificateError::Inclusion(_) => "bad_inclusion_path",
         },
     }
 }

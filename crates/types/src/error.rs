@@ -77,4 +77,10 @@ pub enum InvalidError {
     /// Two votes that are not an equivocation.
     #[error("equivocation evidence: {0}")]
     Evidence(String),
+    /// A batch that breaks DESIGN §4b's rules (size, distinct hashes).
+    #[error("batch: {0}")]
+    Batch(String),
+    /// An inclusion proof whose audit path does not lead to its root.
+    #[error("inclusion proof: {0}")]
+    Inclusion(String),
 }

@@ -7,6 +7,7 @@
 //! signatures and stake arithmetic belong to `vigil-crypto` and
 //! `vigil-consensus`. Does no I/O.
 
+pub mod batch;
 pub mod bytes;
 pub mod cert;
 pub mod codec;
@@ -18,6 +19,7 @@ pub mod rpc;
 pub mod tx;
 pub mod vote;
 
+pub use batch::{BatchCertificate, BatchLeaf, BatchMessage, BatchTree, BatchVote, InclusionProof};
 pub use bytes::{PublicKeyBytes, SignatureBytes};
 pub use cert::{Certificate, SignerBitmap};
 pub use codec::Wire;

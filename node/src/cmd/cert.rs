@@ -3,9 +3,11 @@
 use crate::{cli::CertCommand, cmd::files};
 use anyhow::Context;
 use std::{path::Path, process::ExitCode};
-use vigil_consensus::{verify_admission, verify_certificate, VerifiedVote};
+use vigil_consensus::{
+    verify_admission, verify_certificate, verify_inclusion, verify_inclusion_admission, CertificateError, VerifiedVote,
+};
 use vigil_crypto::Signature;
-use vigil_types::{Certificate, Committee, SignerBitmap, Vote};
+use vigil_types::{Certificate, Committee, InclusionProof, SignerBitmap, Vote};
 
 pub fn run(cmd: CertCommand) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -63,23 +65,50 @@ fn aggregate(committee_path: &Path, vote_paths: &[std::path::PathBuf]) -> anyhow
     Ok(ExitCode::SUCCESS)
 }
 
+/// What `--cert` holds: a certificate (DESIGN §4) or a batch inclusion
+/// proof (DESIGN §4b), told apart by the proof's `certificate` field.
+enum Admits {
+    Certificate(Certificate),
+    Inclusion(InclusionProof),
+}
+
+fn read_admits(path: &Path) -> anyhow::Result<Admits> {
+    let value: serde_json::Value = files::read_json(path, "certificate or inclusion proof (JSON)")?;
+    if value.get("certificate").is_some() {
+        let proof = serde_json::from_value(value)
+            .with_context(|| format!("{}: not a valid inclusion proof (DESIGN §4b JSON)", path.display()))?;
+        Ok(Admits::Inclusion(proof))
+    } else {
+        let cert = serde_json::from_value(value)
+            .with_context(|| format!("{}: not a valid certificate (DESIGN §4 JSON)", path.display()))?;
+        Ok(Admits::Certificate(cert))
+    }
+}
+
 /// Prints `valid` or `invalid: <reason>`; every failure, including an
 /// unreadable or malformed file, is exit status 1.
 fn verify(committee_path: &Path, cert_path: &Path, tx_hash: Option<&str>) -> ExitCode {
     let result = (|| -> anyhow::Result<()> {
         let committee = files::read_committee(committee_path)?;
-        let cert: Certificate = files::read_json(cert_path, "certificate (DESIGN §4 JSON)")?;
-        match tx_hash {
-            Some(h) => {
-                let want = files::parse_tx_hash(h)?;
-                if cert.tx_hash != want {
+        let want = tx_hash.map(files::parse_tx_hash).transpose()?;
+        match read_admits(cert_path)? {
+            Admits::Certificate(cert) => {
+                if let Some(want) = want.filter(|w| *w != cert.tx_hash) {
                     // Report the transaction mismatch before the signature.
                     verify_admission(&committee, &cert, want)?;
                 }
                 verify_certificate(&committee, &cert)?;
             }
-            None => {
-                verify_certificate(&committee, &cert)?;
+            Admits::Inclusion(proof) => {
+                // Name what failed: the path, or the batch certificate.
+                let named = |e: CertificateError| match e {
+                    CertificateError::Inclusion(_) | CertificateError::WrongTransaction { .. } => anyhow::anyhow!(e),
+                    other => anyhow::anyhow!(other).context("batch certificate"),
+                };
+                if let Some(want) = want.filter(|w| *w != proof.tx_hash) {
+                    verify_inclusion_admission(&committee, &proof, want, None).map_err(named)?;
+                }
+                verify_inclusion(&committee, &proof, None).map_err(named)?;
             }
         }
         Ok(())
@@ -104,7 +133,11 @@ fn verify(committee_path: &Path, cert_path: &Path, tx_hash: Option<&str>) -> Exi
 fn verify_onchain(committee_path: &Path, cert_path: &Path, tx_hash: Option<&str>) -> ExitCode {
     let result = (|| -> anyhow::Result<vigil_contracts::onchain::Verdict> {
         let committee: Committee = files::read_json(committee_path, "committee (DESIGN §4 JSON)")?;
-        let cert: Certificate = files::read_json(cert_path, "certificate (DESIGN §4 JSON)")?;
+        let Admits::Certificate(cert) = read_admits(cert_path)? else {
+            anyhow::bail!(
+                "--onchain checks certificates only: the on-chain verifier does not take batch inclusion proofs yet"
+            );
+        };
         if let Some(h) = tx_hash {
             let want = files::parse_tx_hash(h)?;
             anyhow::ensure!(cert.tx_hash == want, "certificate is for transaction {}, not {want}", cert.tx_hash);

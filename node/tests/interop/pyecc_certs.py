@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Interop test: certificates built with py_ecc, checked by `vigil cert verify`.
+"""Interop test: certificates and batch inclusion proofs built with py_ecc and
+this script's own RFC 6962 code, checked by `vigil cert verify`.
 
 py_ecc (the Ethereum Foundation's pure-Python BLS12-381) shares no code with
 blst, which Vigil uses. This script builds, from fixed seeds, a committee and
@@ -54,6 +55,7 @@ DEFAULT_VIGIL = REPO_ROOT / "target" / "debug" / "vigil"
 SIG_DST = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_"
 POP_DST = b"BLS_POP_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_"
 VOTE_DOMAIN = b"vigil/vote/v1"
+BATCH_DOMAIN = b"vigil/batch/v1"
 KIND_BYTE = {"clean": 0, "malicious": 1}
 
 CHAIN_ID = 31337
@@ -99,6 +101,65 @@ def vote_digest(chain_id: int, epoch: int, tx_hash: bytes, kind: str) -> bytes:
     assert len(tx_hash) == 32
     return sha256(VOTE_DOMAIN + chain_id.to_bytes(8, "big") + epoch.to_bytes(8, "big")
                   + tx_hash + bytes([KIND_BYTE[kind]]))
+
+
+def batch_digest(chain_id: int, epoch: int, count: int, root: bytes) -> bytes:
+    assert len(root) == 32
+    return sha256(BATCH_DOMAIN + chain_id.to_bytes(8, "big") + epoch.to_bytes(8, "big")
+                  + count.to_bytes(4, "big") + root)
+
+
+# --- RFC 6962 section 2.1 (DESIGN 4b), written from the RFC ------------------
+
+def leaf_bytes(tx_hash: bytes, kind: str) -> bytes:
+    return tx_hash + bytes([KIND_BYTE[kind]])
+
+
+def mth(leaves: list[bytes]) -> bytes:
+    """Merkle Tree Hash: leaf prefix 0x00, node prefix 0x01, split at the
+    largest power of two smaller than n."""
+    n = len(leaves)
+    if n == 1:
+        return sha256(b"\x00" + leaves[0])
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:]))
+
+
+def audit_path(m: int, leaves: list[bytes]) -> list[bytes]:
+    """PATH(m, D[n]) of RFC 6962 2.1.1: siblings from the leaf upwards."""
+    n = len(leaves)
+    if n == 1:
+        return []
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    if m < k:
+        return audit_path(m, leaves[:k]) + [mth(leaves[k:])]
+    return audit_path(m - k, leaves[k:]) + [mth(leaves[:k])]
+
+
+def verify_audit_path(leaf: bytes, index: int, count: int, path: list[bytes], root: bytes) -> bool:
+    """RFC 9162 2.1.3.2."""
+    if index >= count:
+        return False
+    fn, sn = index, count - 1
+    r = sha256(b"\x00" + leaf)
+    for p in path:
+        if sn == 0:
+            return False
+        if fn % 2 == 1 or fn == sn:
+            r = sha256(b"\x01" + p + r)
+            if fn % 2 == 0:
+                while fn % 2 == 0 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = sha256(b"\x01" + r + p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
 
 
 def hx(b: bytes) -> str:
@@ -228,6 +289,12 @@ class Case:
     # py_ecc self-check: (signer indexes, message, expected FastAggregateVerify result),
     # or a list of them
     pyecc: tuple | list
+    # The transaction `vigil cert verify --tx-hash` is told it admits
+    # (default: the certificates' transaction).
+    admit: bytes | None = None
+    # Batch inclusion proofs: whether the audit path leads to the root, by
+    # this script's own RFC 9162 check.
+    path_ok: bool | None = None
 
 
 def build(members: list[Member]):
@@ -310,7 +377,99 @@ def build(members: list[Member]):
              f"member {POP_WRONG_DST_MEMBER}'s pop signs its key under the vote DST; certificate valid",
              (SET_MAIN, digest, True)),
     ]
+    cases += batch_cases(members, votes_for=lambda d: {m.index: bls.Sign(m.sk, d) for m in members})
     return committees, cases
+
+
+BATCH_SIZE = 11  # not a power of two: the last leaf's path is shorter
+
+
+def inclusion_json(chain_id: int, epoch: int, count: int, root: bytes, signers: bytes, sig: bytes,
+                   index: int, tx_hash: bytes, kind: str, path: list[bytes]) -> dict:
+    return {
+        "certificate": {"chain_id": chain_id, "epoch": epoch, "count": count, "root": hx(root),
+                        "signers": hx(signers), "signature": hx(sig)},
+        "index": index, "tx_hash": hx(tx_hash), "kind": kind, "path": [hx(p) for p in path],
+    }
+
+
+def batch_cases(members: list[Member], votes_for) -> list[Case]:
+    """DESIGN 4b: one batch of 11 verdicts (every fifth malicious), its root
+    and audit paths from this script's RFC 6962 code, the batch certificate
+    aggregated from per-member py_ecc signatures; each bad proof has one
+    fault."""
+    txs = [sha256(SEED + b"/batch/tx/" + str(i).encode()) for i in range(BATCH_SIZE)]
+    kinds = ["malicious" if i % 5 == 3 else "clean" for i in range(BATCH_SIZE)]
+    leaves = [leaf_bytes(t, k) for t, k in zip(txs, kinds)]
+    root = mth(leaves)
+    digest = batch_digest(CHAIN_ID, EPOCH, BATCH_SIZE, root)
+    votes = votes_for(digest)
+
+    def agg(indexes):
+        return bls.Aggregate([votes[i] for i in indexes])
+
+    sig_main = agg(SET_MAIN)
+    resigned = {
+        "epoch8": bls.Sign(aggregate_sk(members, SET_MAIN), batch_digest(CHAIN_ID, EPOCH + 1, BATCH_SIZE, root)),
+        "chain1": bls.Sign(aggregate_sk(members, SET_MAIN), batch_digest(1, EPOCH, BATCH_SIZE, root)),
+    }
+    c = "committee.json"
+
+    def proof(index: int, *, signers=SET_MAIN, sig=sig_main, chain_id=CHAIN_ID, epoch=EPOCH,
+              count=BATCH_SIZE, tx=None, kind=None, path=None, at=None) -> dict:
+        return inclusion_json(chain_id, epoch, count, root, bitmap(signers), sig,
+                              index if at is None else at, txs[index] if tx is None else tx,
+                              kinds[index] if kind is None else kind,
+                              audit_path(index, leaves) if path is None else path)
+
+    tampered = audit_path(2, leaves)
+    tampered[1] = bytes([tampered[1][0] ^ 1]) + tampered[1][1:]
+    wrong_index_path = audit_path(2, leaves)
+    digest12 = batch_digest(CHAIN_ID, EPOCH, BATCH_SIZE + 1, root)
+    return [
+        Case("batch_valid", c, proof(2), True,
+             "leaf 2 of 11 (clean), batch certificate by 8 of 10 members",
+             (SET_MAIN, digest, True), admit=txs[2], path_ok=True),
+        Case("batch_valid_last_leaf", c, proof(10), True,
+             "leaf 10 of 11: the odd leaf, whose path has one hash",
+             (SET_MAIN, digest, True), admit=txs[10], path_ok=True),
+        Case("batch_valid_malicious_leaf", c, proof(3), True,
+             "leaf 3 of 11 says malicious: a valid proof of a malicious verdict (quarantine evidence)",
+             (SET_MAIN, digest, True), admit=txs[3], path_ok=True),
+        Case("batch_valid_one_wei_above", c, proof(0, signers=SET_JUST_ABOVE, sig=agg(SET_JUST_ABOVE)), True,
+             "batch certificate with signed stake 2/3 + 1 wei",
+             (SET_JUST_ABOVE, digest, True), admit=txs[0], path_ok=True),
+        Case("batch_tampered_path", c, proof(2, path=tampered), False,
+             "one bit of the second sibling flipped",
+             (SET_MAIN, digest, True), admit=txs[2], path_ok=False),
+        Case("batch_wrong_index", c, proof(2, at=3, path=wrong_index_path), False,
+             "leaf 2 and its path claimed at index 3",
+             (SET_MAIN, digest, True), admit=txs[2], path_ok=False),
+        Case("batch_flipped_kind", c, proof(3, kind="clean"), False,
+             "leaf 3's malicious verdict presented as clean",
+             (SET_MAIN, digest, True), admit=txs[3], path_ok=False),
+        Case("batch_changed_count", c, proof(2, count=BATCH_SIZE + 1), False,
+             "count 12 instead of 11 (the path of leaf 2 fits both; the signature binds the count)",
+             [(SET_MAIN, digest, True), (SET_MAIN, digest12, False)], admit=txs[2], path_ok=True),
+        Case("batch_index_past_count", c, proof(10, at=11), False,
+             "index 11 in a batch of 11",
+             (SET_MAIN, digest, True), admit=txs[10], path_ok=False),
+        Case("batch_stake_at_threshold", c, proof(2, signers=SET_AT, sig=agg(SET_AT)), False,
+             "valid batch signature, signed stake exactly 2/3",
+             (SET_AT, digest, True), admit=txs[2], path_ok=True),
+        Case("batch_stake_below_threshold", c, proof(2, signers=SET_BELOW, sig=agg(SET_BELOW)), False,
+             "valid batch signature, signed stake 2/3 - 7 wei",
+             (SET_BELOW, digest, True), admit=txs[2], path_ok=True),
+        Case("batch_wrong_epoch", c, proof(2, epoch=EPOCH + 1, sig=resigned["epoch8"]), False,
+             "batch certificate correctly signed for epoch 8, committee is epoch 7",
+             (SET_MAIN, batch_digest(CHAIN_ID, EPOCH + 1, BATCH_SIZE, root), True), admit=txs[2], path_ok=True),
+        Case("batch_wrong_chain_id", c, proof(2, chain_id=1, sig=resigned["chain1"]), False,
+             "batch certificate correctly signed for chain 1, committee is chain 31337",
+             (SET_MAIN, batch_digest(1, EPOCH, BATCH_SIZE, root), True), admit=txs[2], path_ok=True),
+        Case("batch_wrong_tx", c, proof(2), False,
+             "a valid proof of leaf 2, presented to admit another transaction",
+             (SET_MAIN, digest, True), path_ok=True),
+    ]
 
 
 # --- reporting ------------------------------------------------------------------
@@ -385,7 +544,8 @@ def pyecc_self_checks(t: Tally, members: list[Member], committees: dict, cases: 
     memo: dict = {}
     for case in cases:
         checks = case.pyecc if isinstance(case.pyecc, list) else [case.pyecc]
-        sig = bytes.fromhex(case.cert["signature"][2:])
+        signed = case.cert.get("certificate", case.cert)
+        sig = bytes.fromhex(signed["signature"][2:])
         results = []
         for indexes, msg, want in checks:
             key = (tuple(indexes), msg, sig)
@@ -397,17 +557,25 @@ def pyecc_self_checks(t: Tally, members: list[Member], committees: dict, cases: 
         t.check(f"pyecc/{case.name}", all(g == w for g, w in results),
                 f"FastAggregateVerify={got} as constructed",
                 f"FastAggregateVerify={got}, construction expected {wanted}")
+        if case.path_ok is not None:
+            p = case.cert
+            leaf = leaf_bytes(bytes.fromhex(p["tx_hash"][2:]), p["kind"])
+            path = [bytes.fromhex(h[2:]) for h in p["path"]]
+            ok = verify_audit_path(leaf, p["index"], p["certificate"]["count"], path,
+                                   bytes.fromhex(p["certificate"]["root"][2:]))
+            t.check(f"rfc6962/{case.name}", ok == case.path_ok, f"audit path check = {ok} as constructed",
+                    f"audit path check = {ok}, construction expected {case.path_ok}")
 
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 INVALID_LINE = re.compile(r"(?:^|\s)invalid:\s*(\S.*)$")
 
 
-def run_vigil(vigil: Path, committee: Path, cert: Path) -> subprocess.CompletedProcess:
+def run_vigil(vigil: Path, committee: Path, cert: Path, admit: bytes | None) -> subprocess.CompletedProcess:
     # The verifier is told which transaction it is admitting, as the gate
     # would be: a certificate moved to another transaction is then named
     # as such rather than as a bad signature.
-    intended_tx = hx(sha256(SEED + b"/tx/0"))
+    intended_tx = hx(admit if admit is not None else sha256(SEED + b"/tx/0"))
     return subprocess.run([str(vigil), "cert", "verify", "--committee", str(committee), "--cert", str(cert),
                            "--tx-hash", intended_tx],
                           capture_output=True, text=True, errors="replace", timeout=120,
@@ -419,7 +587,7 @@ def vigil_cases(t: Tally, vigil: Path, work: Path, cases: list[Case]):
     for case in cases:
         cert_path = work / f"cert_{case.name}.json"
         try:
-            p = run_vigil(vigil, work / case.committee, cert_path)
+            p = run_vigil(vigil, work / case.committee, cert_path, case.admit)
         except subprocess.TimeoutExpired:
             t.fail(case.name, "vigil cert verify timed out")
             continue

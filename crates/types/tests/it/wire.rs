@@ -3,7 +3,10 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use proptest::prelude::*;
-use vigil_types::{Certificate, Committee, EquivocationEvidence, TxAnnouncement, Vote, Wire};
+use vigil_types::{
+    BatchCertificate, BatchVote, Certificate, Committee, EquivocationEvidence, InclusionProof, TxAnnouncement, Vote,
+    Wire,
+};
 
 /// Every byte string either fails to decode or re-encodes to itself.
 fn canonical<T: Wire>(bytes: &[u8]) {
@@ -36,6 +39,9 @@ proptest! {
         canonical::<EquivocationEvidence>(&bytes);
         canonical::<TxAnnouncement>(&bytes);
         canonical::<Committee>(&bytes);
+        canonical::<BatchVote>(&bytes);
+        canonical::<BatchCertificate>(&bytes);
+        canonical::<InclusionProof>(&bytes);
     }
 
     #[test]
@@ -45,6 +51,9 @@ proptest! {
         round_trip::<EquivocationEvidence>(&seed, |_| true);
         round_trip::<TxAnnouncement>(&seed, |t| !t.raw.is_empty());
         round_trip::<Committee>(&seed, |c| c.check().is_ok());
+        round_trip::<BatchVote>(&seed, |v| (1..=4096).contains(&v.count));
+        round_trip::<BatchCertificate>(&seed, |c| (1..=4096).contains(&c.count));
+        round_trip::<InclusionProof>(&seed, |p| (1..=4096).contains(&p.certificate.count));
     }
 
     #[test]
