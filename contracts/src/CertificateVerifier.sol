@@ -26,6 +26,8 @@ contract CertificateVerifier {
     uint256 public constant MAX_MEMBERS = 4096;
     /// Stakes are bounded so that `stake * den` (den < 2^64) never overflows 256 bits.
     uint256 public constant MAX_TOTAL_STAKE = 1 << 192;
+    /// Most transactions in one batch (DESIGN §4b).
+    uint32 public constant MAX_BATCH = 4096;
 
     uint256 private constant RECORD = 160;
     uint256 private constant HEADER = 128;
@@ -59,6 +61,19 @@ contract CertificateVerifier {
     error IdentitySignature();
     error IdentityAggregateKey();
     error BadSignature();
+    error BadBatchCount(uint32 count);
+    error IndexOutOfRange(uint32 index, uint32 count);
+    error BadInclusionPath();
+
+    /// A batch certificate (DESIGN §4b), its signature uncompressed as in `verify`.
+    struct BatchCertificate {
+        uint64 chainId;
+        uint64 epoch;
+        uint32 count;
+        bytes32 root;
+        bytes signers;
+        bytes signature;
+    }
 
     /// `publisher_` is the only address that may publish committees (the `InspectorRegistry`;
     /// it is deployed before the verifier and takes its address, so the deployer passes the
@@ -139,14 +154,83 @@ contract CertificateVerifier {
         bytes calldata signers,
         bytes calldata signature
     ) public view {
+        if (kind > 1) revert BadKind(kind);
+        bytes32 digest = sha256(abi.encodePacked("vigil/vote/v1", chainId, epoch, txHash, kind));
+        _verifySigned(chainId, epoch, digest, signers, signature);
+    }
+
+    /// Verifies a batch certificate exactly as a certificate, over the batch digest
+    /// `sha256("vigil/batch/v1" || chain_id || epoch || count:u32 || root)`; reverts with the reason.
+    function verifyBatch(BatchCertificate calldata cert) public view {
+        if (cert.count == 0 || cert.count > MAX_BATCH) revert BadBatchCount(cert.count);
+        bytes32 digest = sha256(abi.encodePacked("vigil/batch/v1", cert.chainId, cert.epoch, cert.count, cert.root));
+        _verifySigned(cert.chainId, cert.epoch, digest, cert.signers, cert.signature);
+    }
+
+    /// Verifies an inclusion proof (DESIGN §4b): the RFC 6962 audit path `path` (siblings from the
+    /// leaf upwards) leads from the leaf `txHash || kind` at `index` to the batch root, then the
+    /// batch certificate; reverts with the reason.
+    function verifyInclusion(
+        BatchCertificate calldata cert,
+        uint32 index,
+        bytes32 txHash,
+        uint8 kind,
+        bytes32[] calldata path
+    ) external view {
+        if (kind > 1) revert BadKind(kind);
+        if (cert.count == 0 || cert.count > MAX_BATCH) revert BadBatchCount(cert.count);
+        if (index >= cert.count) revert IndexOutOfRange(index, cert.count);
+        if (!_pathLeadsTo(sha256(abi.encodePacked(bytes1(0x00), txHash, kind)), index, cert.count, path, cert.root))
+        {
+            revert BadInclusionPath();
+        }
+        verifyBatch(cert);
+    }
+
+    /// RFC 9162 §2.1.3.2: whether `path` leads from the leaf hash at `index` to `root` in a tree of
+    /// `count` leaves, using exactly the hashes that index and count call for.
+    function _pathLeadsTo(bytes32 leaf, uint256 index, uint256 count, bytes32[] calldata path, bytes32 root)
+        private
+        pure
+        returns (bool)
+    {
+        uint256 fn = index;
+        uint256 sn = count - 1;
+        bytes32 r = leaf;
+        for (uint256 i = 0; i < path.length; ++i) {
+            if (sn == 0) return false;
+            if (fn & 1 == 1 || fn == sn) {
+                r = sha256(abi.encodePacked(bytes1(0x01), path[i], r));
+                if (fn & 1 == 0) {
+                    while (fn & 1 == 0 && fn != 0) {
+                        fn >>= 1;
+                        sn >>= 1;
+                    }
+                }
+            } else {
+                r = sha256(abi.encodePacked(bytes1(0x01), r, path[i]));
+            }
+            fn >>= 1;
+            sn >>= 1;
+        }
+        return sn == 0 && r == root;
+    }
+
+    /// What a certificate and a batch certificate share: the epoch's committee, the chain, the
+    /// bitmap and stake, one pairing check of `signature` over `digest`.
+    function _verifySigned(
+        uint64 chainId,
+        uint64 epoch,
+        bytes32 digest,
+        bytes calldata signers,
+        bytes calldata signature
+    ) private view {
         Committee storage c = committees[epoch];
         if (c.size == 0) revert UnknownEpoch(epoch);
         if (chainId != c.chainId) revert WrongChain(c.chainId, chainId);
-        if (kind > 1) revert BadKind(kind);
         bytes memory key = _signersKey(c, signers);
         bytes memory sig = BLS.g2FromRaw(signature);
         if (BLS.isIdentity(sig)) revert IdentitySignature();
-        bytes32 digest = sha256(abi.encodePacked("vigil/vote/v1", chainId, epoch, txHash, kind));
         bytes memory h = BLS.hashToG2(abi.encodePacked(digest), BLS.DST_SIGN);
         if (!BLS.pairingCheck(key, h, sig)) revert BadSignature();
     }

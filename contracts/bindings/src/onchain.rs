@@ -13,7 +13,7 @@
 
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::{SolConstructor, SolInterface, SolValue};
-use vigil_types::{Certificate, Committee, EquivocationEvidence, Member, Threshold, Vote};
+use vigil_types::{Certificate, Committee, EquivocationEvidence, InclusionProof, Member, Threshold, Vote};
 
 use crate::{
     evm::{Chain, EvmError, Outcome, DEPLOYER},
@@ -237,6 +237,14 @@ impl Contracts {
             .then(|| revert_reason::<CertificateVerifier::CertificateVerifierErrors>(out.revert_data()));
         Ok(Verdict { rejection, gas_used: out.gas_used() })
     }
+
+    /// Sends `verifyInclusion` for `proof` and reports the verdict and its gas.
+    pub fn verify_inclusion(&mut self, proof: &InclusionProof) -> Result<Verdict, OnchainError> {
+        let out = self.chain.transact(self.verifier, &verify_inclusion_call(proof)?)?;
+        let rejection = (!out.is_success())
+            .then(|| revert_reason::<CertificateVerifier::CertificateVerifierErrors>(out.revert_data()));
+        Ok(Verdict { rejection, gas_used: out.gas_used() })
+    }
 }
 
 /// `cert` checked against `committee` entirely on-chain: deploy the
@@ -250,6 +258,19 @@ impl Contracts {
 /// of epoch 0 cannot exist on-chain (members registered during an epoch
 /// join from the next one).
 pub fn verify_certificate(committee: &Committee, cert: &Certificate) -> Result<Verdict, OnchainError> {
+    deployed_for(committee)?.verify(cert)
+}
+
+/// `proof` checked against `committee` entirely on-chain, as
+/// [`verify_certificate`] does for a certificate: `verifyInclusion` checks
+/// the audit path, then the batch certificate.
+pub fn verify_inclusion(committee: &Committee, proof: &InclusionProof) -> Result<Verdict, OnchainError> {
+    deployed_for(committee)?.verify_inclusion(proof)
+}
+
+/// The contracts deployed for `committee`, which is registered and published
+/// as its epoch's committee.
+fn deployed_for(committee: &Committee) -> Result<Contracts, OnchainError> {
     committee.check().map_err(|e| OnchainError::Structure(e.to_string()))?;
     if committee.epoch == 0 {
         return Err(OnchainError::Publication("epoch 0 has no committee on-chain: members join from epoch 1".into()));
@@ -261,7 +282,7 @@ pub fn verify_certificate(committee: &Committee, cert: &Certificate) -> Result<V
     let mut contracts = Contracts::deploy_with(&params)?;
     contracts.register_committee(committee)?;
     contracts.publish_committee(committee)?;
-    contracts.verify(cert)
+    Ok(contracts)
 }
 
 /// Creation code of the `InspectorRegistry` with its constructor
@@ -355,6 +376,25 @@ pub fn verify_call(cert: &Certificate) -> Result<CertificateVerifier::verifyCall
         kind: cert.kind.as_byte(),
         signers: Bytes::copy_from_slice(cert.signers.as_bytes()),
         signature: Bytes::copy_from_slice(&g2_affine(&cert.signature.0)?),
+    })
+}
+
+/// The `verifyInclusion` call for an inclusion proof.
+pub fn verify_inclusion_call(proof: &InclusionProof) -> Result<CertificateVerifier::verifyInclusionCall, PointError> {
+    let c = &proof.certificate;
+    Ok(CertificateVerifier::verifyInclusionCall {
+        cert: CertificateVerifier::BatchCertificate {
+            chainId: c.chain_id,
+            epoch: c.epoch,
+            count: c.count,
+            root: c.root,
+            signers: Bytes::copy_from_slice(c.signers.as_bytes()),
+            signature: Bytes::copy_from_slice(&g2_affine(&c.signature.0)?),
+        },
+        index: proof.index,
+        txHash: proof.tx_hash,
+        kind: proof.kind.as_byte(),
+        path: proof.path.clone(),
     })
 }
 

@@ -133,16 +133,29 @@ fn verify(committee_path: &Path, cert_path: &Path, tx_hash: Option<&str>) -> Exi
 fn verify_onchain(committee_path: &Path, cert_path: &Path, tx_hash: Option<&str>) -> ExitCode {
     let result = (|| -> anyhow::Result<vigil_contracts::onchain::Verdict> {
         let committee: Committee = files::read_json(committee_path, "committee (DESIGN §4 JSON)")?;
-        let Admits::Certificate(cert) = read_admits(cert_path)? else {
-            anyhow::bail!(
-                "--onchain checks certificates only: the on-chain verifier does not take batch inclusion proofs yet"
-            );
-        };
-        if let Some(h) = tx_hash {
-            let want = files::parse_tx_hash(h)?;
-            anyhow::ensure!(cert.tx_hash == want, "certificate is for transaction {}, not {want}", cert.tx_hash);
+        let want = tx_hash.map(files::parse_tx_hash).transpose()?;
+        match read_admits(cert_path)? {
+            Admits::Certificate(cert) => {
+                if let Some(want) = want {
+                    anyhow::ensure!(
+                        cert.tx_hash == want,
+                        "certificate is for transaction {}, not {want}",
+                        cert.tx_hash
+                    );
+                }
+                vigil_contracts::onchain::verify_certificate(&committee, &cert).context("on-chain")
+            }
+            Admits::Inclusion(proof) => {
+                if let Some(want) = want {
+                    anyhow::ensure!(
+                        proof.tx_hash == want,
+                        "inclusion proof is for transaction {}, not {want}",
+                        proof.tx_hash
+                    );
+                }
+                vigil_contracts::onchain::verify_inclusion(&committee, &proof).context("on-chain")
+            }
         }
-        vigil_contracts::onchain::verify_certificate(&committee, &cert).context("on-chain")
     })();
     match result {
         Ok(verdict) => {

@@ -571,13 +571,14 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 INVALID_LINE = re.compile(r"(?:^|\s)invalid:\s*(\S.*)$")
 
 
-def run_vigil(vigil: Path, committee: Path, cert: Path, admit: bytes | None) -> subprocess.CompletedProcess:
+def run_vigil(vigil: Path, committee: Path, cert: Path, admit: bytes | None,
+              onchain: bool = False) -> subprocess.CompletedProcess:
     # The verifier is told which transaction it is admitting, as the gate
     # would be: a certificate moved to another transaction is then named
     # as such rather than as a bad signature.
     intended_tx = hx(admit if admit is not None else sha256(SEED + b"/tx/0"))
     return subprocess.run([str(vigil), "cert", "verify", "--committee", str(committee), "--cert", str(cert),
-                           "--tx-hash", intended_tx],
+                           "--tx-hash", intended_tx] + (["--onchain"] if onchain else []),
                           capture_output=True, text=True, errors="replace", timeout=120,
                           env={**os.environ, "NO_COLOR": "1"})
 
@@ -622,6 +623,28 @@ def vigil_cases(t: Tally, vigil: Path, work: Path, cases: list[Case]):
         t.ok("distinct_reasons", f"{len(reasons)} rejection reasons, pairwise distinct")
 
 
+def vigil_onchain_cases(t: Tally, vigil: Path, work: Path, cases: list[Case]):
+    """The batch proofs again, checked by the contracts (`--onchain`): the
+    same verdict for each, and the gas of `verifyInclusion`."""
+    for case in (c for c in cases if c.path_ok is not None):
+        name = f"onchain/{case.name}"
+        try:
+            p = run_vigil(vigil, work / case.committee, work / f"cert_{case.name}.json", case.admit, onchain=True)
+        except subprocess.TimeoutExpired:
+            t.fail(name, "vigil cert verify --onchain timed out")
+            continue
+        text = ANSI.sub("", p.stderr + "\n" + p.stdout)
+        gas = re.search(r"gas: (\d+)", text)
+        found = [m.group(1).strip() for m in map(INVALID_LINE.search, text.splitlines()) if m]
+        if case.expect_valid:
+            t.check(name, p.returncode == 0 and bool(re.search(r"\bvalid\b", p.stdout)) and gas is not None,
+                    f"valid, gas {gas.group(1) if gas else '?'}",
+                    f"expected valid ({case.what}); exit={p.returncode} {one_line(text)!r}")
+        else:
+            t.check(name, p.returncode == 1 and bool(found), found[0] if found else "",
+                    f"expected exit 1 with a reason ({case.what}); exit={p.returncode} {one_line(text)!r}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pyecc-only", action="store_true",
@@ -658,6 +681,7 @@ def main() -> int:
         pyecc_self_checks(t, members, committees, cases)
         if not args.pyecc_only:
             vigil_cases(t, vigil, work, cases)
+            vigil_onchain_cases(t, vigil, work, cases)
         print(f"{t.passed} passed, {t.failed} failed")
         if args.out:
             print(f"files kept in {work}", file=sys.stderr)

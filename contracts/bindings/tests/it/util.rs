@@ -99,6 +99,42 @@ impl TestCommittee {
         }
     }
 
+    /// A batch of `count` verdicts (clean), its certificate signed by
+    /// `signers`, and the inclusion proof of leaf `index` (DESIGN §4b).
+    pub fn inclusion(&self, count: usize, index: u32, signers: &[usize]) -> vigil_types::InclusionProof {
+        use vigil_types::{BatchCertificate, BatchLeaf, BatchMessage, BatchTree};
+        let leaves = (0..count)
+            .map(|i| BatchLeaf {
+                tx_hash: B256::left_padding_from(&(i as u64 + 1).to_be_bytes()),
+                kind: VoteKind::Clean,
+            })
+            .collect();
+        let tree = BatchTree::new(leaves).unwrap();
+        let msg = BatchMessage {
+            chain_id: self.committee.chain_id,
+            epoch: self.committee.epoch,
+            count: tree.count(),
+            root: tree.root(),
+        };
+        let sigs: Vec<Signature> = signers.iter().map(|&i| self.keys[i].sign(&msg.digest())).collect();
+        let certificate = BatchCertificate {
+            chain_id: msg.chain_id,
+            epoch: msg.epoch,
+            count: msg.count,
+            root: msg.root,
+            signers: SignerBitmap::from_indexes(self.len(), signers.iter().copied()).unwrap(),
+            signature: SignatureBytes(Signature::aggregate(&sigs).unwrap().to_bytes().0),
+        };
+        let leaf = tree.leaves()[index as usize];
+        vigil_types::InclusionProof {
+            certificate,
+            index,
+            tx_hash: leaf.tx_hash,
+            kind: leaf.kind,
+            path: tree.path(index).unwrap(),
+        }
+    }
+
     /// The off-chain answer (`vigil cert verify`).
     pub fn verify_offchain(&self, cert: &Certificate) -> bool {
         let committee = VerifiedCommittee::new(self.committee.clone()).unwrap();
