@@ -167,4 +167,12 @@ pub enum EvidenceError {
         /// Why.
         reason: VoteRejection,
     },
+    /// One of two statements (a vote, or a batch leaf) does not hold.
+    #[error("{which} statement: {reason}")]
+    BadStatement {
+        /// `clean` or `malicious`.
+        which: &'static str,
+        /// Why.
+        reason: String,
+    },
 }

@@ -36,6 +36,6 @@ pub use certificate::{
 };
 pub use committee::VerifiedCommittee;
 pub use error::{CertificateError, CommitteeError, EvidenceError, VoteRejection};
-pub use evidence::{verify_evidence, VerifiedEvidence};
+pub use evidence::{verify_evidence, verify_statement_evidence, VerifiedEvidence, VerifiedStatementEvidence};
 pub use pool::{AggregateClaim, AggregationPool, Decision, Inserted, PoolConfig, PoolEvent, QuarantineReason};
 pub use vote::{CheckedVote, VerifiedVote};

@@ -206,3 +206,82 @@ fn inclusion_proofs_admit_exactly_their_transaction() {
         InclusionProof { certificate: sign(&[0, 1, 2, 4], BatchMessage { epoch: EPOCH + 1, ..msg }), ..proof(0) };
     assert!(matches!(verify_inclusion(c, &other, None), Err(CertificateError::WrongEpoch { .. })));
 }
+
+/// DESIGN §4b equivocation: a member's clean vote on a transaction and its
+/// batch vote whose leaf for that transaction says malicious (or two batch
+/// leaves) prove it signed both ways; a statement that does not hold is
+/// named.
+#[test]
+fn a_vote_and_a_batch_leaf_that_disagree_are_evidence() {
+    use vigil_consensus::{verify_statement_evidence, EvidenceError};
+    use vigil_types::{
+        BatchLeaf, BatchMessage, BatchStatement, BatchTree, BatchVote, Statement, StatementEvidence, Vote, Wire,
+    };
+
+    let s = setup(1, &[10, 10, 10, 10, 20]);
+    let c = &s.committee;
+    let batch = |signer: usize, key: usize, bad: u64| {
+        let leaves: Vec<BatchLeaf> = (1..=5)
+            .map(|i| BatchLeaf { tx_hash: tx(i), kind: if i == bad { VoteKind::Malicious } else { VoteKind::Clean } })
+            .collect();
+        let tree = BatchTree::new(leaves).expect("batch");
+        let msg = BatchMessage { chain_id: CHAIN, epoch: EPOCH, count: tree.count(), root: tree.root() };
+        let vote = BatchVote {
+            chain_id: CHAIN,
+            epoch: EPOCH,
+            count: msg.count,
+            root: msg.root,
+            signer: signer as u32,
+            signature: s.keys[key].sign(&msg.digest()).to_bytes(),
+        };
+        (tree, vote)
+    };
+    let leaf = |tree: &BatchTree, vote: &BatchVote, i: u32| {
+        let l = tree.leaves()[i as usize];
+        Statement::Batch(BatchStatement {
+            batch_vote: vote.clone(),
+            index: i,
+            tx_hash: l.tx_hash,
+            kind: l.kind,
+            path: tree.path(i).expect("in range"),
+        })
+    };
+    let clean_vote = |signer: u32| {
+        let msg = VoteMessage { chain_id: CHAIN, epoch: EPOCH, tx_hash: tx(3), kind: VoteKind::Clean };
+        Statement::Vote(Vote {
+            chain_id: CHAIN,
+            epoch: EPOCH,
+            tx_hash: tx(3),
+            kind: VoteKind::Clean,
+            signer,
+            signature: s.keys[signer as usize].sign_vote(&msg).to_bytes(),
+        })
+    };
+
+    // Member 2 voted clean on tx 3, and signed a batch that calls it malicious.
+    let (tree, vote) = batch(2, 2, 3);
+    let evidence = StatementEvidence::new(leaf(&tree, &vote, 2), clean_vote(2)).expect("they conflict");
+    assert!(verify_statement_evidence(c, &evidence).is_ok());
+    assert_eq!(StatementEvidence::decode(&evidence.encode()).expect("decodes"), evidence);
+    let json = serde_json::to_string(&evidence).expect("json");
+    assert_eq!(serde_json::from_str::<StatementEvidence>(&json).expect("parses"), evidence);
+
+    // Two batches that disagree on tx 3.
+    let (other_tree, other_vote) = batch(2, 2, 0);
+    let both = StatementEvidence::new(leaf(&tree, &vote, 2), leaf(&other_tree, &other_vote, 2)).expect("conflict");
+    assert!(verify_statement_evidence(c, &both).is_ok());
+
+    // A leaf of another transaction, or of the same kind, is no conflict.
+    assert!(StatementEvidence::new(leaf(&tree, &vote, 1), clean_vote(2)).is_err());
+    assert!(StatementEvidence::new(leaf(&other_tree, &other_vote, 2), clean_vote(2)).is_err());
+    // A batch vote signed by member 1 but claiming member 2.
+    let (forged_tree, forged) = batch(2, 1, 3);
+    let e = StatementEvidence::new(leaf(&forged_tree, &forged, 2), clean_vote(2)).expect("shape");
+    assert!(matches!(verify_statement_evidence(c, &e), Err(EvidenceError::BadStatement { which: "malicious", .. })));
+    // A path that does not lead to the signed root.
+    let Statement::Batch(mut moved) = leaf(&tree, &vote, 2) else { unreachable!() };
+    moved.path[0] = tx(9);
+    let e = StatementEvidence::new(Statement::Batch(moved), clean_vote(2)).expect("shape");
+    let err = verify_statement_evidence(c, &e).expect_err("bad path");
+    assert!(err.to_string().contains("audit path"), "{err}");
+}

@@ -25,7 +25,7 @@ pub use cert::{Certificate, SignerBitmap};
 pub use codec::Wire;
 pub use committee::{Committee, Member, Stake, Threshold};
 pub use error::{DecodeError, InvalidError};
-pub use evidence::EquivocationEvidence;
+pub use evidence::{BatchStatement, EquivocationEvidence, Statement, StatementEvidence};
 pub use gossip::{Topic, TxAnnouncement};
 pub use tx::{Transaction, TxDecodeError};
 pub use vote::{Vote, VoteKind, VoteMessage};

@@ -4,8 +4,8 @@
 use arbitrary::{Arbitrary, Unstructured};
 use proptest::prelude::*;
 use vigil_types::{
-    BatchCertificate, BatchVote, Certificate, Committee, EquivocationEvidence, InclusionProof, TxAnnouncement, Vote,
-    Wire,
+    BatchCertificate, BatchVote, Certificate, Committee, EquivocationEvidence, InclusionProof, StatementEvidence,
+    TxAnnouncement, Vote, Wire,
 };
 
 /// Every byte string either fails to decode or re-encodes to itself.
@@ -42,6 +42,7 @@ proptest! {
         canonical::<BatchVote>(&bytes);
         canonical::<BatchCertificate>(&bytes);
         canonical::<InclusionProof>(&bytes);
+        canonical::<StatementEvidence>(&bytes);
     }
 
     #[test]
