@@ -243,8 +243,8 @@ pub enum CertCommand {
         /// Check with the contracts instead, inside an in-memory revm
         /// (Prague): deploy the registry and the verifier, register every
         /// member with its proof of possession, publish the committee, call
-        /// `verify`. Prints the same verdict, then `gas: N` (the `verify`
-        /// transaction's gas).
+        /// `verify` (`verifyInclusion` for a proof). Prints the same verdict,
+        /// then `gas: N` (that transaction's gas).
         #[arg(long)]
         onchain: bool,
     },
