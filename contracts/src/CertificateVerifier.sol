@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {BLS} from "./BLS.sol";
+import {MerkleRFC6962} from "./MerkleRFC6962.sol";
 
 /// @title Certificate verification against an epoch's committee (DESIGN §4, docs/protocol.md).
 /// @notice Holds, per epoch, the committee a certificate is checked against, published by one
@@ -180,40 +181,10 @@ contract CertificateVerifier {
         if (kind > 1) revert BadKind(kind);
         if (cert.count == 0 || cert.count > MAX_BATCH) revert BadBatchCount(cert.count);
         if (index >= cert.count) revert IndexOutOfRange(index, cert.count);
-        if (!_pathLeadsTo(sha256(abi.encodePacked(bytes1(0x00), txHash, kind)), index, cert.count, path, cert.root))
-        {
+        if (!MerkleRFC6962.leadsTo(MerkleRFC6962.leafHash(txHash, kind), index, cert.count, path, cert.root)) {
             revert BadInclusionPath();
         }
         verifyBatch(cert);
-    }
-
-    /// RFC 9162 §2.1.3.2: whether `path` leads from the leaf hash at `index` to `root` in a tree of
-    /// `count` leaves, using exactly the hashes that index and count call for.
-    function _pathLeadsTo(bytes32 leaf, uint256 index, uint256 count, bytes32[] calldata path, bytes32 root)
-        private
-        pure
-        returns (bool)
-    {
-        uint256 fn = index;
-        uint256 sn = count - 1;
-        bytes32 r = leaf;
-        for (uint256 i = 0; i < path.length; ++i) {
-            if (sn == 0) return false;
-            if (fn & 1 == 1 || fn == sn) {
-                r = sha256(abi.encodePacked(bytes1(0x01), path[i], r));
-                if (fn & 1 == 0) {
-                    while (fn & 1 == 0 && fn != 0) {
-                        fn >>= 1;
-                        sn >>= 1;
-                    }
-                }
-            } else {
-                r = sha256(abi.encodePacked(bytes1(0x01), r, path[i]));
-            }
-            fn >>= 1;
-            sn >>= 1;
-        }
-        return sn == 0 && r == root;
     }
 
     /// What a certificate and a batch certificate share: the epoch's committee, the chain, the

@@ -3,16 +3,21 @@ pragma solidity 0.8.30;
 
 import {BLS} from "./BLS.sol";
 import {InspectorRegistry} from "./InspectorRegistry.sol";
+import {MerkleRFC6962} from "./MerkleRFC6962.sol";
 
-/// @title Equivocation slashing (DESIGN §4, §7).
+/// @title Equivocation slashing (DESIGN §4, §4b, §7).
 /// @notice Takes two votes of one signer on the same `(chain_id, epoch, tx_hash)`, one clean
 /// (kind 0) and one malicious (kind 1), checks both BLS signatures on-chain against the
 /// signer's registered key (hash to G2 under `BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_`
 /// and one pairing check each, EIP-2537), then has the `InspectorRegistry` take the signer's
 /// whole stake and pay `rewardBps` of it to the caller (the reporter).
 ///
+/// With batches (DESIGN §4b) either side may instead be a batch leaf: the signer's batch vote
+/// (count, root, signature over the batch digest) and the audit path of the transaction's leaf
+/// (`slashStatements`).
+///
 /// A conflict `(chain_id, epoch, tx_hash, signer)` can be used once, whichever signature
-/// bytes carry it.
+/// bytes, votes or batches carry it.
 ///
 /// The signer: a vote names it by its index in the epoch's committee, which the registry's
 /// snapshot of that epoch maps to the operator (vote epoch -> snapshot -> operator index). An
@@ -29,6 +34,26 @@ contract Slasher {
         uint32 signer;
         bytes signature;
     }
+
+    /// What a signer said about one transaction (DESIGN §4b): a vote when `count` is 0 (then
+    /// `root`, `index` and `path` are unused and must be zero or empty), otherwise the leaf
+    /// `index` of the batch of `count` transactions with root `root`, which `path` leads to.
+    /// `signature` is over the vote digest or the batch digest, uncompressed as in `SignedVote`.
+    struct Statement {
+        uint64 chainId;
+        uint64 epoch;
+        bytes32 txHash;
+        uint8 kind;
+        uint32 signer;
+        uint32 count;
+        bytes32 root;
+        uint32 index;
+        bytes32[] path;
+        bytes signature;
+    }
+
+    /// Most transactions in one batch (DESIGN §4b).
+    uint32 public constant MAX_BATCH = 4096;
 
     InspectorRegistry public immutable registry;
     /// The chain whose votes this slasher judges (the rollup the committee screens).
@@ -64,6 +89,8 @@ contract Slasher {
     error UnknownEpoch(uint64 epoch);
     error BadSignatureLength(uint8 kind, uint256 length);
     error BadSignature(uint8 kind);
+    error BadBatch(uint8 kind);
+    error BadInclusionPath(uint8 kind);
 
     constructor(InspectorRegistry registry_, uint64 chainId_, uint256 rewardBps_) {
         if (rewardBps_ > 10_000) revert BadRewardShare(rewardBps_);
@@ -80,6 +107,41 @@ contract Slasher {
     /// Checks the two votes (in either order) and slashes their signer; the caller gets the
     /// reward. Reverts with the reason when the evidence does not hold.
     function slash(SignedVote calldata a, SignedVote calldata b) external returns (uint256 amount, uint256 reward) {
+        (bytes32 id, uint256 operator) = _conflict(
+            Claim(a.chainId, a.epoch, a.txHash, a.kind, a.signer), Claim(b.chainId, b.epoch, b.txHash, b.kind, b.signer)
+        );
+        bytes memory pk = registry.pubkeyPointOf(operator);
+        _checkVote(pk, a);
+        _checkVote(pk, b);
+        (amount, reward) = _take(id, operator, a.signer, a.epoch, a.txHash);
+    }
+
+    /// `slash` for statements (DESIGN §4b): each a vote or a batch leaf with its path.
+    function slashStatements(Statement calldata a, Statement calldata b)
+        external
+        returns (uint256 amount, uint256 reward)
+    {
+        (bytes32 id, uint256 operator) = _conflict(
+            Claim(a.chainId, a.epoch, a.txHash, a.kind, a.signer), Claim(b.chainId, b.epoch, b.txHash, b.kind, b.signer)
+        );
+        bytes memory pk = registry.pubkeyPointOf(operator);
+        _checkStatement(pk, a);
+        _checkStatement(pk, b);
+        (amount, reward) = _take(id, operator, a.signer, a.epoch, a.txHash);
+    }
+
+    /// The fields two conflicting statements are compared on.
+    struct Claim {
+        uint64 chainId;
+        uint64 epoch;
+        bytes32 txHash;
+        uint8 kind;
+        uint32 signer;
+    }
+
+    /// Checks that `a` and `b` conflict, on this chain, unused, about a member of a known
+    /// committee; returns the conflict's id and the signer's operator.
+    function _conflict(Claim memory a, Claim memory b) private view returns (bytes32 id, uint256 operator) {
         if (a.kind > 1) revert BadKind(a.kind);
         if (b.kind > 1) revert BadKind(b.kind);
         if (a.kind == b.kind) revert SameKind(a.kind);
@@ -88,29 +150,53 @@ contract Slasher {
         if (a.epoch != b.epoch) revert DifferentEpochs(a.epoch, b.epoch);
         if (a.txHash != b.txHash) revert DifferentTransactions(a.txHash, b.txHash);
         if (a.chainId != chainId) revert WrongChain(chainId, a.chainId);
-        bytes32 id = evidenceId(a.chainId, a.epoch, a.txHash, a.signer);
+        id = evidenceId(a.chainId, a.epoch, a.txHash, a.signer);
         if (used[id]) revert EvidenceUsed(id);
         (bool taken, uint256 size) = registry.committeeSize(a.epoch);
         if (!taken) revert UnknownEpoch(a.epoch);
         if (a.signer >= size) revert UnknownSigner(a.signer);
-        uint256 operator = registry.committeeMember(a.epoch, a.signer);
+        operator = registry.committeeMember(a.epoch, a.signer);
+    }
 
-        bytes memory pk = registry.pubkeyPointOf(operator);
-        _checkVote(pk, a);
-        _checkVote(pk, b);
-
+    /// Marks the conflict used and has the registry slash the operator.
+    function _take(bytes32 id, uint256 operator, uint32 signer, uint64 epoch, bytes32 txHash)
+        private
+        returns (uint256 amount, uint256 reward)
+    {
         used[id] = true;
         (amount, reward) = registry.slash(operator, msg.sender, rewardBps);
-        emit Equivocation(a.signer, msg.sender, id, a.epoch, a.txHash, amount, reward);
+        emit Equivocation(signer, msg.sender, id, epoch, txHash, amount, reward);
+    }
+
+    /// Whether `s` holds for the registered key `pk`: a vote's signature, or a batch leaf's path
+    /// to its root and the batch vote's signature; reverts otherwise.
+    function _checkStatement(bytes memory pk, Statement calldata s) private view {
+        bytes32 digest;
+        if (s.count == 0) {
+            if (s.root != bytes32(0) || s.index != 0 || s.path.length != 0) revert BadBatch(s.kind);
+            digest = sha256(abi.encodePacked("vigil/vote/v1", s.chainId, s.epoch, s.txHash, s.kind));
+        } else {
+            if (s.count > MAX_BATCH || s.index >= s.count) revert BadBatch(s.kind);
+            if (!MerkleRFC6962.leadsTo(MerkleRFC6962.leafHash(s.txHash, s.kind), s.index, s.count, s.path, s.root)) {
+                revert BadInclusionPath(s.kind);
+            }
+            digest = sha256(abi.encodePacked("vigil/batch/v1", s.chainId, s.epoch, s.count, s.root));
+        }
+        _checkSignature(pk, s.kind, digest, s.signature);
     }
 
     /// Whether `v`'s signature is valid for the registered key `pk`; reverts otherwise.
     function _checkVote(bytes memory pk, SignedVote calldata v) private view {
-        if (v.signature.length != 192) revert BadSignatureLength(v.kind, v.signature.length);
-        bytes memory sig = BLS.g2FromRaw(v.signature);
-        if (BLS.isIdentity(sig)) revert BadSignature(v.kind);
         bytes32 digest = sha256(abi.encodePacked("vigil/vote/v1", v.chainId, v.epoch, v.txHash, v.kind));
+        _checkSignature(pk, v.kind, digest, v.signature);
+    }
+
+    /// Whether `signature` by `pk` over `digest` verifies; reverts naming `kind` otherwise.
+    function _checkSignature(bytes memory pk, uint8 kind, bytes32 digest, bytes calldata signature) private view {
+        if (signature.length != 192) revert BadSignatureLength(kind, signature.length);
+        bytes memory sig = BLS.g2FromRaw(signature);
+        if (BLS.isIdentity(sig)) revert BadSignature(kind);
         bytes memory h = BLS.hashToG2(abi.encodePacked(digest), BLS.DST_SIGN);
-        if (!BLS.pairingCheck(pk, h, sig)) revert BadSignature(v.kind);
+        if (!BLS.pairingCheck(pk, h, sig)) revert BadSignature(kind);
     }
 }

@@ -13,7 +13,9 @@
 
 use alloy_primitives::{Address, Bytes, U256};
 use alloy_sol_types::{SolConstructor, SolInterface, SolValue};
-use vigil_types::{Certificate, Committee, EquivocationEvidence, InclusionProof, Member, Threshold, Vote};
+use vigil_types::{
+    Certificate, Committee, EquivocationEvidence, InclusionProof, Member, Statement, StatementEvidence, Threshold, Vote,
+};
 
 use crate::{
     evm::{Chain, EvmError, Outcome, DEPLOYER},
@@ -407,6 +409,44 @@ pub fn signed_vote(vote: &Vote) -> Result<Slasher::SignedVote, PointError> {
         kind: vote.kind.as_byte(),
         signer: vote.signer,
         signature: Bytes::copy_from_slice(&g2_affine(&vote.signature.0)?),
+    })
+}
+
+/// A statement (DESIGN §4b) in the form `Slasher.slashStatements` takes.
+pub fn signed_statement(statement: &Statement) -> Result<Slasher::Statement, PointError> {
+    Ok(match statement {
+        Statement::Vote(v) => Slasher::Statement {
+            chainId: v.chain_id,
+            epoch: v.epoch,
+            txHash: v.tx_hash,
+            kind: v.kind.as_byte(),
+            signer: v.signer,
+            count: 0,
+            root: Default::default(),
+            index: 0,
+            path: Vec::new(),
+            signature: Bytes::copy_from_slice(&g2_affine(&v.signature.0)?),
+        },
+        Statement::Batch(b) => Slasher::Statement {
+            chainId: b.batch_vote.chain_id,
+            epoch: b.batch_vote.epoch,
+            txHash: b.tx_hash,
+            kind: b.kind.as_byte(),
+            signer: b.batch_vote.signer,
+            count: b.batch_vote.count,
+            root: b.batch_vote.root,
+            index: b.index,
+            path: b.path.clone(),
+            signature: Bytes::copy_from_slice(&g2_affine(&b.batch_vote.signature.0)?),
+        },
+    })
+}
+
+/// The `slashStatements` call for statement evidence (clean first).
+pub fn slash_statements_call(evidence: &StatementEvidence) -> Result<Slasher::slashStatementsCall, PointError> {
+    Ok(Slasher::slashStatementsCall {
+        a: signed_statement(evidence.clean())?,
+        b: signed_statement(evidence.malicious())?,
     })
 }
 

@@ -259,3 +259,70 @@ fn a_reporter_refusing_the_reward_reverts_the_slash() {
     // The same evidence from a reporter that accepts it still works.
     assert!(s.slash(&call).is_success());
 }
+
+/// DESIGN §4b on-chain: a member's clean vote and its batch whose leaf for
+/// the same transaction says malicious are slashable (`slashStatements`),
+/// as vigil-consensus judges them; a tampered path, a batch signed by
+/// another key, or a conflict already slashed through votes is refused.
+#[test]
+fn a_vote_and_a_batch_leaf_that_disagree_slash_the_signer() {
+    use vigil_consensus::verify_statement_evidence;
+    use vigil_contracts::onchain::slash_statements_call;
+    use vigil_types::{BatchLeaf, BatchMessage, BatchStatement, BatchTree, BatchVote, Statement, StatementEvidence};
+
+    let mut s = Setup::new();
+    let batch = |s: &Setup, signer: u32, key: usize| {
+        let leaves: Vec<BatchLeaf> = [B256::repeat_byte(1), TX, B256::repeat_byte(3)]
+            .into_iter()
+            .map(|tx_hash| BatchLeaf {
+                tx_hash,
+                kind: if tx_hash == TX { VoteKind::Malicious } else { VoteKind::Clean },
+            })
+            .collect();
+        let tree = BatchTree::new(leaves).unwrap();
+        let msg = BatchMessage { chain_id: CHAIN_ID, epoch: EPOCH, count: tree.count(), root: tree.root() };
+        let vote = BatchVote {
+            chain_id: CHAIN_ID,
+            epoch: EPOCH,
+            count: msg.count,
+            root: msg.root,
+            signer,
+            signature: SignatureBytes(s.tc.keys[key].sign(&msg.digest()).to_bytes().0),
+        };
+        Statement::Batch(BatchStatement {
+            batch_vote: vote,
+            index: 1,
+            tx_hash: TX,
+            kind: VoteKind::Malicious,
+            path: tree.path(1).unwrap(),
+        })
+    };
+    let committee = VerifiedCommittee::new(s.tc.committee.clone()).unwrap();
+
+    // Member 1 signed a batch calling TX malicious under member 2's index.
+    let forged = StatementEvidence::new(Statement::Vote(s.vote(2, VoteKind::Clean)), batch(&s, 2, 1)).unwrap();
+    assert!(verify_statement_evidence(&committee, &forged).is_err());
+    let out =
+        s.c.chain.transact_from(REPORTER, U256::ZERO, s.c.slasher, &slash_statements_call(&forged).unwrap()).unwrap();
+    assert_reverts(&out, S::BadSignature::SELECTOR, "batch signed by another key");
+
+    // A path that does not lead to the signed root.
+    let Statement::Batch(mut moved) = batch(&s, 2, 2) else { unreachable!() };
+    moved.path[0] = B256::repeat_byte(9);
+    let moved = StatementEvidence::new(Statement::Vote(s.vote(2, VoteKind::Clean)), Statement::Batch(moved)).unwrap();
+    assert!(verify_statement_evidence(&committee, &moved).is_err());
+    let out =
+        s.c.chain.transact_from(REPORTER, U256::ZERO, s.c.slasher, &slash_statements_call(&moved).unwrap()).unwrap();
+    assert_reverts(&out, S::BadInclusionPath::SELECTOR, "tampered path");
+
+    // The real conflict: accepted off-chain and on-chain, the stake taken.
+    let ev = StatementEvidence::new(Statement::Vote(s.vote(2, VoteKind::Clean)), batch(&s, 2, 2)).unwrap();
+    verify_statement_evidence(&committee, &ev).expect("off-chain check accepts it");
+    let before = s.stake_of(2);
+    let out = s.c.chain.transact_from(REPORTER, U256::ZERO, s.c.slasher, &slash_statements_call(&ev).unwrap()).unwrap();
+    assert!(out.is_success(), "{out:?}");
+    println!("slashStatements (vote + batch leaf of 3): {} gas", out.gas_used());
+    assert!(before > U256::ZERO && s.stake_of(2).is_zero());
+    // The same conflict through its two votes is already used.
+    assert_reverts(&s.slash(&slash_call(&s.evidence(2)).unwrap()), S::EvidenceUsed::SELECTOR, "votes after batch");
+}
