@@ -64,14 +64,18 @@
 //! # }
 //! ```
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashMap, VecDeque},
+    sync::Arc,
+};
 
-use vigil_types::{Certificate, Committee, B256};
+use vigil_types::{Certificate, Committee, InclusionProof, B256};
 
 use crate::{
-    certificate::{prepare_admission, PendingCertificate},
+    certificate::{prepare_admission, verify_inclusion_admission, PendingCertificate},
     window::certificate_epoch_accepted,
-    CertificateError, CommitteeError, VerifiedCertificate, VerifiedCommittee,
+    CertificateError, CommitteeError, VerifiedBatchCertificate, VerifiedCertificate, VerifiedCommittee,
+    VerifiedInclusion,
 };
 
 /// Why a certificate does not admit a transaction.
@@ -184,18 +188,98 @@ impl Admission {
     /// [`Self::admit`] but the pairing, left to the caller (a
     /// [`vigil_crypto::BatchVerifier`]).
     pub fn prepare(&self, tx_hash: B256, cert: &Certificate) -> Result<PendingCertificate, AdmissionError> {
-        if cert.chain_id != self.chain_id {
-            return Err(AdmissionError::WrongChain { got: cert.chain_id, want: self.chain_id });
+        let committee = self.committee_for(cert.chain_id, cert.epoch)?;
+        Ok(prepare_admission(committee, cert, tx_hash)?)
+    }
+
+    /// Whether the inclusion proof `proof` admits the transaction `tx_hash`
+    /// (DESIGN §4b): chain, epoch window and committee as for a
+    /// certificate, then the audit path, then the batch certificate, whose
+    /// verification `roots` remembers so that the batch's other
+    /// transactions cost one path check each.
+    pub fn admit_inclusion(
+        &self,
+        tx_hash: B256,
+        proof: &InclusionProof,
+        roots: &mut VerifiedRoots,
+    ) -> Result<VerifiedInclusion, AdmissionError> {
+        let cert = &proof.certificate;
+        let committee = self.committee_for(cert.chain_id, cert.epoch)?;
+        let cached = roots.get(cert.epoch, &cert.root);
+        let verified = verify_inclusion_admission(committee, proof, tx_hash, cached)?;
+        if cached.is_none_or(|c| c.certificate() != cert) {
+            roots.insert(VerifiedBatchCertificate::from_inclusion(&verified));
+        } else {
+            roots.hits += 1;
         }
-        if !certificate_epoch_accepted(self.current_epoch, cert.epoch) {
+        Ok(verified)
+    }
+
+    /// The committee that judges statements of `chain_id` and `epoch`, if
+    /// that chain is this one and the epoch is in the window.
+    fn committee_for(&self, chain_id: u64, epoch: u64) -> Result<&Arc<VerifiedCommittee>, AdmissionError> {
+        if chain_id != self.chain_id {
+            return Err(AdmissionError::WrongChain { got: chain_id, want: self.chain_id });
+        }
+        if !certificate_epoch_accepted(self.current_epoch, epoch) {
             return Err(AdmissionError::EpochNotAccepted {
-                got: cert.epoch,
+                got: epoch,
                 current: self.current_epoch,
                 min: self.current_epoch.saturating_sub(1),
             });
         }
-        let committee = self.committees.get(&cert.epoch).ok_or(AdmissionError::NoCommittee { epoch: cert.epoch })?;
-        Ok(prepare_admission(committee, cert, tx_hash)?)
+        self.committees.get(&epoch).ok_or(AdmissionError::NoCommittee { epoch })
+    }
+}
+
+/// Batch certificates already verified, by epoch and root, oldest dropped
+/// first beyond the capacity (DESIGN §4b: "a verifier caches verified batch
+/// certificates by root").
+#[derive(Debug, Clone)]
+pub struct VerifiedRoots {
+    by_root: HashMap<(u64, B256), VerifiedBatchCertificate>,
+    order: VecDeque<(u64, B256)>,
+    capacity: usize,
+    hits: u64,
+}
+
+impl VerifiedRoots {
+    /// A cache of at most `capacity` roots.
+    pub fn new(capacity: usize) -> Self {
+        Self { by_root: HashMap::new(), order: VecDeque::new(), capacity: capacity.max(1), hits: 0 }
+    }
+
+    /// The verified certificate of `root` in `epoch`, if held.
+    pub fn get(&self, epoch: u64, root: &B256) -> Option<&VerifiedBatchCertificate> {
+        self.by_root.get(&(epoch, *root))
+    }
+
+    /// Remembers a verified certificate (replacing one of the same root).
+    pub fn insert(&mut self, cert: VerifiedBatchCertificate) {
+        let key = (cert.certificate().epoch, cert.certificate().root);
+        if self.by_root.insert(key, cert).is_none() {
+            self.order.push_back(key);
+            while self.order.len() > self.capacity {
+                if let Some(old) = self.order.pop_front() {
+                    self.by_root.remove(&old);
+                }
+            }
+        }
+    }
+
+    /// Roots held.
+    pub fn len(&self) -> usize {
+        self.by_root.len()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.by_root.is_empty()
+    }
+
+    /// Admissions that used a held certificate instead of a pairing.
+    pub fn hits(&self) -> u64 {
+        self.hits
     }
 }
 
@@ -228,5 +312,35 @@ mod tests {
         let other = DevCommittee::generate(8, 6, 3, 3);
         assert!(admission.insert_committee(other.committee().clone()).is_err());
         assert_eq!(admission.admit(tx, &other.certify(tx)), Err(AdmissionError::WrongChain { got: 8, want: 7 }));
+    }
+
+    #[test]
+    fn inclusion_proofs_pay_one_pairing_per_batch() {
+        let dev = DevCommittee::generate(7, 4, 4, 9);
+        let mut admission = Admission::new(7);
+        admission.insert_committee(dev.committee().clone()).unwrap();
+        let txs: Vec<B256> = (1..=6u8).map(B256::repeat_byte).collect();
+        let (tree, cert) = dev.certify_batch(&txs, &[0, 1, 2]);
+        let proof = |i: u32| dev.inclusion(&tree, &cert, i);
+        let mut roots = VerifiedRoots::new(2);
+        for (i, tx) in txs.iter().enumerate() {
+            let v = admission.admit_inclusion(*tx, &proof(i as u32), &mut roots).unwrap();
+            assert_eq!(v.tx_hash(), *tx);
+        }
+        assert_eq!((roots.len(), roots.hits()), (1, 5), "one pairing, five path checks");
+        // A proof for another transaction, or with a flipped kind, is refused even from the cache.
+        assert!(admission.admit_inclusion(txs[1], &proof(0), &mut roots).is_err());
+        let mut flipped = proof(2);
+        flipped.kind = vigil_types::VoteKind::Malicious;
+        assert!(matches!(
+            admission.admit_inclusion(txs[2], &flipped, &mut roots),
+            Err(AdmissionError::Certificate(CertificateError::Inclusion(_)))
+        ));
+        // The window applies to batches as to certificates.
+        admission.set_current_epoch(6);
+        assert!(matches!(
+            admission.admit_inclusion(txs[0], &proof(0), &mut roots),
+            Err(AdmissionError::EpochNotAccepted { got: 4, .. })
+        ));
     }
 }

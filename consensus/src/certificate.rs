@@ -135,6 +135,11 @@ pub struct VerifiedBatchCertificate {
 }
 
 impl VerifiedBatchCertificate {
+    /// The batch certificate a verified inclusion proof carried.
+    pub(crate) fn from_inclusion(v: &VerifiedInclusion) -> Self {
+        Self { certificate: v.proof.certificate.clone(), signed_stake: v.signed_stake }
+    }
+
     /// The batch certificate.
     pub fn certificate(&self) -> &BatchCertificate {
         &self.certificate

@@ -28,7 +28,7 @@ pub mod testkit;
 mod vote;
 pub mod window;
 
-pub use admission::{Admission, AdmissionError};
+pub use admission::{Admission, AdmissionError, VerifiedRoots};
 pub use certificate::{
     prepare_admission, prepare_certificate, verify_admission, verify_batch_certificate, verify_certificate,
     verify_certificates_batch, verify_inclusion, verify_inclusion_admission, PendingCertificate,

@@ -5,7 +5,10 @@
 use std::sync::Arc;
 
 use vigil_crypto::{SecretKey, Signature};
-use vigil_types::{Certificate, Committee, Member, SignerBitmap, Stake, Threshold, VoteKind, VoteMessage, B256, U256};
+use vigil_types::{
+    BatchCertificate, BatchLeaf, BatchMessage, BatchTree, Certificate, Committee, InclusionProof, Member, SignerBitmap,
+    Stake, Threshold, VoteKind, VoteMessage, B256, U256,
+};
 
 use crate::VerifiedCommittee;
 
@@ -70,6 +73,43 @@ impl DevCommittee {
         #[allow(clippy::expect_used)]
         let signers = SignerBitmap::from_indexes(self.keys.len(), signers.iter().copied()).expect("indexes in range");
         Certificate { chain_id: c.chain_id, epoch: c.epoch, tx_hash, kind, signers, signature }
+    }
+
+    /// A batch of clean verdicts on `txs` and its batch certificate signed
+    /// by the members in `signers` (DESIGN §4b).
+    pub fn certify_batch(&self, txs: &[B256], signers: &[usize]) -> (BatchTree, BatchCertificate) {
+        let c = self.committee.committee();
+        let leaves = txs.iter().map(|t| BatchLeaf { tx_hash: *t, kind: VoteKind::Clean }).collect();
+        #[allow(clippy::expect_used)]
+        let tree = BatchTree::new(leaves).expect("1 to 4096 distinct transactions");
+        let msg = BatchMessage { chain_id: c.chain_id, epoch: c.epoch, count: tree.count(), root: tree.root() };
+        let sigs: Vec<Signature> = signers.iter().map(|i| self.keys[*i].sign(&msg.digest())).collect();
+        #[allow(clippy::expect_used)]
+        let signature = Signature::aggregate(&sigs).expect("at least one signer").to_bytes();
+        #[allow(clippy::expect_used)]
+        let signers = SignerBitmap::from_indexes(self.keys.len(), signers.iter().copied()).expect("indexes in range");
+        let cert = BatchCertificate {
+            chain_id: c.chain_id,
+            epoch: c.epoch,
+            count: msg.count,
+            root: msg.root,
+            signers,
+            signature,
+        };
+        (tree, cert)
+    }
+
+    /// The inclusion proof of leaf `index` of a batch made by
+    /// [`Self::certify_batch`].
+    pub fn inclusion(&self, tree: &BatchTree, cert: &BatchCertificate, index: u32) -> InclusionProof {
+        let leaf = tree.leaves()[index as usize];
+        InclusionProof {
+            certificate: cert.clone(),
+            index,
+            tx_hash: leaf.tx_hash,
+            kind: leaf.kind,
+            path: tree.path(index).unwrap_or_default(),
+        }
     }
 
     /// A clean certificate for `tx_hash` signed by every member.
