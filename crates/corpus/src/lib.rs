@@ -24,6 +24,7 @@
 pub mod background;
 mod chain;
 pub mod contracts;
+mod det;
 mod error;
 mod evm;
 mod file;

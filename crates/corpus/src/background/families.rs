@@ -18,7 +18,8 @@ use rand::{seq::SliceRandom, Rng};
 use rand_chacha::ChaCha8Rng;
 use vigil_fixture::Label;
 
-use super::{det::log_uniform, merkle::MerkleTree, traffic::round_sig, world::Addrs};
+use super::{merkle::MerkleTree, world::Addrs};
+use crate::det::{log_uniform, round_sig};
 use crate::{
     contracts::{
         keeper_registry_v2::KeeperRegistryV2, keeper_registry_v3::KeeperRegistryV3, AttestedBridge, AutoCompounder,

@@ -9,7 +9,6 @@
 //! independent of each other, can be generated in parallel, and come out
 //! the same on every run.
 
-mod det;
 mod families;
 mod merkle;
 mod traffic;

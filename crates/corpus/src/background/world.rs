@@ -91,7 +91,7 @@ fn user_eth(rng: &mut ChaCha8Rng) -> U256 {
     } else {
         (1000.0, 20_000.0)
     };
-    let x = super::det::log_uniform(rng, lo, hi);
+    let x = crate::det::log_uniform(rng, lo, hi);
     super::traffic::round_sig(U256::from((x * 1e18) as u128), 3)
 }
 
@@ -248,7 +248,7 @@ pub(crate) fn build(name: &str, users: usize, rng: &mut ChaCha8Rng) -> Result<Wo
             [(b.usd, 0.2, 200.0, 500_000.0), (gem, 0.08, 100.0, 200_000.0), (stk, 0.06, 100.0, 500_000.0)]
         {
             if rng.gen_bool(chance) {
-                let x = super::det::log_uniform(rng, lo, hi);
+                let x = crate::det::log_uniform(rng, lo, hi);
                 let amount = super::traffic::round_sig(U256::from(x as u128) * eth(1), 2);
                 sc.transfer(Label::Setup, &d, token, user.address(), amount)?;
             }

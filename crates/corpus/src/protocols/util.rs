@@ -1,39 +1,14 @@
-//! Small helpers of the real-protocol world: amounts people type, the
-//! deterministic floating point they are drawn with, and the encodings the
+//! Small helpers of the real-protocol world: amounts people type (with the
+//! deterministic numbers of `crate::det`), and the encodings the
 //! protocols sign or parse (EIP-2612 permits, Safe signatures, MultiSend
 //! batches, Uniswap v3 paths).
 
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_sol_types::SolValue;
-use rand::Rng;
 
 use crate::{Actor, CorpusError};
 
-/// Rounds `x` down to `sig` significant decimal digits.
-pub(crate) fn round_sig(x: U256, sig: u32) -> U256 {
-    let limit = U256::from(10u64).pow(U256::from(sig));
-    let mut scale = U256::from(1u64);
-    while x / scale >= limit {
-        scale *= U256::from(10u64);
-    }
-    x / scale * scale
-}
-
-/// `x` as a float (for shares and prices only; amounts stay integers).
-pub(crate) fn f(x: U256) -> f64 {
-    f64::from(x)
-}
-
-/// A non-negative float as an integer amount (0 for anything else).
-pub(crate) fn u(x: f64) -> U256 {
-    if x <= 0.0 || !x.is_finite() {
-        U256::ZERO
-    } else if x < 3.0e38 {
-        U256::from(x as u128)
-    } else {
-        U256::from(u128::MAX)
-    }
-}
+pub(crate) use crate::det::{exp, f, ln, log_uniform, round_sig, u};
 
 /// `n` whole units of a token with `decimals`.
 pub(crate) fn units(n: u64, decimals: u8) -> U256 {
@@ -58,57 +33,6 @@ pub(crate) fn fmt_units(a: U256, decimals: u8) -> String {
     } else {
         format!("{whole}.{digits}")
     }
-}
-
-const LN_2: f64 = std::f64::consts::LN_2;
-
-/// e^x from `+ − × ÷` only (IEEE-exact, so the same bits on every machine).
-pub(crate) fn exp(x: f64) -> f64 {
-    let k = (x / LN_2).round();
-    let r = x - k * LN_2;
-    let (mut term, mut sum) = (1.0f64, 1.0f64);
-    for n in 1..30 {
-        term = term * r / f64::from(n);
-        sum += term;
-    }
-    let mut scale = 1.0f64;
-    let mut k = k as i64;
-    while k > 0 {
-        scale *= 2.0;
-        k -= 1;
-    }
-    while k < 0 {
-        scale /= 2.0;
-        k += 1;
-    }
-    sum * scale
-}
-
-/// ln x for x > 0, from `+ − × ÷` only.
-pub(crate) fn ln(x: f64) -> f64 {
-    let (mut m, mut k) = (x, 0i32);
-    while m >= 2.0 {
-        m /= 2.0;
-        k += 1;
-    }
-    while m < 1.0 {
-        m *= 2.0;
-        k -= 1;
-    }
-    let y = (m - 1.0) / (m + 1.0);
-    let y2 = y * y;
-    let (mut term, mut sum) = (y, 0.0f64);
-    for n in 0..40 {
-        sum += term / f64::from(2 * n + 1);
-        term *= y2;
-    }
-    2.0 * sum + f64::from(k) * LN_2
-}
-
-/// A number between `lo` and `hi` whose logarithm is uniform.
-pub(crate) fn log_uniform(rng: &mut impl Rng, lo: f64, hi: f64) -> f64 {
-    let (a, b) = (ln(lo), ln(hi));
-    exp(a + rng.gen::<f64>() * (b - a))
 }
 
 /// EIP-2612's `Permit` type hash.

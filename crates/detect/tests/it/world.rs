@@ -5,9 +5,8 @@
 //! tuned on), and not one of them may be quarantined.
 
 use vigil_corpus::protocols::{Config, Protocols};
-use vigil_detect::{Engine, History, Severity, VerdictKind};
+use vigil_detect::{Engine, Severity, VerdictKind};
 use vigil_fixture::{Fixture, Label};
-use vigil_sim::Replay;
 
 /// Benign transactions in the slice.
 const SLICE: usize = 20_000;
@@ -43,33 +42,26 @@ struct Judged {
 }
 
 fn judge(engine: &Engine, fixture: &Fixture, name: &str) -> Judged {
-    let mut replay = Replay::new(&fixture.genesis).expect("genesis");
-    let mut history = History::new();
     let mut out = Judged::default();
-    for t in &fixture.txs {
-        let block = replay.next_block();
-        let outcome = replay.simulate_next(&t.tx, &crate::budget()).expect("simulates");
-        assert!(outcome.result.is_success(), "{name} tx {} ({}) failed on replay", t.index, t.note);
-        if t.label == Label::Benign {
-            let v = engine.judge(replay.state(), &block, &t.tx, &outcome, &history);
-            out.benign += 1;
-            if v.kind != VerdictKind::Clean {
-                out.quarantined.push(format!("{name} tx {} ({}): {:?}", t.index, t.note, v.reasons()));
-            }
-            out.alerts += usize::from(v.is_alert());
-            // A liquidation funded by the lender's own flash loan re-enters
-            // the lender and prices its reserve while the loan is out: a
-            // note at most, never an alert (issue 14's fourth family).
-            if t.note.contains("FlashLiquidatorBot.run") {
-                out.flash_liquidations += 1;
-                if v.findings.iter().any(|f| f.severity >= Severity::High) {
-                    out.flash_liquidation_alerts.push(format!("{name} tx {}: {:?}", t.index, v.reasons()));
-                }
+    crate::judge_each(engine, fixture, name, |t, v| {
+        if t.label != Label::Benign {
+            return;
+        }
+        out.benign += 1;
+        if v.kind != VerdictKind::Clean {
+            out.quarantined.push(format!("{name} tx {} ({}): {:?}", t.index, t.note, v.reasons()));
+        }
+        out.alerts += usize::from(v.is_alert());
+        // A liquidation funded by the lender's own flash loan re-enters
+        // the lender and prices its reserve while the loan is out: a note
+        // at most, never an alert (issue 14's fourth family).
+        if t.note.contains("FlashLiquidatorBot.run") {
+            out.flash_liquidations += 1;
+            if v.findings.iter().any(|f| f.severity >= Severity::High) {
+                out.flash_liquidation_alerts.push(format!("{name} tx {}: {:?}", t.index, v.reasons()));
             }
         }
-        replay.apply(&outcome.changes);
-        history.record(&outcome.trace, block.number);
-    }
+    });
     out
 }
 
@@ -126,24 +118,17 @@ fn an_aave_flash_liquidation_is_a_note_not_an_alert() {
     let config = Config { txs: 3000, seed: 11, per_fixture: 3000, accounts: 2000, jobs: 1 };
     let generated = Protocols::new(config).expect("world").fixture(0).expect("fixture");
     let fixture = Fixture::from_json_str(&generated.file.text).expect("parses");
-    let engine = Engine::default();
-    let mut replay = Replay::new(&fixture.genesis).expect("genesis");
-    let mut history = History::new();
     let mut seen = 0;
-    for t in &fixture.txs {
-        let block = replay.next_block();
-        let outcome = replay.simulate_next(&t.tx, &crate::budget()).expect("simulates");
-        if t.note.contains("FlashLiquidatorBot.run") {
-            seen += 1;
-            let v = engine.judge(replay.state(), &block, &t.tx, &outcome, &history);
-            assert_eq!(v.kind, VerdictKind::Clean, "tx {}: {:?}", t.index, v.reasons());
-            assert!(!v.is_alert(), "tx {}: {:?}", t.index, v.reasons());
-            let reentry = v.findings.iter().find(|f| f.rule == "reentrancy").expect("the callback re-enters the Pool");
-            assert_eq!(reentry.severity, Severity::Medium, "{}", reentry.message);
-            assert!(v.findings.iter().all(|f| f.rule != "spot-price-manipulation"), "{:?}", v.reasons());
+    crate::judge_each(&Engine::default(), &fixture, "seed 11", |t, v| {
+        if !t.note.contains("FlashLiquidatorBot.run") {
+            return;
         }
-        replay.apply(&outcome.changes);
-        history.record(&outcome.trace, block.number);
-    }
+        seen += 1;
+        assert_eq!(v.kind, VerdictKind::Clean, "tx {}: {:?}", t.index, v.reasons());
+        assert!(!v.is_alert(), "tx {}: {:?}", t.index, v.reasons());
+        let reentry = v.findings.iter().find(|f| f.rule == "reentrancy").expect("the callback re-enters the Pool");
+        assert_eq!(reentry.severity, Severity::Medium, "{}", reentry.message);
+        assert!(v.findings.iter().all(|f| f.rule != "spot-price-manipulation"), "{:?}", v.reasons());
+    });
     assert!(seen >= 1, "seed 11 no longer has a flash liquidation in its first 3,000 transactions");
 }

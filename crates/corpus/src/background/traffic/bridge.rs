@@ -9,11 +9,11 @@ use rand::{seq::SliceRandom, Rng};
 
 use super::{round_sig, Kind, Traffic};
 use crate::{
-    background::{
-        det::log_uniform,
-        families::{post_root_call, release_digest, remote_withdrawals, Batch, CHALLENGE_PERIOD, REMOTE_DOMAIN},
+    background::families::{
+        post_root_call, release_digest, remote_withdrawals, Batch, CHALLENGE_PERIOD, REMOTE_DOMAIN,
     },
     contracts::{AttestedBridge, BridgeInbox, RootBridge},
+    det::log_uniform,
     scenarios::amt,
     CorpusError,
 };

@@ -44,6 +44,8 @@ use rand_chacha::ChaCha8Rng;
 use vigil_fixture::Label;
 
 use super::{families::Batch, world::World, Tally};
+pub(crate) use crate::det::round_sig;
+use crate::det::{f, u};
 use crate::{
     chain::Chain,
     contracts::{Pair, SwapRouter, Token},
@@ -53,28 +55,6 @@ use crate::{
 
 /// 10^18.
 const E18: u128 = 1_000_000_000_000_000_000;
-
-/// Rounds `x` down to `sig` significant decimal digits (amounts people type).
-pub(crate) fn round_sig(x: U256, sig: u32) -> U256 {
-    let limit = U256::from(10u64).pow(U256::from(sig));
-    let mut scale = U256::from(1u64);
-    while x / scale >= limit {
-        scale *= U256::from(10u64);
-    }
-    x / scale * scale
-}
-
-fn f(x: U256) -> f64 {
-    f64::from(x)
-}
-
-fn u(x: f64) -> U256 {
-    if x <= 0.0 || !x.is_finite() {
-        U256::ZERO
-    } else {
-        U256::from(x as u128)
-    }
-}
 
 /// `getAmountOut` of the constant-product pairs (0.3% fee).
 fn amount_out(amount_in: U256, reserve_in: U256, reserve_out: U256) -> U256 {
@@ -830,7 +810,7 @@ impl<'w> Traffic<'w> {
     /// A share of `balance` people would pick: 1%–60%, log-uniform, three
     /// significant digits.
     fn portion(&mut self, balance: U256) -> U256 {
-        let share = super::det::log_uniform(&mut self.rng, 0.01, 0.6);
+        let share = crate::det::log_uniform(&mut self.rng, 0.01, 0.6);
         round_sig(u(f(balance) * share), 3)
     }
 

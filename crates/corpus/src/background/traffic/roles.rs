@@ -9,11 +9,9 @@ use rand::{seq::SliceRandom, Rng};
 
 use super::{round_sig, OpKind, TimelockOp, Traffic};
 use crate::{
-    background::{
-        det::log_uniform,
-        families::{DRIP_INTERVAL, TIMELOCK_DELAY},
-    },
+    background::families::{DRIP_INTERVAL, TIMELOCK_DELAY},
     contracts::{KeeperRegistryV1, RoleTreasury, RootBridge, Timelock, Token, TokenSale, Treasury},
+    det::log_uniform,
     scenarios::amt,
     Actor, CorpusError,
 };

@@ -1,9 +1,36 @@
-//! Floating-point helpers built from `+ − × ÷` only, which IEEE 754 rounds
-//! the same way on every machine; `f64::ln`/`exp`/`powf` come from the
-//! platform's libm and may differ in the last bit, which would change the
-//! amounts and so the bytes of a fixture.
+//! Deterministic numbers for the traffic generators: floating-point helpers
+//! built from `+ − × ÷` only, which IEEE 754 rounds the same way on every
+//! machine (`f64::ln`/`exp`/`powf` come from the platform's libm and may
+//! differ in the last bit, which would change the amounts and so the bytes
+//! of a fixture), and the conversions between amounts and floats.
 
+use alloy_primitives::U256;
 use rand::Rng;
+
+/// Rounds `x` down to `sig` significant decimal digits.
+pub(crate) fn round_sig(x: U256, sig: u32) -> U256 {
+    let limit = U256::from(10u64).pow(U256::from(sig));
+    let mut scale = U256::from(1u64);
+    while x / scale >= limit {
+        scale *= U256::from(10u64);
+    }
+    x / scale * scale
+}
+
+/// `x` as a float (for shares and prices only; amounts stay integers).
+pub(crate) fn f(x: U256) -> f64 {
+    f64::from(x)
+}
+
+/// A non-negative float as an integer amount (0 for anything else; the
+/// cast saturates at `u128::MAX`).
+pub(crate) fn u(x: f64) -> U256 {
+    if x <= 0.0 || !x.is_finite() {
+        U256::ZERO
+    } else {
+        U256::from(x as u128)
+    }
+}
 
 const LN_2: f64 = std::f64::consts::LN_2;
 
