@@ -69,10 +69,12 @@ use std::{
     sync::Arc,
 };
 
-use vigil_types::{Certificate, Committee, InclusionProof, B256};
+use vigil_types::{BatchCertificate, Certificate, Committee, InclusionProof, B256};
 
 use crate::{
-    certificate::{prepare_admission, verify_inclusion_admission, PendingCertificate},
+    certificate::{
+        prepare_admission, verify_batch_certificate, verify_inclusion, verify_inclusion_admission, PendingCertificate,
+    },
     window::certificate_epoch_accepted,
     CertificateError, CommitteeError, VerifiedBatchCertificate, VerifiedCertificate, VerifiedCommittee,
     VerifiedInclusion,
@@ -215,6 +217,47 @@ impl Admission {
         Ok(verified)
     }
 
+    /// Verifies a batch certificate whatever its leaves say (DESIGN §4b):
+    /// chain, epoch window and committee as for a certificate, then stake
+    /// and signature, unless `roots` holds it verified already. Clean
+    /// leaves of a verified batch admit; malicious ones are quarantine
+    /// evidence ([`crate::batch_inclusions`] gives each leaf's proof).
+    pub fn check_batch(
+        &self,
+        cert: &BatchCertificate,
+        roots: &mut VerifiedRoots,
+    ) -> Result<VerifiedBatchCertificate, AdmissionError> {
+        let committee = self.committee_for(cert.chain_id, cert.epoch)?;
+        if let Some(held) = roots.get(cert.epoch, &cert.root).filter(|c| c.certificate() == cert).cloned() {
+            roots.hits += 1;
+            return Ok(held);
+        }
+        let verified = verify_batch_certificate(committee, cert)?;
+        roots.insert(verified.clone());
+        Ok(verified)
+    }
+
+    /// Verifies an inclusion proof whatever its verdict (a malicious one
+    /// quarantines): chain, window, committee, the audit path, then the
+    /// batch certificate or its verified copy in `roots`.
+    pub fn check_inclusion(
+        &self,
+        proof: &InclusionProof,
+        roots: &mut VerifiedRoots,
+    ) -> Result<VerifiedInclusion, AdmissionError> {
+        let cert = &proof.certificate;
+        let committee = self.committee_for(cert.chain_id, cert.epoch)?;
+        let cached = roots.get(cert.epoch, &cert.root).filter(|c| c.certificate() == cert).cloned();
+        let hit = cached.is_some();
+        let verified = verify_inclusion(committee, proof, cached.as_ref())?;
+        if hit {
+            roots.hits += 1;
+        } else {
+            roots.insert(VerifiedBatchCertificate::from_inclusion(&verified));
+        }
+        Ok(verified)
+    }
+
     /// The committee that judges statements of `chain_id` and `epoch`, if
     /// that chain is this one and the epoch is in the window.
     fn committee_for(&self, chain_id: u64, epoch: u64) -> Result<&Arc<VerifiedCommittee>, AdmissionError> {
@@ -335,6 +378,26 @@ mod tests {
         assert!(matches!(
             admission.admit_inclusion(txs[2], &flipped, &mut roots),
             Err(AdmissionError::Certificate(CertificateError::Inclusion(_)))
+        ));
+        // A whole batch: one check (from the cache here), every leaf's
+        // proof; a tree that is not the certified one is refused.
+        let batch = admission.check_batch(&cert, &mut roots).unwrap();
+        assert_eq!(roots.hits(), 6);
+        let proofs = crate::batch_inclusions(&batch, &tree).unwrap();
+        assert_eq!(proofs.len(), 6);
+        for p in &proofs {
+            admission.check_inclusion(p.proof(), &mut roots).unwrap();
+        }
+        let (other_tree, _) = dev.certify_batch(&txs[..5], &[0, 1, 2]);
+        assert!(matches!(
+            crate::batch_inclusions(&batch, &other_tree),
+            Err(CertificateError::Inclusion(m)) if m.contains("over 5 leaves")
+        ));
+        // Not enough stake: refused whatever the cache holds.
+        let (_, weak) = dev.certify_batch(&txs, &[0, 1]);
+        assert!(matches!(
+            admission.check_batch(&weak, &mut roots),
+            Err(AdmissionError::Certificate(CertificateError::InsufficientStake { .. }))
         ));
         // The window applies to batches as to certificates.
         admission.set_current_epoch(6);

@@ -3,7 +3,10 @@
 
 use crate::{committee::VerifiedCommittee, error::CertificateError};
 use vigil_crypto::{batch_verify, InvalidSignature, Signature, SignatureCheck, SignatureSet, ValidSignature};
-use vigil_types::{BatchCertificate, Certificate, InclusionProof, SignatureBytes, SignerBitmap, VoteKind, B256, U256};
+use vigil_types::{
+    Attestation, BatchCertificate, BatchTree, Certificate, InclusionProof, SignatureBytes, SignerBitmap, VoteKind,
+    B256, U256,
+};
 
 /// A certificate checked against its committee. Only this type may reach
 /// the gate's admission decision or storage.
@@ -135,6 +138,12 @@ pub struct VerifiedBatchCertificate {
 }
 
 impl VerifiedBatchCertificate {
+    /// A batch certificate whose aggregate signature was checked (or is
+    /// the aggregate of checked votes) and whose signers hold `signed_stake`.
+    pub(crate) fn new(certificate: BatchCertificate, signed_stake: U256) -> Self {
+        Self { certificate, signed_stake }
+    }
+
     /// The batch certificate a verified inclusion proof carried.
     pub(crate) fn from_inclusion(v: &VerifiedInclusion) -> Self {
         Self { certificate: v.proof.certificate.clone(), signed_stake: v.signed_stake }
@@ -210,6 +219,88 @@ pub fn verify_inclusion(
         _ => verify_batch_certificate(committee, &proof.certificate)?.signed_stake,
     };
     Ok(VerifiedInclusion { proof: proof.clone(), signed_stake })
+}
+
+/// The inclusion proofs of every leaf of `tree`, whose batch certificate
+/// `verified` is (DESIGN §4b): the tree must have the certificate's root
+/// and count. Hashing only; the pairing was paid once for the batch.
+pub fn batch_inclusions(
+    verified: &VerifiedBatchCertificate,
+    tree: &BatchTree,
+) -> Result<Vec<VerifiedInclusion>, CertificateError> {
+    let cert = verified.certificate();
+    if tree.root() != cert.root || tree.count() != cert.count {
+        return Err(CertificateError::Inclusion(format!(
+            "the transactions make root {} over {} leaves, the certificate signs root {} over {}",
+            tree.root(),
+            tree.count(),
+            cert.root,
+            cert.count
+        )));
+    }
+    Ok(tree
+        .leaves()
+        .iter()
+        .enumerate()
+        .map(|(i, leaf)| VerifiedInclusion {
+            proof: InclusionProof {
+                certificate: cert.clone(),
+                index: i as u32,
+                tx_hash: leaf.tx_hash,
+                kind: leaf.kind,
+                path: tree.path(i as u32).unwrap_or_default(),
+            },
+            signed_stake: verified.signed_stake,
+        })
+        .collect())
+}
+
+/// A verified §4 certificate or §4b inclusion proof: what decides one
+/// transaction wherever either is accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifiedAttestation {
+    /// A certificate on the transaction.
+    Certificate(VerifiedCertificate),
+    /// A leaf of a certified batch.
+    Inclusion(VerifiedInclusion),
+}
+
+impl VerifiedAttestation {
+    /// The transaction decided.
+    pub fn tx_hash(&self) -> B256 {
+        match self {
+            Self::Certificate(c) => c.certificate().tx_hash,
+            Self::Inclusion(i) => i.tx_hash(),
+        }
+    }
+
+    /// The verdict.
+    pub fn kind(&self) -> VoteKind {
+        match self {
+            Self::Certificate(c) => c.certificate().kind,
+            Self::Inclusion(i) => i.kind(),
+        }
+    }
+
+    /// The attestation as data.
+    pub fn into_inner(self) -> Attestation {
+        match self {
+            Self::Certificate(c) => Attestation::Certificate(c.into_inner()),
+            Self::Inclusion(i) => Attestation::Inclusion(i.proof),
+        }
+    }
+}
+
+impl From<VerifiedCertificate> for VerifiedAttestation {
+    fn from(c: VerifiedCertificate) -> Self {
+        Self::Certificate(c)
+    }
+}
+
+impl From<VerifiedInclusion> for VerifiedAttestation {
+    fn from(i: VerifiedInclusion) -> Self {
+        Self::Inclusion(i)
+    }
 }
 
 /// What the gate asks of a proof: valid, for this transaction, clean (that

@@ -75,6 +75,12 @@ pub enum VoteRejection {
         /// Kind.
         kind: vigil_types::VoteKind,
     },
+    /// The same signer already signed this batch root.
+    #[error("member {index} already signed this batch")]
+    DuplicateBatch {
+        /// Signer.
+        index: u32,
+    },
 }
 
 /// Why a certificate is not valid for a committee. Each variant has its own

@@ -8,6 +8,7 @@
 //!                                  | Decision::Quarantined(reason)
 //!                                  | PoolEvent::Equivocation(VerifiedEvidence)
 //! Certificate --verify_certificate--> VerifiedCertificate
+//! BatchVotes --BatchPool (by epoch, count, root; one aggregate check)--> VerifiedBatchCertificate
 //! InclusionProof --verify_inclusion (audit path, then the batch certificate)--> VerifiedInclusion
 //! ```
 //!
@@ -18,21 +19,23 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod admission;
+mod batch_pool;
 mod certificate;
 mod committee;
 mod error;
 mod evidence;
 mod pool;
-#[cfg(feature = "testkit")]
+#[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 mod vote;
 pub mod window;
 
 pub use admission::{Admission, AdmissionError, VerifiedRoots};
+pub use batch_pool::{BatchClaim, BatchCompletion, BatchKey, BatchPool};
 pub use certificate::{
-    prepare_admission, prepare_certificate, verify_admission, verify_batch_certificate, verify_certificate,
-    verify_certificates_batch, verify_inclusion, verify_inclusion_admission, PendingCertificate,
-    VerifiedBatchCertificate, VerifiedCertificate, VerifiedInclusion,
+    batch_inclusions, prepare_admission, prepare_certificate, verify_admission, verify_batch_certificate,
+    verify_certificate, verify_certificates_batch, verify_inclusion, verify_inclusion_admission, PendingCertificate,
+    VerifiedAttestation, VerifiedBatchCertificate, VerifiedCertificate, VerifiedInclusion,
 };
 pub use committee::VerifiedCommittee;
 pub use error::{CertificateError, CommitteeError, EvidenceError, VoteRejection};

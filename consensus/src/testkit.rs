@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use vigil_crypto::{SecretKey, Signature};
 use vigil_types::{
-    BatchCertificate, BatchLeaf, BatchMessage, BatchTree, Certificate, Committee, InclusionProof, Member, SignerBitmap,
-    Stake, Threshold, VoteKind, VoteMessage, B256, U256,
+    BatchCertificate, BatchLeaf, BatchMessage, BatchTree, BatchVote, Certificate, Committee, InclusionProof, Member,
+    SignerBitmap, Stake, Threshold, VoteKind, VoteMessage, B256, U256,
 };
 
 use crate::VerifiedCommittee;
@@ -78,8 +78,13 @@ impl DevCommittee {
     /// A batch of clean verdicts on `txs` and its batch certificate signed
     /// by the members in `signers` (DESIGN §4b).
     pub fn certify_batch(&self, txs: &[B256], signers: &[usize]) -> (BatchTree, BatchCertificate) {
+        self.certify_leaves(txs.iter().map(|t| BatchLeaf { tx_hash: *t, kind: VoteKind::Clean }).collect(), signers)
+    }
+
+    /// A batch of these verdicts and its batch certificate signed by the
+    /// members in `signers`.
+    pub fn certify_leaves(&self, leaves: Vec<BatchLeaf>, signers: &[usize]) -> (BatchTree, BatchCertificate) {
         let c = self.committee.committee();
-        let leaves = txs.iter().map(|t| BatchLeaf { tx_hash: *t, kind: VoteKind::Clean }).collect();
         #[allow(clippy::expect_used)]
         let tree = BatchTree::new(leaves).expect("1 to 4096 distinct transactions");
         let msg = BatchMessage { chain_id: c.chain_id, epoch: c.epoch, count: tree.count(), root: tree.root() };
@@ -97,6 +102,20 @@ impl DevCommittee {
             signature,
         };
         (tree, cert)
+    }
+
+    /// Member `signer`'s batch vote over `tree` (DESIGN §4b).
+    pub fn batch_vote(&self, signer: usize, tree: &BatchTree) -> BatchVote {
+        let c = self.committee.committee();
+        let msg = BatchMessage { chain_id: c.chain_id, epoch: c.epoch, count: tree.count(), root: tree.root() };
+        BatchVote {
+            chain_id: c.chain_id,
+            epoch: c.epoch,
+            count: msg.count,
+            root: msg.root,
+            signer: signer as u32,
+            signature: self.keys[signer].sign(&msg.digest()).to_bytes(),
+        }
     }
 
     /// The inclusion proof of leaf `index` of a batch made by

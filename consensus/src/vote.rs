@@ -25,19 +25,8 @@ impl CheckedVote {
     /// Checks chain, membership and signature encoding against the vote's
     /// epoch committee (the caller picks it by epoch window).
     pub fn check(committee: &VerifiedCommittee, vote: Vote) -> Result<Self, VoteRejection> {
-        if vote.chain_id != committee.chain_id() {
-            return Err(VoteRejection::WrongChain { got: vote.chain_id, want: committee.chain_id() });
-        }
-        if vote.epoch != committee.epoch() {
-            return Err(VoteRejection::EpochOutsideWindow { epoch: vote.epoch });
-        }
-        let stake = committee.stake(vote.signer).ok_or(VoteRejection::UnknownSigner {
-            index: vote.signer,
-            epoch: vote.epoch,
-            size: committee.len(),
-        })?;
-        let signature = Signature::from_bytes(vote.signature.as_bytes())
-            .map_err(|e| VoteRejection::MalformedSignature { index: vote.signer, reason: e.to_string() })?;
+        let (signature, stake) =
+            check_signer(committee, vote.chain_id, vote.epoch, vote.signer, vote.signature.as_bytes())?;
         Ok(Self { vote, signature, stake })
     }
 
@@ -106,4 +95,28 @@ impl VerifiedVote {
     pub fn signer(&self) -> u32 {
         self.0.vote.signer
     }
+}
+
+/// What every vote (a §4 vote or a §4b batch vote) must be before its
+/// signature is worth a pairing: of `committee`'s chain and epoch, by one
+/// of its members, with a signature that decodes. The signature and the
+/// signer's stake.
+pub(crate) fn check_signer(
+    committee: &VerifiedCommittee,
+    chain_id: u64,
+    epoch: u64,
+    signer: u32,
+    signature: &[u8],
+) -> Result<(Signature, U256), VoteRejection> {
+    if chain_id != committee.chain_id() {
+        return Err(VoteRejection::WrongChain { got: chain_id, want: committee.chain_id() });
+    }
+    if epoch != committee.epoch() {
+        return Err(VoteRejection::EpochOutsideWindow { epoch });
+    }
+    let stake =
+        committee.stake(signer).ok_or(VoteRejection::UnknownSigner { index: signer, epoch, size: committee.len() })?;
+    let signature = Signature::from_bytes(signature)
+        .map_err(|e| VoteRejection::MalformedSignature { index: signer, reason: e.to_string() })?;
+    Ok((signature, stake))
 }

@@ -6,7 +6,7 @@
 //                 [--publish-tx 0xRAW] [--bad-length] [--junk N] [--listen-ms MS]
 //                 [--timeout-ms MS]
 //
-// Dials the bootstrap node, subscribes to the four topics
+// Dials the bootstrap node, subscribes to the six topics
 // vigil/<chain>/{tx,vote,cert,evidence}/1 and prints one JSON line per event
 // on stdout:
 //   {"event":"started","peer":…}              our own peer id
@@ -72,7 +72,7 @@ if (!bootstrapPeer) {
 }
 
 const topic = (kind) => `vigil/${chainId}/${kind}/1`
-const TOPICS = ['tx', 'vote', 'cert', 'evidence'].map(topic)
+const TOPICS = ['tx', 'vote', 'cert', 'evidence', 'batch', 'batchvote'].map(topic)
 const TX_TOPIC = topic('tx')
 const VOTE_TOPIC = topic('vote')
 

@@ -14,11 +14,11 @@ use std::{
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{B256, U256};
 use tokio::sync::{broadcast, Notify};
-use vigil_consensus::{Admission, AdmissionError, VerifiedCommittee};
+use vigil_consensus::{batch_inclusions, Admission, AdmissionError, VerifiedCommittee, VerifiedRoots};
 use vigil_crypto::BatchVerifier;
 use vigil_fixture::Genesis;
 use vigil_store::{Batch, Store, StoreError};
-use vigil_types::{tx::Transaction, Certificate, Committee};
+use vigil_types::{tx::Transaction, Attestation, BatchPush, Committee, VoteKind};
 
 use crate::{
     chain::{Chain, ChainError, Dropped, StoredBlock, StoredReceipt},
@@ -151,6 +151,24 @@ pub struct Devnet {
     relay: Option<tokio::sync::mpsc::Sender<alloy_primitives::Bytes>>,
     /// Certificate pairings, batched across requests on one thread.
     verifier: BatchVerifier,
+    /// Batch certificates verified, by epoch and root (DESIGN §4b).
+    roots: Mutex<VerifiedRoots>,
+}
+
+/// Verified batch certificates the devnet remembers by root.
+const ROOTS_CACHED: usize = 4096;
+
+/// Whether `cert` admits its transaction: a clean certificate, or a clean
+/// inclusion proof (its batch looked up in `roots` first).
+fn admit(admission: &Admission, cert: &Attestation, roots: &mut VerifiedRoots) -> Result<(), AdmissionError> {
+    match cert {
+        Attestation::Certificate(c) => admission.admit(c.tx_hash, c).map(|_| ()),
+        Attestation::Inclusion(p) => admission.admit_inclusion(p.tx_hash, p, roots).map(|_| ()),
+    }
+}
+
+fn first_status(statuses: Vec<TxStatus>) -> TxStatus {
+    statuses.into_iter().next().unwrap_or(TxStatus::Pending)
 }
 
 /// Milliseconds since the Unix epoch.
@@ -190,6 +208,7 @@ impl Devnet {
             counters: Mutex::new(Counters::default()),
             relay,
             verifier: BatchVerifier::start("devnet-verifier", 64, 4096),
+            roots: Mutex::new(VerifiedRoots::new(ROOTS_CACHED)),
         };
         devnet.reload()?;
         Ok(Arc::new(devnet))
@@ -202,9 +221,9 @@ impl Devnet {
         let mut stale = Batch::new();
         let admission = read(&self.admission);
         self.store.for_each(cf::CERTS, |k, v| {
-            let cert: Certificate = decode_json(cf::CERTS, v)?;
+            let cert: Attestation = decode_json(cf::CERTS, v)?;
             // A certificate of an epoch no longer accepted is dropped.
-            if admission.admit(cert.tx_hash, &cert).is_ok() {
+            if admit(&admission, &cert, &mut lock(&self.roots)).is_ok() {
                 pool.attach(cert);
             } else {
                 stale.delete(cf::CERTS, k.to_vec());
@@ -358,42 +377,96 @@ impl Devnet {
         Ok(hash)
     }
 
-    /// Verifies a certificate and acknowledges it (stored, synced). It may
-    /// arrive before or after its transaction.
-    pub fn submit_certificate(&self, cert: Certificate) -> Result<TxStatus, DevnetError> {
-        let result = read(&self.admission).admit(cert.tx_hash, &cert).map_err(DevnetError::from);
-        self.count_certificate(result.and_then(|_| self.acknowledge_certificate(cert)))
+    /// Verifies a certificate or an inclusion proof and acknowledges it
+    /// (stored, synced). It may arrive before or after its transaction.
+    pub fn submit_certificate(&self, cert: impl Into<Attestation>) -> Result<TxStatus, DevnetError> {
+        let cert = cert.into();
+        let result = admit(&read(&self.admission), &cert, &mut lock(&self.roots)).map_err(DevnetError::from);
+        self.count_certificate(result.and_then(|_| self.acknowledge_certificates(vec![cert]).map(first_status)))
     }
 
-    /// [`Self::submit_certificate`], with the pairing done on the devnet's
-    /// verifier thread, batched with other requests' certificates.
-    pub async fn submit_certificate_batched(self: &Arc<Self>, cert: Certificate) -> Result<TxStatus, DevnetError> {
+    /// [`Self::submit_certificate`], with a certificate's pairing done on
+    /// the devnet's verifier thread, batched with other requests'
+    /// certificates (an inclusion proof of a batch verified before costs a
+    /// path check).
+    pub async fn submit_certificate_batched(self: &Arc<Self>, cert: Attestation) -> Result<TxStatus, DevnetError> {
         // This very certificate verified and kept already (resent by a
         // fallback pusher, or replayed): no pairing spent on it.
-        if lock(&self.pool).certificate(&cert.tx_hash) == Some(&cert) {
-            if let Some(status) = self.status(&cert.tx_hash)? {
+        if lock(&self.pool).certificate(&cert.tx_hash()) == Some(&cert) {
+            if let Some(status) = self.status(&cert.tx_hash())? {
                 return self.count_certificate(Ok(status));
             }
         }
-        let prepared = read(&self.admission).prepare(cert.tx_hash, &cert);
-        let verified = match prepared {
-            Ok(pending) => {
-                let outcome = self.verifier.verify(pending.check().clone()).await;
-                pending.complete(outcome).map_err(|e| DevnetError::from(AdmissionError::from(e)))
+        let verified = match &cert {
+            Attestation::Certificate(c) => {
+                let prepared = read(&self.admission).prepare(c.tx_hash, c);
+                match prepared {
+                    Ok(pending) => {
+                        let outcome = self.verifier.verify(pending.check().clone()).await;
+                        pending.complete(outcome).map(|_| ()).map_err(|e| DevnetError::from(AdmissionError::from(e)))
+                    }
+                    Err(e) => Err(e.into()),
+                }
             }
-            Err(e) => Err(e.into()),
+            Attestation::Inclusion(_) => {
+                let me = self.clone();
+                let probe = cert.clone();
+                tokio::task::spawn_blocking(move || {
+                    admit(&read(&me.admission), &probe, &mut lock(&me.roots)).map(|_| ()).map_err(DevnetError::from)
+                })
+                .await
+                .unwrap_or_else(|e| Err(DevnetError::Invalid(format!("certificate task failed: {e}"))))
+            }
         };
         let result = match verified {
             // The acknowledgement is a synced write: off the executor.
-            Ok(_) => {
+            Ok(()) => {
                 let me = self.clone();
-                tokio::task::spawn_blocking(move || me.acknowledge_certificate(cert))
+                tokio::task::spawn_blocking(move || me.acknowledge_certificates(vec![cert]).map(first_status))
                     .await
                     .unwrap_or_else(|e| Err(DevnetError::Invalid(format!("certificate task failed: {e}"))))
             }
             Err(e) => Err(e),
         };
         self.count_certificate(result)
+    }
+
+    /// Takes a certified batch (`vigil_submitBatch`, DESIGN §4b): one
+    /// check of the batch certificate, then each clean transaction is
+    /// pooled (as `eth_sendRawTransaction` would) and its inclusion proof
+    /// acknowledged, all proofs in one synced write. Malicious leaves admit
+    /// nothing here. One status (or refusal) per transaction, in order.
+    pub fn submit_batch(&self, push: &BatchPush) -> Result<Vec<Result<TxStatus, DevnetError>>, DevnetError> {
+        let (txs, tree) = push.decode().map_err(|e| DevnetError::Invalid(e.to_string()))?;
+        let checked = read(&self.admission).check_batch(&push.certificate, &mut lock(&self.roots));
+        let verified = match checked {
+            Ok(v) => v,
+            Err(e) => {
+                lock(&self.counters).certificates_refused += 1;
+                return Err(e.into());
+            }
+        };
+        let proofs = batch_inclusions(&verified, &tree).map_err(|e| DevnetError::from(AdmissionError::from(e)))?;
+        let mut clean = Vec::new();
+        let mut results = Vec::with_capacity(txs.len());
+        for (tx, proof) in txs.iter().zip(proofs) {
+            if proof.kind() != VoteKind::Clean {
+                results.push(Err(DevnetError::from(AdmissionError::from(
+                    vigil_consensus::CertificateError::NotClean(proof.kind()),
+                ))));
+                continue;
+            }
+            results.push(self.submit_transaction(tx.raw()).map(|_| TxStatus::Pending));
+            clean.push((results.len() - 1, Attestation::from(proof.proof().clone())));
+        }
+        let statuses = self.acknowledge_certificates(clean.iter().map(|(_, a)| a.clone()).collect())?;
+        lock(&self.counters).certificates += statuses.len() as u64;
+        for ((i, _), status) in clean.into_iter().zip(statuses) {
+            if results[i].is_ok() {
+                results[i] = Ok(status);
+            }
+        }
+        Ok(results)
     }
 
     fn count_certificate(&self, result: Result<TxStatus, DevnetError>) -> Result<TxStatus, DevnetError> {
@@ -405,22 +478,38 @@ impl Devnet {
         result
     }
 
-    /// Stores a verified certificate and attaches it to its transaction.
-    fn acknowledge_certificate(&self, cert: Certificate) -> Result<TxStatus, DevnetError> {
-        let hash = cert.tx_hash;
-        if let Some(status @ TxStatus::Included { .. }) = self.status(&hash)? {
-            return Ok(status);
-        }
+    /// Stores verified certificates (one synced write) and attaches each to
+    /// its transaction; each one's status after.
+    fn acknowledge_certificates(&self, certs: Vec<Attestation>) -> Result<Vec<TxStatus>, DevnetError> {
+        let mut statuses = vec![TxStatus::Pending; certs.len()];
         let mut batch = Batch::new();
-        batch.put(cf::CERTS, hash.to_vec(), encode_json(&cert));
-        self.store.write(batch)?;
-        let pooled = lock(&self.pool).attach(cert);
-        if pooled {
-            self.mine.notify_one();
-            Ok(TxStatus::Certified)
-        } else {
-            Ok(TxStatus::Pending)
+        let mut fresh = Vec::new();
+        for (i, cert) in certs.into_iter().enumerate() {
+            let hash = cert.tx_hash();
+            if let Some(status @ TxStatus::Included { .. }) = self.status(&hash)? {
+                statuses[i] = status;
+                continue;
+            }
+            batch.put(cf::CERTS, hash.to_vec(), encode_json(&cert));
+            fresh.push((i, cert));
         }
+        if fresh.is_empty() {
+            return Ok(statuses);
+        }
+        self.store.write(batch)?;
+        let mut pool = lock(&self.pool);
+        let mut pooled_any = false;
+        for (i, cert) in fresh {
+            if pool.attach(cert) {
+                pooled_any = true;
+                statuses[i] = TxStatus::Certified;
+            }
+        }
+        drop(pool);
+        if pooled_any {
+            self.mine.notify_one();
+        }
+        Ok(statuses)
     }
 
     /// Where `hash` stands; `None` if the devnet never acknowledged it.

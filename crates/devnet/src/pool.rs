@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, B256};
-use vigil_types::{tx::Transaction, Certificate};
+use vigil_types::{tx::Transaction, Attestation};
 
 /// Pool limits: memory stays bounded whatever clients send.
 #[derive(Debug, Clone, Copy)]
@@ -80,7 +80,7 @@ pub struct PoolEntry {
     /// The transaction.
     pub tx: Transaction,
     /// Its certificate, once one arrived (already verified).
-    pub certificate: Option<Certificate>,
+    pub certificate: Option<Attestation>,
     /// When it was acknowledged (ms since the Unix epoch).
     pub received_ms: u64,
 }
@@ -103,7 +103,7 @@ pub struct Pool {
     txs: HashMap<B256, PoolEntry>,
     by_sender: HashMap<Address, BTreeMap<u64, B256>>,
     /// Verified certificates of transactions not in the pool yet.
-    orphans: HashMap<B256, Certificate>,
+    orphans: HashMap<B256, Attestation>,
     orphan_order: std::collections::VecDeque<B256>,
 }
 
@@ -130,7 +130,7 @@ impl Pool {
 
     /// The certificate kept for `hash` (attached, or waiting for its
     /// transaction).
-    pub fn certificate(&self, hash: &B256) -> Option<&Certificate> {
+    pub fn certificate(&self, hash: &B256) -> Option<&Attestation> {
         self.txs.get(hash).and_then(|e| e.certificate.as_ref()).or_else(|| self.orphans.get(hash))
     }
 
@@ -185,8 +185,9 @@ impl Pool {
     /// Attaches a verified certificate. Returns `true` if its transaction
     /// is pooled; otherwise keeps it for when the transaction arrives
     /// (oldest orphans forgotten beyond the limit).
-    pub fn attach(&mut self, certificate: Certificate) -> bool {
-        let hash = certificate.tx_hash;
+    pub fn attach(&mut self, certificate: impl Into<Attestation>) -> bool {
+        let certificate = certificate.into();
+        let hash = certificate.tx_hash();
         if let Some(entry) = self.txs.get_mut(&hash) {
             entry.certificate = Some(certificate);
             return true;
@@ -206,7 +207,7 @@ impl Pool {
     }
 
     /// A certificate held for a transaction not pooled.
-    pub fn orphan(&self, hash: &B256) -> Option<&Certificate> {
+    pub fn orphan(&self, hash: &B256) -> Option<&Attestation> {
         self.orphans.get(hash)
     }
 
@@ -329,7 +330,7 @@ mod tests {
     use alloy_primitives::{TxKind, U256};
     use alloy_signer::SignerSync;
     use alloy_signer_local::PrivateKeySigner;
-    use vigil_types::{SignerBitmap, VoteKind};
+    use vigil_types::{Certificate, SignerBitmap, VoteKind};
 
     fn signer(i: u8) -> PrivateKeySigner {
         PrivateKeySigner::from_bytes(&B256::repeat_byte(i)).unwrap()

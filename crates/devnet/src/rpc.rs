@@ -17,7 +17,7 @@ use jsonrpsee::{
 };
 use serde_json::{json, Value};
 use vigil_sim::{revm::context::TxEnv, ExecResult, StateView};
-use vigil_types::{rpc as codes, tx::Transaction, Certificate};
+use vigil_types::{rpc as codes, tx::Transaction, Attestation, BatchPush};
 
 use crate::{
     chain::{effective_gas_price, StoredBlock, StoredReceipt, StoredTx},
@@ -218,11 +218,33 @@ pub fn module(devnet: Arc<Devnet>) -> Result<RpcModule<Devnet>, jsonrpsee::core:
     })?;
     m.register_async_method("vigil_submitCertificate", |p, d, _| async move {
         let (value,): (Value,) = p.parse()?;
-        let cert: Certificate = serde_json::from_value(value)
-            .map_err(|e| err(codes::INVALID_CERTIFICATE, format!("malformed certificate JSON: {e}")))?;
-        let hash = cert.tx_hash;
+        let cert: Attestation = serde_json::from_value(value).map_err(|e| {
+            err(
+                codes::INVALID_CERTIFICATE,
+                format!("expected a certificate (DESIGN §4) or an inclusion proof (DESIGN §4b): {e}"),
+            )
+        })?;
+        let hash = cert.tx_hash();
         let status = d.submit_certificate_batched(cert).await?;
         RpcResult::Ok(json!({ "tx_hash": hash, "status": status_name(&status) }))
+    })?;
+    m.register_blocking_method("vigil_submitBatch", |p, d, _| -> RpcResult<Value> {
+        let (push,): (BatchPush,) =
+            p.parse().map_err(|e| invalid_params(format!("expected [{{certificate, transactions, kinds}}]: {e}")))?;
+        let results = d.submit_batch(&push)?;
+        let rows: Vec<Value> = push
+            .transactions
+            .iter()
+            .zip(results)
+            .map(|(raw, r)| {
+                let hash = alloy_primitives::keccak256(raw);
+                match r {
+                    Ok(status) => json!({ "tx_hash": hash, "status": status_name(&status) }),
+                    Err(e) => json!({ "tx_hash": hash, "error": e.to_string() }),
+                }
+            })
+            .collect();
+        Ok(json!({ "results": rows }))
     })?;
     m.register_method("vigil_getTxStatus", |p, d, _| -> RpcResult<Value> {
         let (hash,): (B256,) = p.parse()?;

@@ -26,9 +26,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use alloy_primitives::{Address, Bytes, B256};
 use serde::{Deserialize, Serialize};
-use vigil_consensus::VerifiedCertificate;
+use vigil_consensus::{VerifiedAttestation, VerifiedInclusion};
 use vigil_store::{Batch, Store, StoreError};
-use vigil_types::{Certificate, Transaction, VoteKind};
+use vigil_types::{Attestation, Transaction, VoteKind};
 
 /// Column family of transaction records, keyed by the 32-byte hash.
 pub const CF_TXS: &str = "gate_txs";
@@ -126,9 +126,9 @@ pub struct TxRecord {
     pub received_at_ms: u64,
     /// Where it stands.
     pub status: TxStatus,
-    /// The certificate that decided it (clean or malicious), verified when
-    /// it arrived.
-    pub certificate: Option<Certificate>,
+    /// The certificate or inclusion proof that decided it (clean or
+    /// malicious), verified when it arrived.
+    pub certificate: Option<Attestation>,
     /// Set while (or after) it was quarantined.
     pub quarantine: Option<QuarantineCause>,
     /// A sentence for people: why it is held, rejected or admitted unchecked.
@@ -185,9 +185,9 @@ impl TxRecord {
 
     /// This record after a verified certificate arrives, or `None` when the
     /// certificate changes nothing.
-    fn with_certificate(&self, cert: &Certificate) -> Option<TxRecord> {
+    fn with_certificate(&self, cert: &Attestation) -> Option<TxRecord> {
         let mut next = self.clone();
-        match cert.kind {
+        match cert.kind() {
             VoteKind::Clean => match self.status {
                 // Also a fail-open transaction: inspected after the fact.
                 TxStatus::Pending => {
@@ -205,12 +205,14 @@ impl TxRecord {
                 if held_by_us && !self.forwarded() {
                     next.status = TxStatus::Quarantined;
                     next.quarantine = Some(QuarantineCause::Malicious);
-                    next.reason = Some(format!("a certificate of epoch {} says malicious", cert.epoch));
+                    next.reason = Some(format!("a certificate of epoch {} says malicious", cert.epoch()));
                     next.certificate = Some(cert.clone());
                 } else if self.forwarded() && self.certificate.is_none() {
                     next.certificate = Some(cert.clone());
-                    next.reason =
-                        Some(format!("admitted unchecked, then a certificate of epoch {} said malicious", cert.epoch));
+                    next.reason = Some(format!(
+                        "admitted unchecked, then a certificate of epoch {} said malicious",
+                        cert.epoch()
+                    ));
                 } else {
                     return None;
                 }
@@ -292,6 +294,29 @@ pub enum CertificateOutcome {
     Full(usize),
 }
 
+/// What [`Ledger::attested_batch`] did with one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchItemOutcome {
+    /// Stored or updated; its status now.
+    Applied {
+        /// Its hash.
+        hash: B256,
+        /// Status after the proof.
+        status: TxStatus,
+        /// First time the gate sees the transaction.
+        fresh: bool,
+        /// The record changed.
+        changed: bool,
+    },
+    /// Not accepted.
+    Refused {
+        /// Its hash.
+        hash: B256,
+        /// Why.
+        refusal: TxRefusal,
+    },
+}
+
 /// A transaction the forwarder may send now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForwardJob {
@@ -343,7 +368,7 @@ pub struct Ledger {
     /// Active records by sender, in nonce order.
     by_sender: HashMap<Address, BTreeSet<(u64, B256)>>,
     /// Certificates for transactions not seen yet.
-    early: HashMap<B256, Certificate>,
+    early: HashMap<B256, Attestation>,
     /// Every record by status, final ones included.
     counts: BTreeMap<TxStatus, u64>,
     /// Last time a valid certificate arrived (or the ledger opened).
@@ -377,7 +402,7 @@ impl Ledger {
         }
         let mut early = Vec::new();
         ledger.store.for_each(CF_EARLY_CERTS, |k, v| {
-            let cert: Certificate = serde_json::from_slice(v)
+            let cert: Attestation = serde_json::from_slice(v)
                 .map_err(|e| StoreError::Corrupt { cf: CF_EARLY_CERTS, reason: e.to_string() })?;
             let hash = B256::try_from(k)
                 .map_err(|_| StoreError::Corrupt { cf: CF_EARLY_CERTS, reason: format!("key of {} bytes", k.len()) })?;
@@ -476,10 +501,14 @@ impl Ledger {
 
     /// Applies a verified certificate (clean or malicious) to its
     /// transaction, or keeps it until the transaction arrives.
-    pub fn certificate(&mut self, cert: VerifiedCertificate, now_ms: u64) -> Result<CertificateOutcome, StoreError> {
-        let cert = cert.into_inner();
+    pub fn certificate(
+        &mut self,
+        cert: impl Into<VerifiedAttestation>,
+        now_ms: u64,
+    ) -> Result<CertificateOutcome, StoreError> {
+        let cert = cert.into().into_inner();
         self.last_certificate_at_ms = self.last_certificate_at_ms.max(now_ms);
-        let hash = cert.tx_hash;
+        let hash = cert.tx_hash();
         if let Some(record) = self.lookup(&hash)? {
             let Some(next) = record.with_certificate(&cert) else {
                 return Ok(CertificateOutcome::Applied {
@@ -488,7 +517,7 @@ impl Ledger {
                     late_malicious: false,
                 });
             };
-            let late_malicious = cert.kind == VoteKind::Malicious && next.forwarded();
+            let late_malicious = cert.kind() == VoteKind::Malicious && next.forwarded();
             let status = next.status;
             self.commit(vec![next], |_| {})?;
             return Ok(CertificateOutcome::Applied { status, changed: true, late_malicious });
@@ -496,7 +525,7 @@ impl Ledger {
         // A malicious verdict wins over a clean one waiting for the same
         // transaction; otherwise the first certificate stays.
         match self.early.get(&hash) {
-            Some(kept) if kept.kind == VoteKind::Malicious || kept.kind == cert.kind => {
+            Some(kept) if kept.kind() == VoteKind::Malicious || kept.kind() == cert.kind() => {
                 return Ok(CertificateOutcome::AwaitingTransaction)
             }
             Some(_) => {}
@@ -516,15 +545,84 @@ impl Ledger {
     /// certificate was verified and kept already (attached to its
     /// transaction, or waiting for it); `None` otherwise. Lets the gate
     /// answer a resent certificate without another pairing.
-    pub fn known_certificate(&self, cert: &Certificate) -> Result<Option<CertificateOutcome>, StoreError> {
-        if let Some(record) = self.lookup(&cert.tx_hash)? {
+    pub fn known_certificate(&self, cert: &Attestation) -> Result<Option<CertificateOutcome>, StoreError> {
+        if let Some(record) = self.lookup(&cert.tx_hash())? {
             return Ok((record.certificate.as_ref() == Some(cert)).then_some(CertificateOutcome::Applied {
                 status: record.status,
                 changed: false,
                 late_malicious: false,
             }));
         }
-        Ok((self.early.get(&cert.tx_hash) == Some(cert)).then_some(CertificateOutcome::AwaitingTransaction))
+        Ok((self.early.get(&cert.tx_hash()) == Some(cert)).then_some(CertificateOutcome::AwaitingTransaction))
+    }
+
+    /// Takes a certified batch's transactions with their inclusion proofs
+    /// (DESIGN §4b), in one synced write: each is stored decided (certified
+    /// or quarantined by its leaf), or, when known already, gets the proof
+    /// as [`Self::certificate`] would apply it. One outcome per item, in
+    /// order.
+    pub fn attested_batch(
+        &mut self,
+        items: Vec<(Transaction, VerifiedInclusion)>,
+        now_ms: u64,
+    ) -> Result<Vec<BatchItemOutcome>, StoreError> {
+        self.last_certificate_at_ms = self.last_certificate_at_ms.max(now_ms);
+        let want = self.config.chain_id;
+        let mut held = self.held_count();
+        let mut records: Vec<TxRecord> = Vec::new();
+        let mut outcomes = Vec::with_capacity(items.len());
+        for (tx, inclusion) in items {
+            let hash = tx.hash();
+            let proof = VerifiedAttestation::from(inclusion).into_inner();
+            if tx.chain_id() != Some(want) {
+                let refusal = match tx.chain_id() {
+                    None => TxRefusal::NoChainId { want },
+                    Some(got) => TxRefusal::WrongChain { got, want },
+                };
+                outcomes.push(BatchItemOutcome::Refused { hash, refusal });
+                continue;
+            }
+            let known = match records.iter().find(|r| r.hash == hash) {
+                Some(r) => Some(r.clone()),
+                None => self.lookup(&hash)?,
+            };
+            let (record, fresh) = match known {
+                Some(record) => (record, false),
+                None if held >= self.config.max_held => {
+                    outcomes.push(BatchItemOutcome::Refused { hash, refusal: TxRefusal::Full(held) });
+                    continue;
+                }
+                None => {
+                    held += 1;
+                    (TxRecord::new(&tx, now_ms), true)
+                }
+            };
+            let (status, changed) = match record.with_certificate(&proof) {
+                Some(next) => {
+                    let status = next.status;
+                    records.retain(|r| r.hash != hash);
+                    records.push(next);
+                    (status, true)
+                }
+                None if fresh => {
+                    let status = record.status;
+                    records.push(record);
+                    (status, true)
+                }
+                None => (record.status, false),
+            };
+            outcomes.push(BatchItemOutcome::Applied { hash, status, fresh, changed });
+        }
+        let resolved: Vec<B256> = records.iter().map(|r| r.hash).filter(|h| self.early.contains_key(h)).collect();
+        self.commit(records, |batch| {
+            for h in &resolved {
+                batch.delete(CF_EARLY_CERTS, h.to_vec());
+            }
+        })?;
+        for h in resolved {
+            self.early.remove(&h);
+        }
+        Ok(outcomes)
     }
 
     /// Applies the deadlines at `now_ms`: quarantine for lack of a
@@ -741,7 +839,7 @@ mod tests {
     use alloy_primitives::{TxKind, U256};
     use alloy_signer::SignerSync;
     use alloy_signer_local::PrivateKeySigner;
-    use vigil_consensus::{testkit::DevCommittee, verify_certificate};
+    use vigil_consensus::{testkit::DevCommittee, verify_certificate, VerifiedCertificate};
 
     const CHAIN: u64 = 31337;
     const Q: u64 = 5_000;
@@ -807,6 +905,59 @@ mod tests {
 
     fn hashes(jobs: Vec<ForwardJob>) -> Vec<B256> {
         jobs.into_iter().map(|j| j.hash).collect()
+    }
+
+    #[test]
+    fn a_certified_batch_is_taken_in_one_write_each_transaction_by_its_leaf() {
+        let f = Fixture::new();
+        let mut l = f.open(None, 0);
+        let key = signer(3);
+        let (t0, t1, t2) = (tx_on(CHAIN, &key, 0), tx_on(CHAIN, &key, 1), tx_on(CHAIN, &key, 2));
+        let other_chain = tx_on(CHAIN + 1, &key, 3);
+        // t1 arrived alone before its batch.
+        accepted(l.receive(&t1, 5).unwrap());
+        let leaves = vec![
+            vigil_types::BatchLeaf { tx_hash: t0.hash(), kind: VoteKind::Clean },
+            vigil_types::BatchLeaf { tx_hash: t1.hash(), kind: VoteKind::Clean },
+            vigil_types::BatchLeaf { tx_hash: t2.hash(), kind: VoteKind::Malicious },
+            vigil_types::BatchLeaf { tx_hash: other_chain.hash(), kind: VoteKind::Clean },
+        ];
+        let (tree, cert) = f.dev.certify_leaves(leaves, &[0, 1, 2]);
+        let verified = vigil_consensus::verify_batch_certificate(&f.dev.committee, &cert).unwrap();
+        let proofs = vigil_consensus::batch_inclusions(&verified, &tree).unwrap();
+        let items: Vec<_> = [t0.clone(), t1.clone(), t2.clone(), other_chain.clone()].into_iter().zip(proofs).collect();
+        let outcomes = l.attested_batch(items, 10).unwrap();
+        let summary: Vec<_> = outcomes
+            .iter()
+            .map(|o| match o {
+                BatchItemOutcome::Applied { status, fresh, .. } => (Some(*status), *fresh),
+                BatchItemOutcome::Refused { .. } => (None, false),
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (Some(TxStatus::Certified), true),
+                (Some(TxStatus::Certified), false),
+                (Some(TxStatus::Quarantined), true),
+                (None, false)
+            ]
+        );
+        let kept = l.lookup(&t1.hash()).unwrap().unwrap().certificate.unwrap();
+        assert!(matches!(&kept, Attestation::Inclusion(p) if p.index == 1 && p.certificate.root == tree.root()));
+        // The same push again changes nothing; the records survive a reopen.
+        let again = l
+            .attested_batch(
+                vec![(t0.clone(), vigil_consensus::batch_inclusions(&verified, &tree).unwrap()[0].clone())],
+                20,
+            )
+            .unwrap();
+        assert!(matches!(again[0], BatchItemOutcome::Applied { changed: false, fresh: false, .. }));
+        drop(l);
+        let l = f.open(None, 30);
+        assert_eq!(status(&l, t0.hash()), TxStatus::Certified);
+        assert_eq!(status(&l, t2.hash()), TxStatus::Quarantined);
+        assert_eq!(hashes(l.forwardable()), vec![t0.hash()], "t1 follows t0 in nonce order");
     }
 
     #[test]
@@ -914,23 +1065,23 @@ mod tests {
         let mut l = f.open(None, 0);
         let t = tx_on(CHAIN, &signer(5), 0);
         let early = f.cert(t.hash(), VoteKind::Clean);
-        assert_eq!(l.known_certificate(early.certificate()).unwrap(), None, "nothing held yet");
+        assert_eq!(l.known_certificate(&early.certificate().clone().into()).unwrap(), None, "nothing held yet");
         l.certificate(early.clone(), 1).unwrap();
         assert_eq!(
-            l.known_certificate(early.certificate()).unwrap(),
+            l.known_certificate(&early.certificate().clone().into()).unwrap(),
             Some(CertificateOutcome::AwaitingTransaction),
             "the same certificate, waiting for its transaction"
         );
         accepted(l.receive(&t, 2).unwrap());
         assert_eq!(
-            l.known_certificate(early.certificate()).unwrap(),
+            l.known_certificate(&early.certificate().clone().into()).unwrap(),
             Some(CertificateOutcome::Applied { status: TxStatus::Certified, changed: false, late_malicious: false })
         );
         // Another certificate for the same transaction (other signers, or
         // forged): not known, so it gets the full check.
         let mut other = early.certificate().clone();
         other.signature.0[10] ^= 1;
-        assert_eq!(l.known_certificate(&other).unwrap(), None);
+        assert_eq!(l.known_certificate(&other.clone().into()).unwrap(), None);
     }
 
     #[test]
@@ -946,7 +1097,7 @@ mod tests {
         );
         let r = l.lookup(&t.hash()).unwrap().unwrap();
         assert_eq!(r.quarantine, Some(QuarantineCause::Malicious));
-        assert_eq!(r.certificate.as_ref().unwrap().kind, VoteKind::Malicious);
+        assert_eq!(r.certificate.as_ref().unwrap().kind(), VoteKind::Malicious);
         // DESIGN §7: a later clean certificate does not release it.
         l.certificate(f.cert(t.hash(), VoteKind::Clean), 2).unwrap();
         assert_eq!(status(&l, t.hash()), TxStatus::Quarantined);

@@ -22,6 +22,9 @@
 //! only through `vigil-consensus`; never signs anything.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+/// Verified batch certificates the gate remembers by root.
+const ROOTS_CACHED: usize = 4096;
+
 pub mod court;
 pub mod error;
 mod forward;
@@ -218,6 +221,7 @@ pub async fn run(config: GateConfig, shutdown: impl Future<Output = ()> + Send +
             fail_open_after_ms: ledger_config.fail_open_after_ms,
         },
         verifier: vigil_crypto::BatchVerifier::start("gate-verifier", 64, 4096),
+        roots: Arc::new(std::sync::Mutex::new(vigil_consensus::VerifiedRoots::new(ROOTS_CACHED))),
     });
 
     let listener = tokio::net::TcpListener::bind(config.rpc_addr)

@@ -20,14 +20,17 @@ use axum::{
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
-use vigil_consensus::{Admission, AdmissionError, VerifiedCommittee};
+use vigil_consensus::{
+    batch_inclusions, Admission, AdmissionError, VerifiedAttestation, VerifiedCommittee, VerifiedInclusion,
+    VerifiedRoots,
+};
 use vigil_crypto::BatchVerifier;
-use vigil_types::{rpc, Certificate, Transaction};
+use vigil_types::{rpc, Attestation, BatchPush, Transaction};
 
 use crate::{
     error::GateError,
     handle::LedgerHandle,
-    ledger::{CertificateOutcome, Received, TxRecord, TxRefusal, TxStatus},
+    ledger::{BatchItemOutcome, CertificateOutcome, Received, TxRecord, TxRefusal, TxStatus},
     metrics::Metrics,
     now_ms,
     relay::Relay,
@@ -116,6 +119,9 @@ pub struct App {
     pub info: Static,
     /// Certificate pairings, batched across requests on one thread.
     pub verifier: BatchVerifier,
+    /// Batch certificates verified, by epoch and root: a batch's further
+    /// inclusion proofs cost a path check each (DESIGN §4b).
+    pub roots: Arc<std::sync::Mutex<VerifiedRoots>>,
 }
 
 impl App {
@@ -274,6 +280,7 @@ async fn handle(app: &App, request: Value, original: Option<Bytes>) -> Reply {
     let answer = match method {
         "eth_sendRawTransaction" => send_raw_transaction(app, &params).await,
         "vigil_submitCertificate" => submit_certificate(app, &params).await,
+        "vigil_submitBatch" => submit_batch(app, &params).await,
         "vigil_getTxStatus" => tx_status(app, &params).await,
         "vigil_pendingTransactions" => pending_transactions(app).await,
         "vigil_gateInfo" => gate_info(app).await,
@@ -360,39 +367,131 @@ async fn send_raw_transaction(app: &App, params: &Value) -> Result<Value, RpcErr
 }
 
 async fn submit_certificate(app: &App, params: &Value) -> Result<Value, RpcError> {
-    let cert = match params.as_array().map(Vec::as_slice) {
-        Some([c]) => serde_json::from_value::<Certificate>(c.clone()).map_err(|e| {
+    let attestation = match params.as_array().map(Vec::as_slice) {
+        Some([c]) => serde_json::from_value::<Attestation>(c.clone()).map_err(|e| {
             app.metrics.certificates_rejected.with_label_values(&["malformed"]).inc();
-            RpcError::params(format!("certificate JSON (DESIGN §4): {e}"))
+            RpcError::params(format!(
+                "expected a certificate (DESIGN §4) or an inclusion proof (DESIGN §4b); neither reads from it: {e}"
+            ))
         })?,
-        _ => return Err(RpcError::params("expected params [certificate object]")),
+        _ => return Err(RpcError::params("expected params [certificate or inclusion proof object]")),
     };
     // The same certificate again (a fallback pusher, a replay): answered
     // from the ledger, no pairing spent on it.
-    let probe = cert.clone();
+    let probe = attestation.clone();
     if let Some(outcome) = app.ledger.call(move |l| l.known_certificate(&probe)).await?.map_err(GateError::from)? {
-        return certificate_answer(app, cert.tx_hash, outcome);
+        return certificate_answer(app, attestation.tx_hash(), outcome);
     }
-    // The pairing on the verifier's thread, batched with concurrent
-    // requests' (off the async executor).
-    let verified = match prepare(&app.admission(), &cert) {
-        Ok(pending) => {
-            let outcome = app.verifier.verify(pending.check().clone()).await;
-            pending.complete(outcome).map_err(AdmissionError::from)
+    let verified: Result<VerifiedAttestation, AdmissionError> = match attestation {
+        // The pairing on the verifier's thread, batched with concurrent
+        // requests' (off the async executor).
+        Attestation::Certificate(cert) => match prepare(&app.admission(), &cert) {
+            Ok(pending) => {
+                let outcome = app.verifier.verify(pending.check().clone()).await;
+                pending.complete(outcome).map(VerifiedAttestation::from).map_err(AdmissionError::from)
+            }
+            Err(e) => Err(e),
+        },
+        // A path check, and a pairing only for a batch not verified yet.
+        Attestation::Inclusion(proof) => {
+            let admission = app.admission();
+            let roots = app.roots.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut roots = roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                admission.check_inclusion(&proof, &mut roots).map(VerifiedAttestation::from)
+            })
+            .await
+            .map_err(|e| RpcError::new(rpc::INTERNAL_ERROR, format!("verification task failed: {e}")))?
         }
-        Err(e) => Err(e),
     };
     let verified = verified.map_err(|e| {
         app.metrics.certificates_rejected.with_label_values(&[reason_label(&e)]).inc();
         RpcError::new(rpc::INVALID_CERTIFICATE, e.to_string())
     })?;
-    let (hash, kind) = (verified.certificate().tx_hash, verified.certificate().kind);
+    let (hash, kind) = (verified.tx_hash(), verified.kind());
     let outcome = app.ledger.call(move |l| l.certificate(verified, now_ms())).await?.map_err(GateError::from)?;
     let answer = certificate_answer(app, hash, outcome)?;
     app.metrics.certificates_accepted.inc();
     debug!(target: "vigil_gate", tx = %hash, %kind, status = %answer["status"], "certificate accepted");
     app.wake.notify_one();
     Ok(answer)
+}
+
+/// `vigil_submitBatch`: a batch certificate with its transactions and
+/// verdicts, in leaf order (DESIGN §4b), from the inspector that pushes
+/// it; one pairing (none when the root is verified already) and one synced
+/// write for the whole batch. Each clean transaction is certified, each
+/// malicious one quarantined, each with its inclusion proof kept.
+async fn submit_batch(app: &App, params: &Value) -> Result<Value, RpcError> {
+    let push: BatchPush = match params.as_array().map(Vec::as_slice) {
+        Some([b]) => serde_json::from_value(b.clone()).map_err(|e| {
+            app.metrics.certificates_rejected.with_label_values(&["malformed"]).inc();
+            RpcError::params(format!("batch JSON ({{certificate, transactions, kinds}}): {e}"))
+        })?,
+        _ => return Err(RpcError::params("expected params [{certificate, transactions, kinds}]")),
+    };
+    let admission = app.admission();
+    let roots = app.roots.clone();
+    let checked = tokio::task::spawn_blocking(move || check_push(&push, &admission, &roots))
+        .await
+        .map_err(|e| RpcError::new(rpc::INTERNAL_ERROR, format!("verification task failed: {e}")))?;
+    let items = checked.map_err(|e| {
+        let label = match &e {
+            BatchPushError::Admission(a) => reason_label(a),
+            BatchPushError::Malformed(_) => "malformed",
+        };
+        app.metrics.certificates_rejected.with_label_values(&[label]).inc();
+        match e {
+            BatchPushError::Admission(a) => RpcError::new(rpc::INVALID_CERTIFICATE, a.to_string()),
+            BatchPushError::Malformed(m) => RpcError::params(m),
+        }
+    })?;
+    let outcomes = app.ledger.call(move |l| l.attested_batch(items, now_ms())).await?.map_err(GateError::from)?;
+    let mut results = Vec::with_capacity(outcomes.len());
+    for outcome in outcomes {
+        match outcome {
+            BatchItemOutcome::Applied { hash, status, fresh, changed } => {
+                if fresh {
+                    app.metrics.txs_received.inc();
+                }
+                if changed && status == TxStatus::Quarantined {
+                    app.metrics.quarantined.inc();
+                    warn!(target: "vigil_gate", tx = %hash, "quarantined: its batch says malicious");
+                }
+                app.metrics.certificates_accepted.inc();
+                results.push(json!({ "tx_hash": hash, "status": status.as_str() }));
+            }
+            BatchItemOutcome::Refused { hash, refusal } => {
+                results.push(json!({ "tx_hash": hash, "error": refusal.to_string() }));
+            }
+        }
+    }
+    app.wake.notify_one();
+    Ok(json!({ "results": results }))
+}
+
+#[derive(Debug)]
+enum BatchPushError {
+    Malformed(String),
+    Admission(AdmissionError),
+}
+
+/// Decodes a push's transactions, rebuilds its tree, checks the batch
+/// certificate (or finds it verified in `roots`) and gives each
+/// transaction its inclusion proof. Blocking (hashing, maybe a pairing).
+fn check_push(
+    push: &BatchPush,
+    admission: &Admission,
+    roots: &std::sync::Mutex<VerifiedRoots>,
+) -> Result<Vec<(Transaction, VerifiedInclusion)>, BatchPushError> {
+    let (txs, tree) = push.decode().map_err(|e| BatchPushError::Malformed(e.to_string()))?;
+    let verified = {
+        let mut roots = roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        admission.check_batch(&push.certificate, &mut roots).map_err(BatchPushError::Admission)?
+    };
+    let proofs =
+        batch_inclusions(&verified, &tree).map_err(|e| BatchPushError::Admission(AdmissionError::Certificate(e)))?;
+    Ok(txs.into_iter().zip(proofs).collect())
 }
 
 /// The answer of `vigil_submitCertificate` for the ledger's outcome.

@@ -135,6 +135,7 @@ pub async fn sync_once(node: &Arc<Inspector>, rpc: &ChainRpc) -> Result<(), Foll
             .map_err(|e| FollowError::Rpc { url: rpc.url().to_string(), reason: e.to_string() })?;
             node.metrics().head.set(target as i64);
             node.mark_synced();
+            node.wake_gapped();
             return Ok(());
         }
         let next = if head.hash.is_zero() { 0 } else { head.number + 1 };
@@ -150,6 +151,7 @@ pub async fn sync_once(node: &Arc<Inspector>, rpc: &ChainRpc) -> Result<(), Foll
         .await
         .map_err(|e| FollowError::Diverged { number: next, reason: format!("executor: {e}") })??;
         node.metrics().head.set(next as i64);
+        node.wake_gapped();
     }
 }
 

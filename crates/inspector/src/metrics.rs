@@ -46,6 +46,14 @@ pub struct Metrics {
     /// This node's index in the current committee, -1 when it is not a
     /// member (and does not vote).
     pub member_index: IntGauge,
+    /// Transactions per batch this node proposed.
+    pub batch_size: prometheus::Histogram,
+    /// Batch votes this node signed.
+    pub batch_votes: IntCounter,
+    /// Batches without a certificate in time (their transactions voted on alone).
+    pub batch_fallbacks: IntCounter,
+    /// Gossip bytes received and validated, by topic.
+    pub gossip_bytes: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -110,6 +118,19 @@ impl Metrics {
             head: gauge("vigil_node_chain_head", "Head of the followed chain"),
             epoch: gauge("vigil_node_epoch", "Epoch of the committee the node is in"),
             member_index: gauge("vigil_node_member_index", "This node's index in the current committee, -1 if none"),
+            batch_size: reg(
+                &registry,
+                prometheus::Histogram::with_opts(
+                    HistogramOpts::new("vigil_node_batch_size", "Transactions per batch this node proposed")
+                        .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0]),
+                ),
+            ),
+            batch_votes: counter("vigil_node_batch_votes_total", "Batch votes this node signed"),
+            batch_fallbacks: counter(
+                "vigil_node_batch_fallbacks_total",
+                "Batches without a certificate in time; their transactions were voted on alone",
+            ),
+            gossip_bytes: counter_vec("vigil_node_gossip_bytes_total", "Gossip bytes received, by topic", &["topic"]),
             registry,
         }
     }

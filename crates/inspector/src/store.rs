@@ -56,7 +56,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use alloy_primitives::{hex, Bytes};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use vigil_store::{Batch, Store, StoreError};
-use vigil_types::{Address, Certificate, Vote, VoteKind, B256};
+use vigil_types::{Address, Attestation, Certificate, InclusionProof, Vote, VoteKind, B256};
 
 #[cfg(test)]
 mod tests;
@@ -602,6 +602,49 @@ impl NodeStore {
         Ok(true)
     }
 
+    /// Stores peers' transactions in one write, not synced (nothing is
+    /// acknowledged on them; a killed process keeps them). Those stored
+    /// before stay as they were. Returns how many were new.
+    pub fn put_txs(&self, txs: &[TxRecord]) -> Result<usize> {
+        let _guard = self.lock();
+        let mut batch = Batch::new();
+        let mut n = 0;
+        for tx in txs {
+            if self.exists(cf::TXS, tx.hash.as_slice())? {
+                continue;
+            }
+            batch.put(cf::TXS, tx.hash.to_vec(), encode(tx));
+            n += 1;
+        }
+        if n > 0 {
+            self.commit_with(batch, Deltas { txs: n as i64, ..Deltas::default() }, false)?;
+        }
+        Ok(n)
+    }
+
+    /// Clients' transactions received here since `since_ms` that nothing
+    /// decided yet (no certificate, no quarantine), oldest first: what a
+    /// restarted node must take up again, having acknowledged them.
+    pub fn undecided_client_txs(&self, since_ms: u64) -> Result<Vec<TxRecord>> {
+        let mut found = Vec::new();
+        self.store.for_each(cf::TXS, |_, v| {
+            let tx: TxRecord =
+                serde_json::from_slice(v).map_err(|e| StoreError::Corrupt { cf: cf::TXS, reason: e.to_string() })?;
+            if tx.source == TxSource::Rpc && tx.received_ms >= since_ms {
+                found.push(tx);
+            }
+            Ok(())
+        })?;
+        let mut undecided = Vec::new();
+        for tx in found {
+            if self.outcome(tx.hash)?.is_none() && self.certificate(tx.hash)?.is_none() {
+                undecided.push(tx);
+            }
+        }
+        undecided.sort_by_key(|t| (t.received_ms, t.sender, t.nonce));
+        Ok(undecided)
+    }
+
     /// A raw transaction.
     pub fn tx(&self, hash: B256) -> Result<Option<TxRecord>> {
         self.get(cf::TXS, hash.as_slice())
@@ -613,18 +656,20 @@ impl NodeStore {
     /// transaction replaces the verdict and moves its index entries.
     pub fn put_verdict(&self, verdict: &VerdictRecord, own_vote: &Vote) -> Result<()> {
         let guard = self.lock();
-        self.stage_verdict(verdict, own_vote)?;
+        self.stage_verdict(verdict, Some(own_vote))?;
         drop(guard);
         self.store.sync_wal()?;
         Ok(())
     }
 
     /// [`Self::put_verdict`] for a group, with one disk sync for all of
-    /// them (group commit). Each verdict is stored or refused on its own;
+    /// them (group commit). A verdict without a vote is one this node
+    /// signs in a batch (DESIGN §4b): the batch vote is derived from the
+    /// stored verdicts, so they are what must be on disk first. Each verdict is stored or refused on its own;
     /// the results are in the order given.
-    pub fn put_verdicts(&self, items: &[(VerdictRecord, Vote)]) -> Vec<Result<()>> {
+    pub fn put_verdicts(&self, items: &[(VerdictRecord, Option<Vote>)]) -> Vec<Result<()>> {
         let guard = self.lock();
-        let mut results: Vec<Result<()>> = items.iter().map(|(v, own)| self.stage_verdict(v, own)).collect();
+        let mut results: Vec<Result<()>> = items.iter().map(|(v, own)| self.stage_verdict(v, own.as_ref())).collect();
         drop(guard);
         if results.iter().any(Result::is_ok) {
             if let Err(e) = self.store.sync_wal() {
@@ -639,8 +684,8 @@ impl NodeStore {
 
     /// Writes one verdict with its vote and index entries, not yet synced.
     /// Call with the write lock held.
-    fn stage_verdict(&self, verdict: &VerdictRecord, own_vote: &Vote) -> Result<()> {
-        if own_vote.tx_hash != verdict.tx_hash || own_vote.kind != verdict.kind {
+    fn stage_verdict(&self, verdict: &VerdictRecord, own_vote: Option<&Vote>) -> Result<()> {
+        if let Some(own_vote) = own_vote.filter(|v| v.tx_hash != verdict.tx_hash || v.kind != verdict.kind) {
             return Err(NodeStoreError::VoteMismatch {
                 verdict_tx: verdict.tx_hash,
                 verdict_kind: verdict.kind,
@@ -657,11 +702,13 @@ impl NodeStore {
             None => deltas.verdicts = 1,
         }
         batch.put(cf::VERDICTS, hash.to_vec(), encode(verdict));
-        let vote_key = keys::vote(hash, own_vote.epoch, own_vote.signer);
-        if !self.exists(cf::VOTES, &vote_key)? {
-            deltas.votes = 1;
+        if let Some(own_vote) = own_vote {
+            let vote_key = keys::vote(hash, own_vote.epoch, own_vote.signer);
+            if !self.exists(cf::VOTES, &vote_key)? {
+                deltas.votes = 1;
+            }
+            batch.put(cf::VOTES, vote_key, encode(own_vote));
         }
-        batch.put(cf::VOTES, vote_key, encode(own_vote));
         batch.put(cf::HISTORY_BLOCK, keys::by_block(verdict.block_number, hash), sender.to_vec());
         if verdict.alert {
             batch.put(cf::ALERTS, keys::by_block(verdict.block_number, hash), sender.to_vec());
@@ -741,9 +788,29 @@ impl NodeStore {
         Ok(deltas)
     }
 
-    /// A certificate.
-    pub fn certificate(&self, hash: B256) -> Result<Option<Certificate>> {
+    /// What decided a transaction: its certificate or its inclusion proof.
+    pub fn certificate(&self, hash: B256) -> Result<Option<Attestation>> {
         self.get(cf::CERTS, hash.as_slice())
+    }
+
+    /// Stores the inclusion proofs of a certified batch's transactions in
+    /// one write; a clean one sets the outcome to [`Outcome::Certified`]
+    /// (a malicious one is stored with its quarantine record by
+    /// [`Self::quarantine`]). Not synced, as [`Self::put_certificate`].
+    pub fn put_inclusions(&self, proofs: &[InclusionProof]) -> Result<()> {
+        let _guard = self.lock();
+        let mut batch = Batch::new();
+        let mut deltas = Deltas::default();
+        for proof in proofs {
+            if !self.exists(cf::CERTS, proof.tx_hash.as_slice())? {
+                deltas.certificates += 1;
+            }
+            batch.put(cf::CERTS, proof.tx_hash.to_vec(), encode(proof));
+            if proof.kind == VoteKind::Clean {
+                batch.put(cf::OUTCOMES, proof.tx_hash.to_vec(), encode(&Outcome::Certified));
+            }
+        }
+        self.commit_with(batch, deltas, false)
     }
 
     /// Stores a quarantine record with the outcome

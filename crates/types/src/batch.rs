@@ -266,6 +266,97 @@ impl Wire for BatchCertificate {
     }
 }
 
+/// What decides one transaction: a §4 certificate or a §4b inclusion
+/// proof. Its JSON is either form as it is (they share no field set, so
+/// each reads back as what it was); only data, `vigil-consensus` checks it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Attestation {
+    /// A certificate on the transaction alone.
+    Certificate(crate::Certificate),
+    /// A leaf of a certified batch.
+    Inclusion(InclusionProof),
+}
+
+impl Attestation {
+    /// The transaction decided.
+    pub fn tx_hash(&self) -> B256 {
+        match self {
+            Self::Certificate(c) => c.tx_hash,
+            Self::Inclusion(p) => p.tx_hash,
+        }
+    }
+
+    /// The verdict.
+    pub fn kind(&self) -> VoteKind {
+        match self {
+            Self::Certificate(c) => c.kind,
+            Self::Inclusion(p) => p.kind,
+        }
+    }
+
+    /// The committee epoch that signed it.
+    pub fn epoch(&self) -> u64 {
+        match self {
+            Self::Certificate(c) => c.epoch,
+            Self::Inclusion(p) => p.certificate.epoch,
+        }
+    }
+}
+
+impl From<crate::Certificate> for Attestation {
+    fn from(c: crate::Certificate) -> Self {
+        Self::Certificate(c)
+    }
+}
+
+impl From<InclusionProof> for Attestation {
+    fn from(p: InclusionProof) -> Self {
+        Self::Inclusion(p)
+    }
+}
+
+/// A certified batch as an inspector pushes it to a sequencer in one call
+/// (`vigil_submitBatch`): the batch certificate, the raw transactions in
+/// leaf order and the verdict on each. The receiver rebuilds the tree from
+/// them ([`BatchPush::decode`]), so the push carries no paths.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchPush {
+    /// The batch certificate.
+    pub certificate: BatchCertificate,
+    /// Raw EIP-2718 transactions, `0x` hex, in leaf order.
+    pub transactions: Vec<alloy_primitives::Bytes>,
+    /// The verdict on each transaction, in the same order.
+    pub kinds: Vec<VoteKind>,
+}
+
+impl BatchPush {
+    /// The transactions decoded and the tree of their leaves (not yet
+    /// compared with the certificate: `vigil_consensus::batch_inclusions`
+    /// does that).
+    pub fn decode(&self) -> Result<(Vec<crate::Transaction>, BatchTree), InvalidError> {
+        if self.transactions.len() != self.kinds.len() {
+            return Err(InvalidError::Batch(format!(
+                "{} transactions but {} kinds",
+                self.transactions.len(),
+                self.kinds.len()
+            )));
+        }
+        let txs = self
+            .transactions
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| {
+                crate::Transaction::decode(raw).map_err(|e| InvalidError::Batch(format!("transaction {i}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let leaves =
+            txs.iter().zip(&self.kinds).map(|(tx, kind)| BatchLeaf { tx_hash: tx.hash(), kind: *kind }).collect();
+        Ok((txs, BatchTree::new(leaves)?))
+    }
+}
+
 /// What admits one transaction through a batch: the batch certificate, the
 /// leaf's index, transaction and kind, and its audit path (DESIGN §4b).
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]

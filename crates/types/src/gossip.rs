@@ -4,7 +4,7 @@ use crate::{
     codec::{put_u32_prefixed, Reader, Wire},
     error::DecodeError,
     tx::MAX_TX_SIZE,
-    Certificate, EquivocationEvidence, Vote,
+    BatchVote, Certificate, EquivocationEvidence, Vote,
 };
 use alloy_primitives::Bytes;
 
@@ -19,11 +19,16 @@ pub enum Topic {
     Cert,
     /// Equivocation evidence: `vigil/<chain>/evidence/1`.
     Evidence,
+    /// Batch proposals, transactions gossiped together (DESIGN §4b):
+    /// `vigil/<chain>/batch/1`.
+    Batch,
+    /// Batch votes: `vigil/<chain>/batchvote/1`.
+    BatchVote,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 4] = [Topic::Tx, Topic::Vote, Topic::Cert, Topic::Evidence];
+    pub const ALL: [Topic; 6] = [Topic::Tx, Topic::Vote, Topic::Cert, Topic::Evidence, Topic::Batch, Topic::BatchVote];
 
     /// The topic string for `chain_id`.
     pub fn name(self, chain_id: u64) -> String {
@@ -32,6 +37,8 @@ impl Topic {
             Self::Vote => "vote",
             Self::Cert => "cert",
             Self::Evidence => "evidence",
+            Self::Batch => "batch",
+            Self::BatchVote => "batchvote",
         };
         format!("vigil/{chain_id}/{kind}/1")
     }
@@ -43,6 +50,8 @@ impl Topic {
             Self::Vote => Vote::MAX_SIZE,
             Self::Cert => Certificate::MAX_SIZE,
             Self::Evidence => EquivocationEvidence::MAX_SIZE,
+            Self::Batch => BatchProposal::MAX_SIZE,
+            Self::BatchVote => BatchVote::MAX_SIZE,
         }
     }
 }
@@ -73,5 +82,67 @@ impl Wire for TxAnnouncement {
             return Err(DecodeError::Invalid { what: Self::NAME, reason: "empty transaction".into() });
         }
         Ok(Self { raw: Bytes::copy_from_slice(raw) })
+    }
+}
+
+/// Most transactions in one batch proposal.
+pub const MAX_PROPOSAL_TXS: usize = 1024;
+/// Most transaction bytes in one batch proposal (a proposer closes a batch
+/// before it would pass this).
+pub const MAX_PROPOSAL_BYTES: usize = 1 << 20;
+
+/// Transactions gossiped together as one batch (DESIGN §4b): every member
+/// judges each, in this order, and signs the root over its verdicts. The
+/// order is the leaves' order, so honest members compute the same root.
+/// Whether each entry is a valid, distinct transaction is checked by the
+/// receiver (`Transaction::decode`), so a bad one is refused with that
+/// reason.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct BatchProposal {
+    /// Chain the transactions are for.
+    pub chain_id: u64,
+    /// The transactions' raw EIP-2718 bytes, 1 to [`MAX_PROPOSAL_TXS`].
+    #[cfg_attr(feature = "arbitrary", arbitrary(with = arb_txs))]
+    pub txs: Vec<Bytes>,
+}
+
+#[cfg(feature = "arbitrary")]
+fn arb_txs(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<Vec<Bytes>> {
+    let n = u.int_in_range(1..=8)?;
+    (0..n).map(|_| crate::arb_bytes(u)).collect()
+}
+
+impl Wire for BatchProposal {
+    const VERSION: u8 = 1;
+    const MAX_SIZE: usize = 1 + 8 + 2 + 4 * MAX_PROPOSAL_TXS + MAX_PROPOSAL_BYTES;
+    const NAME: &'static str = "batch proposal";
+
+    fn encode_fields(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.chain_id.to_be_bytes());
+        out.extend_from_slice(&(self.txs.len() as u16).to_be_bytes());
+        for raw in &self.txs {
+            put_u32_prefixed(out, raw);
+        }
+    }
+
+    fn decode_fields(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let chain_id = r.u64("chain_id")?;
+        let count = usize::from(r.u16("count")?);
+        if count == 0 || count > MAX_PROPOSAL_TXS {
+            return Err(DecodeError::Invalid {
+                what: Self::NAME,
+                reason: format!("{count} transactions, outside 1 to {MAX_PROPOSAL_TXS}"),
+            });
+        }
+        let mut txs = Vec::with_capacity(count);
+        for _ in 0..count {
+            let raw = r.bytes_u32("txs", MAX_TX_SIZE)?;
+            if raw.is_empty() {
+                return Err(DecodeError::Invalid { what: Self::NAME, reason: "empty transaction".into() });
+            }
+            txs.push(Bytes::copy_from_slice(raw));
+        }
+        Ok(Self { chain_id, txs })
     }
 }

@@ -19,14 +19,16 @@ pub mod rpc;
 pub mod tx;
 pub mod vote;
 
-pub use batch::{BatchCertificate, BatchLeaf, BatchMessage, BatchTree, BatchVote, InclusionProof};
+pub use batch::{
+    Attestation, BatchCertificate, BatchLeaf, BatchMessage, BatchPush, BatchTree, BatchVote, InclusionProof,
+};
 pub use bytes::{PublicKeyBytes, SignatureBytes};
 pub use cert::{Certificate, SignerBitmap};
 pub use codec::Wire;
 pub use committee::{Committee, Member, Stake, Threshold};
 pub use error::{DecodeError, InvalidError};
 pub use evidence::{BatchStatement, EquivocationEvidence, Statement, StatementEvidence};
-pub use gossip::{Topic, TxAnnouncement};
+pub use gossip::{BatchProposal, Topic, TxAnnouncement};
 pub use tx::{Transaction, TxDecodeError};
 pub use vote::{Vote, VoteKind, VoteMessage};
 

@@ -97,6 +97,11 @@ struct RunResult {
     /// accepted, so not counted as dropped.
     refused: usize,
     processes: Vec<(String, f64, f64)>,
+    /// CPU milliseconds per certified transaction, by process.
+    cpu_ms_per_tx: Vec<(String, f64)>,
+    /// Peer-to-peer bytes (TCP payload: gossip with its noise and yamux
+    /// framing) each node sent and received per certified transaction.
+    p2p_bytes_per_tx: Vec<(String, f64, f64)>,
     /// Transactions sent, by kind (in [`Kind::ALL`] order).
     mix: [usize; 3],
 }
@@ -274,6 +279,7 @@ async fn drive(
 
     let made_before = senders.made;
     let cpu_before = procs.cpu_times();
+    let p2p_before = p2p_bytes(procs, layout);
     let started = Instant::now();
     let total = rate * duration;
     let interval = Duration::from_secs_f64(1.0 / rate as f64);
@@ -345,6 +351,7 @@ async fn drive(
     }
     let wall = started.elapsed();
     let processes = procs.usage(&cpu_before, wall);
+    let p2p_after = p2p_bytes(procs, layout);
     let refused = gave_up.load(std::sync::atomic::Ordering::Relaxed);
     cert_task.abort();
     head_task.abort();
@@ -359,7 +366,21 @@ async fn drive(
     let span = |end: Option<Instant>| end.map_or(0.0, |e| e.saturating_duration_since(started).as_secs_f64());
     let certified_span = span(last(|x| x.certified)).max(offered_elapsed.as_secs_f64());
     let included_span = span(last(|x| x.included)).max(offered_elapsed.as_secs_f64());
+    let certified = certify_ms.len().max(1) as f64;
+    let cpu_ms_per_tx = processes
+        .iter()
+        .map(|(name, percent, _)| (name.clone(), percent / 100.0 * wall.as_secs_f64() * 1000.0 / certified))
+        .collect();
+    let p2p_bytes_per_tx = p2p_after
+        .iter()
+        .map(|(name, (sent, received))| {
+            let (s0, r0) = p2p_before.get(name).copied().unwrap_or_default();
+            (name.clone(), sent.saturating_sub(s0) as f64 / certified, received.saturating_sub(r0) as f64 / certified)
+        })
+        .collect();
     Ok(RunResult {
+        cpu_ms_per_tx,
+        p2p_bytes_per_tx,
         offered_tps: total as f64 / offered_elapsed.as_secs_f64(),
         sent: sent.len(),
         certified_tps: certify_ms.len() as f64 / certified_span,
@@ -373,6 +394,39 @@ async fn drive(
         processes,
         mix: std::array::from_fn(|i| senders.made[i] - made_before[i]),
     })
+}
+
+/// Bytes each node's process has sent and received so far on its
+/// established peer-to-peer TCP connections (either end a node's p2p
+/// port), read from the kernel's socket counters (`ss -tinp`): what
+/// gossip costs on the wire, noise and yamux framing included. Empty where
+/// `ss` is missing.
+fn p2p_bytes(procs: &Processes, layout: &Layout) -> std::collections::BTreeMap<String, (u64, u64)> {
+    let ports: Vec<String> = (0..layout.nodes).map(|i| format!(":{}", layout.p2p_port(i))).collect();
+    let pids = procs.pids();
+    let mut out = std::collections::BTreeMap::new();
+    let Ok(o) = std::process::Command::new("ss").args(["-Htinp", "state", "established"]).output() else { return out };
+    let text = String::from_utf8_lossy(&o.stdout);
+    let mut owner: Option<String> = None;
+    for line in text.lines() {
+        if !line.starts_with(char::is_whitespace) {
+            // A socket: its addresses and owner; counters on the next line.
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let p2p = fields.iter().take(4).any(|f| ports.iter().any(|p| f.ends_with(p.as_str())));
+            owner = p2p
+                .then(|| pids.iter().find(|(_, pid)| line.contains(&format!("pid={pid},"))).map(|(n, _)| n.clone()))
+                .flatten();
+            continue;
+        }
+        let Some(name) = owner.take() else { continue };
+        let counter = |key: &str| {
+            line.split_whitespace().find_map(|f| f.strip_prefix(key)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0)
+        };
+        let e = out.entry(name).or_insert((0, 0));
+        e.0 += counter("bytes_sent:");
+        e.1 += counter("bytes_received:");
+    }
+    out
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -404,6 +458,10 @@ fn to_json(r: &RunResult, steps: Option<&Vec<RunResult>>) -> Value {
         "workload": Kind::ALL.iter().zip(r.mix).map(|(k, n)| (k.name().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
         "processes": r.processes.iter().map(|(name, cpu, rss)| json!({
             "name": name, "cpu_percent": (cpu * 10.0).round() / 10.0, "rss_mb": (rss * 10.0).round() / 10.0,
+            "cpu_ms_per_certified_tx": r.cpu_ms_per_tx.iter().find(|(n, _)| n == name).map(|(_, v)| (v * 1000.0).round() / 1000.0),
+        })).collect::<Vec<_>>(),
+        "p2p_bytes_per_certified_tx": r.p2p_bytes_per_tx.iter().map(|(name, sent, received)| json!({
+            "node": name, "sent": sent.round(), "received": received.round(),
         })).collect::<Vec<_>>(),
     });
     if let Some(steps) = steps {
@@ -448,8 +506,15 @@ fn print_table(r: &RunResult, nodes: usize) {
         BUSY_RETRY_FOR.as_secs(),
         r.refused
     );
-    println!("  {:<10} {:>6} {:>9}", "process", "cpu %", "rss MB");
+    println!("  {:<10} {:>6} {:>9} {:>13}", "process", "cpu %", "rss MB", "cpu ms / tx");
     for (name, cpu, rss) in &r.processes {
-        println!("  {name:<10} {cpu:>6.1} {rss:>9.1}");
+        let per_tx = r.cpu_ms_per_tx.iter().find(|(n, _)| n == name).map_or(0.0, |(_, v)| *v);
+        println!("  {name:<10} {cpu:>6.1} {rss:>9.1} {per_tx:>13.3}");
+    }
+    if !r.p2p_bytes_per_tx.is_empty() {
+        println!("  p2p bytes per certified transaction (TCP, gossip with noise + yamux framing):");
+        for (name, sent, received) in &r.p2p_bytes_per_tx {
+            println!("  {name:<10} sent {sent:>8.0}  received {received:>8.0}");
+        }
     }
 }

@@ -216,6 +216,10 @@ impl NodeSettings {
     }
 }
 
+/// How far back a restarted node takes up the clients' transactions it
+/// acknowledged and nothing decided (longer than any deadline).
+const RESUME_WINDOW: Duration = Duration::from_secs(600);
+
 const CONFIG_TEMPLATE: &str = r#"# Vigil inspector node configuration (`vigil node run --config config.toml`).
 # Every key is also a command-line flag (`--rpc.addr`, `--chain.rpc`, …); flags win.
 # Relative paths are relative to this file's directory.
@@ -438,6 +442,9 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
         vigil_inspector::sync_once(&node, &rpc).await.context("catching up with the chain")?;
         tokio::spawn(vigil_inspector::follow(node.clone(), rpc, poll));
         tokio::spawn(node.clone().run_gossip(net_events));
+        // What this node acknowledged to clients before a restart and
+        // nothing decided yet: judged (if need be) and proposed again.
+        node.resume_acknowledged(RESUME_WINDOW);
         if let (Some(url), Some(address)) = (&s.registry_rpc, s.registry_address) {
             follow_registry(
                 node.clone(),

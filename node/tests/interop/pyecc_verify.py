@@ -4,6 +4,11 @@ independent BLS implementation (pure Python, no code shared with Vigil).
 
 Usage: pyecc_verify.py COMMITTEE.json CERT.json [CERT.json ...]
 
+Each file is a certificate (DESIGN §4) or an inclusion proof (§4b): for a
+proof, its audit path must lead from the leaf to the batch certificate's
+root (RFC 9162 2.1.3.2, by pyecc_certs.py's own code) and the batch
+certificate is checked as a certificate, over the batch digest.
+
 For each certificate: chain and epoch match the committee; the signer bitmap
 names members only; their stake strictly exceeds the threshold; every
 member's proof of possession verifies (PopVerify); the aggregate signature
@@ -18,6 +23,8 @@ import json
 import sys
 
 from py_ecc.bls import G2ProofOfPossession as bls
+
+from pyecc_certs import batch_digest, leaf_bytes, verify_audit_path
 
 VOTE_DOMAIN = b"vigil/vote/v1"
 KIND_BYTE = {"clean": 0, "malicious": 1}
@@ -34,6 +41,20 @@ def digest(chain_id: int, epoch: int, tx_hash: bytes, kind: str) -> bytes:
 
 def check(committee: dict, cert: dict) -> str | None:
     """None if valid, else the reason."""
+    if "certificate" in cert:
+        batch = cert["certificate"]
+        leaf = leaf_bytes(unhex(cert["tx_hash"]), cert["kind"])
+        path = [unhex(p) for p in cert["path"]]
+        if not verify_audit_path(leaf, cert["index"], batch["count"], path, unhex(batch["root"])):
+            return "the audit path does not lead to the batch root"
+        return check_signed(committee, batch, batch_digest(batch["chain_id"], batch["epoch"], batch["count"],
+                                                           unhex(batch["root"])))
+    return check_signed(committee, cert, digest(cert["chain_id"], cert["epoch"], unhex(cert["tx_hash"]),
+                                                cert["kind"]))
+
+
+def check_signed(committee: dict, cert: dict, msg: bytes) -> str | None:
+    """A certificate or a batch certificate: stake and the aggregate over `msg`."""
     if cert["chain_id"] != committee["chain_id"] or cert["epoch"] != committee["epoch"]:
         return "chain or epoch differs from the committee's"
     members = committee["members"]
@@ -52,7 +73,6 @@ def check(committee: dict, cert: dict) -> str | None:
         if not bls.PopVerify(pk, pop):
             return f"member {i}: proof of possession does not verify"
         keys.append(pk)
-    msg = digest(cert["chain_id"], cert["epoch"], unhex(cert["tx_hash"]), cert["kind"])
     if not bls.FastAggregateVerify(keys, msg, unhex(cert["signature"])):
         return "aggregate signature does not verify"
     return None

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 
 use crate::support::{clients_dir, free_ports, run_wallet, signed_tx, spawn_certifier, Proc, Rpc};
 use vigil_consensus::testkit::DevCommittee;
-use vigil_types::{Certificate, VoteKind};
+use vigil_types::{BatchLeaf, Certificate, VoteKind};
 
 const CHAIN: u64 = 31337;
 const EPOCH: u64 = 5;
@@ -279,6 +279,55 @@ async fn scenario(dir: &Path) {
     gw.result("vigil_submitCertificate", json!([cert_json(&current.certify(hash_d))])).await;
     let s = wait_status(&gw, hash_d, "included", Duration::from_secs(10)).await;
     assert_ne!(at_hardhat(&hh, hash_d).await, Value::Null, "{s}");
+
+    // --- Batches (DESIGN §4b): one push, one proof per transaction. ---
+    let (raw_e1, hash_e1) = signed(KEYS[0], 1);
+    let (raw_e2, hash_e2) = signed(KEYS[0], 2);
+    let (raw_f2, hash_f2) = signed(KEYS[2], 2);
+    let leaves = vec![
+        BatchLeaf { tx_hash: hash_e1, kind: VoteKind::Clean },
+        BatchLeaf { tx_hash: hash_e2, kind: VoteKind::Clean },
+        BatchLeaf { tx_hash: hash_f2, kind: VoteKind::Malicious },
+    ];
+    let (tree, batch_cert) = current.certify_leaves(leaves, &[0, 1, 2]);
+    let push = |kinds: Value, cert: &vigil_types::BatchCertificate| json!([{ "certificate": cert, "transactions": [raw_e1, raw_e2, raw_f2], "kinds": kinds }]);
+    // The verdicts changed after signing, a short list, a weak certificate:
+    // refused, nothing stored.
+    let (c, m) = gw.error("vigil_submitBatch", push(json!(["clean", "clean", "clean"]), &batch_cert)).await;
+    assert_eq!(c, -32010, "{m}");
+    assert!(m.contains("root"), "{m}");
+    let (c, m) = gw.error("vigil_submitBatch", push(json!(["clean", "clean"]), &batch_cert)).await;
+    assert_eq!(c, -32602, "{m}");
+    let (_, weak) = current.certify_leaves(tree.leaves().to_vec(), &[0, 1]);
+    let (c, m) = gw.error("vigil_submitBatch", push(json!(["clean", "clean", "malicious"]), &weak)).await;
+    assert_eq!(c, -32010, "{m}");
+    assert_eq!(gw.error("vigil_getTxStatus", json!([hash_e1])).await.0, -32011, "a refused batch stored nothing");
+    let answer = gw.result("vigil_submitBatch", push(json!(["clean", "clean", "malicious"]), &batch_cert)).await;
+    let statuses: Vec<&str> =
+        answer["results"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["certified", "certified", "quarantined"], "{answer}");
+    let s = wait_status(&gw, hash_e2, "included", Duration::from_secs(10)).await;
+    assert_eq!(s["certificate"]["index"], 1, "the inclusion proof is kept: {s}");
+    assert_eq!(s["certificate"]["certificate"]["root"], json!(tree.root()));
+    wait_status(&gw, hash_e1, "included", Duration::from_secs(10)).await;
+    assert_eq!(status(&gw, hash_f2).await["status"], "quarantined");
+    assert_eq!(at_hardhat(&hh, hash_f2).await, Value::Null);
+    // One inclusion proof where a certificate goes: a tampered path is
+    // refused, the true one admits.
+    let (raw_e3, hash_e3) = signed(KEYS[0], 3);
+    let (tree3, cert3) =
+        current.certify_batch(&[B256::repeat_byte(0x77), hash_e3, B256::repeat_byte(0x78)], &[1, 2, 3]);
+    let proof = current.inclusion(&tree3, &cert3, 1);
+    gw.result("eth_sendRawTransaction", json!([raw_e3])).await;
+    let mut bent = proof.clone();
+    bent.path[0] = B256::repeat_byte(0x01);
+    let (c, m) = gw.error("vigil_submitCertificate", json!([bent])).await;
+    assert_eq!(c, -32010, "{m}");
+    let mut moved = proof.clone();
+    moved.index = 2;
+    assert_eq!(gw.error("vigil_submitCertificate", json!([moved])).await.0, -32010);
+    assert_eq!(gw.result("vigil_submitCertificate", json!([proof])).await["status"], "certified");
+    wait_status(&gw, hash_e3, "included", Duration::from_secs(10)).await;
 
     // --- SIGTERM: a clean stop. ---
     let pid = gate_proc.child.id().to_string();

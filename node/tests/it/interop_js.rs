@@ -16,7 +16,7 @@ use std::{
 use alloy_primitives::Address;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use vigil_types::{Topic, TxAnnouncement, Wire};
+use vigil_types::{BatchProposal, Topic, TxAnnouncement, Wire};
 
 use crate::{
     network::{tail, Net, CHAIN},
@@ -149,7 +149,6 @@ async fn a_js_libp2p_peer_receives_publishes_and_is_banned_for_junk() {
     }
     let p2p0 = net.nodes[0].args.iter().skip_while(|a| *a != "--p2p.listen").nth(1).unwrap().clone();
     let bootstrap = format!("{p2p0}/p2p/{}", peer_ids[0]);
-    let tx_topic = Topic::Tx.name(CHAIN);
 
     // The JS peer joins through node 0 and, once in the tx mesh, publishes a
     // transaction of its own.
@@ -165,19 +164,25 @@ async fn a_js_libp2p_peer_receives_publishes_and_is_banned_for_junk() {
     assert_eq!(published["id"], json!(msg_id(&announcement(&js_raw))), "{published}");
     assert!(published["recipients"].as_u64().unwrap() >= 1, "{published}");
 
-    // (a) A clean transaction sent to node 1 reaches the JS peer as node 1's
-    // signed announcement, relayed by node 0.
+    // (a) A clean transaction sent to node 1 reaches the JS peer in node
+    // 1's signed batch proposal (DESIGN §4b: a client's transaction is
+    // gossiped in its node's batch; alone here, the only one ready),
+    // relayed by node 0, and the members' batch votes follow.
     let (raw_a, hash_a) = signed_tx(&account(30), CHAIN, 0, Some(Address::repeat_byte(0xd0)), 1, vec![]);
     net.nodes[1].rpc.result("eth_sendRawTransaction", json!([raw_a])).await;
-    let ann_a = announcement(&raw_a);
-    let id_a = json!(msg_id(&ann_a));
+    let proposal_a = BatchProposal {
+        chain_id: CHAIN,
+        txs: vec![alloy_primitives::hex::decode(raw_a.trim_start_matches("0x")).unwrap().into()],
+    }
+    .encode();
+    let id_a = json!(msg_id(&proposal_a));
     let got = peer
-        .wait_event(&net, "announcement of the transaction sent to node 1", Duration::from_secs(15), |e| {
+        .wait_event(&net, "batch proposal of the transaction sent to node 1", Duration::from_secs(15), |e| {
             e["event"] == "message" && e["id"] == id_a
         })
         .await;
-    assert_eq!(got["topic"], json!(tx_topic), "{got}");
-    assert_eq!(got["bytes"], json!(ann_a.len()), "{got}");
+    assert_eq!(got["topic"], json!(Topic::Batch.name(CHAIN)), "{got}");
+    assert_eq!(got["bytes"], json!(proposal_a.len()), "{got}");
     assert_eq!(got["from"], json!(peer_ids[1]), "author is node 1: {got}");
 
     // (b) The JS peer's transaction is inspected and certified by every node.
@@ -190,9 +195,12 @@ async fn a_js_libp2p_peer_receives_publishes_and_is_banned_for_junk() {
     assert_eq!(peer.wait_exit(Duration::from_secs(30)).await.code(), Some(0), "{}", peer.output());
     let events = peer.events();
     assert!(events.iter().any(|e| e["event"] == "done"), "{}", peer.output());
-    // It heard the votes on these transactions too.
-    let vote_topic = json!(Topic::Vote.name(CHAIN));
-    assert!(events.iter().any(|e| e["event"] == "message" && e["topic"] == vote_topic), "{}", peer.output());
+    // It heard the votes on these transactions too: per-transaction votes
+    // on its own (gossiped alone), batch votes on node 1's batch.
+    for topic in [Topic::Vote, Topic::BatchVote] {
+        let name = json!(topic.name(CHAIN));
+        assert!(events.iter().any(|e| e["event"] == "message" && e["topic"] == name), "{name}: {}", peer.output());
+    }
 
     // (c) A second JS peer publishes a malformed announcement (length
     // little-endian) of a valid transaction, then 20 junk votes: node 0

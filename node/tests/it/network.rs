@@ -70,6 +70,13 @@ impl Net {
     /// Genesis = the fixture's world plus funded test accounts; keys and
     /// committee for four equal-stake members; everything started.
     pub(crate) async fn start() -> Self {
+        Self::start_with_strict(&[]).await
+    }
+
+    /// [`Net::start`], the nodes in `strict` with one more policy rule:
+    /// any ether account 34 sends is an attack (quarantine). Members that
+    /// disagree, as honest members with different policies would.
+    pub(crate) async fn start_with_strict(strict: &[usize]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         let pw = root.join("pw");
@@ -109,7 +116,7 @@ impl Net {
         let committee_file = root.join("committee.json");
         std::fs::write(&committee_file, serde_json::to_string(&committee).unwrap()).unwrap();
         let mut genesis = fixture();
-        for i in 30..34u8 {
+        for i in 30..35u8 {
             genesis["alloc"][account(i).address().to_string()] = json!({ "balance": "0x3635c9adc5dea00000" });
         }
         let genesis = json!({
@@ -123,6 +130,11 @@ impl Net {
         let policy = json!({ "protocol": "alert test", "rules": [{ "type": "max-outflow",
             "contract": account(33).address(), "asset": "native", "max": "0", "on_break": "alert" }] });
         std::fs::write(&policy_file, policy.to_string()).unwrap();
+        let strict_file = root.join("strict-policy.json");
+        let mut strict_policy = policy.clone();
+        strict_policy["rules"].as_array_mut().unwrap().push(json!({ "type": "max-outflow",
+            "contract": account(34).address(), "asset": "native", "max": "0" }));
+        std::fs::write(&strict_file, strict_policy.to_string()).unwrap();
 
         let ports = free_ports(2 + 4 * 3);
         let (devnet_port, gate_port) = (ports[0], ports[1]);
@@ -211,7 +223,7 @@ impl Net {
                 "--poll-ms".into(),
                 "50".into(),
                 "--policy".into(),
-                s(&policy_file),
+                s(if strict.contains(&i) { &strict_file } else { &policy_file }),
             ];
             if i > 0 {
                 args.push("--p2p.bootstrap".into());
@@ -352,7 +364,14 @@ async fn certifies_clean_quarantines_attacks_and_tolerates_one_fault_in_four() {
     std::fs::write(&moved_path, moved.to_string()).unwrap();
     let out = std::process::Command::new("python3").arg(&script).arg(&committee).arg(&moved_path).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success() && text.contains("aggregate signature does not verify"), "{text}");
+    // A certificate's signature no longer matches; an inclusion proof's
+    // (a batch decided it, DESIGN §4b) path no longer leads to its root.
+    let why = if moved.get("certificate").is_some() {
+        "the audit path does not lead to the batch root"
+    } else {
+        "aggregate signature does not verify"
+    };
+    assert!(!out.status.success() && text.contains(why), "{text}");
 
     // The attack, sent through the gate: every node votes malicious and
     // quarantines it with its evidence; the gate never forwards it.
@@ -475,6 +494,60 @@ async fn certifies_clean_quarantines_attacks_and_tolerates_one_fault_in_four() {
     let v = rpc2.result("vigil_getVerdict", json!([attack_hash])).await;
     assert_eq!(v["verdict"]["kind"], "malicious", "{v}");
     assert_eq!(v["outcome"]["status"], "quarantined", "{v}");
+}
+
+/// DESIGN §4b's fallback: two members of four judge account 34's transfer
+/// malicious (a stricter policy), the other two clean, so a batch holding
+/// it gathers no certificate (2 of 4 on each root). Its transactions go the
+/// §4 way: the others are certified by votes of their own, account 34's is
+/// quarantined (no verdict has the stake), nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_whose_members_disagree_falls_back_to_votes_on_each_transaction() {
+    let _machine = crate::support::whole_network().await;
+    let net = Net::start_with_strict(&[2, 3]).await;
+    // One JSON-RPC batch to node 0, so its transactions are judged together
+    // and proposed in one batch.
+    let disputed = signed_tx(&account(34), CHAIN, 0, Some(Address::repeat_byte(0xdd)), 1, vec![]);
+    let good: Vec<(String, B256)> =
+        (30..33u8).map(|a| signed_tx(&account(a), CHAIN, 0, Some(Address::repeat_byte(0xde)), 1, vec![])).collect();
+    let mut requests: Vec<Value> = good
+        .iter()
+        .map(|(raw, _)| json!({"jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction", "params": [raw]}))
+        .collect();
+    requests.insert(1, json!({"jsonrpc": "2.0", "id": 2, "method": "eth_sendRawTransaction", "params": [disputed.0]}));
+    let answers = net.nodes[0].rpc.post(Value::Array(requests).to_string()).await;
+    assert!(answers.as_array().unwrap().iter().all(|a| a.get("result").is_some()), "{answers}");
+
+    for (_, h) in &good {
+        net.wait_included(*h, Duration::from_secs(30)).await;
+        for i in 0..4 {
+            net.wait_node_status(i, *h, "certified", Duration::from_secs(15)).await;
+        }
+    }
+    for i in 0..4 {
+        net.wait_node_status(i, disputed.1, "quarantined", Duration::from_secs(20)).await;
+    }
+    assert_eq!(net.devnet_rpc.result("eth_getTransactionReceipt", json!([disputed.1])).await, Value::Null);
+    // The batch fell back, and the good transactions that shared it were
+    // certified by votes of their own (a §4 certificate, not a proof).
+    let metrics = net.nodes[0].rpc.http.get(&net.nodes[0].metrics).send().await.unwrap().text().await.unwrap();
+    let fallbacks = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("vigil_node_batch_fallbacks_total "))
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(fallbacks >= 1.0, "no batch fell back:\n{metrics}");
+    let mut alone = 0;
+    for (_, h) in &good {
+        let cert = net.nodes[0].rpc.result("vigil_getCertificate", json!([h])).await;
+        if cert.get("certificate").is_none() {
+            assert_eq!(cert["kind"], "clean", "{cert}");
+            alone += 1;
+        }
+    }
+    assert!(alone >= 1, "no good transaction was certified alone: the disputed one was batched by itself");
+    let v = net.nodes[3].rpc.result("vigil_getVerdict", json!([disputed.1])).await;
+    assert_eq!(v["verdict"]["kind"], "malicious", "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

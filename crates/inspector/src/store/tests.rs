@@ -2,7 +2,7 @@ use super::*;
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use vigil_types::{SignatureBytes, SignerBitmap};
+use vigil_types::{BatchCertificate, BatchLeaf, BatchTree, SignatureBytes, SignerBitmap};
 
 fn h(n: u64) -> B256 {
     B256::left_padding_from(&n.to_be_bytes())
@@ -159,7 +159,7 @@ fn records_round_trip() {
     assert_eq!(s.tx(h(1)).unwrap(), Some(t));
     assert_eq!(s.verdict(h(1)).unwrap(), Some(v));
     assert_eq!(s.votes(h(1)).unwrap(), vec![own, other]);
-    assert_eq!(s.certificate(h(1)).unwrap(), Some(c));
+    assert_eq!(s.certificate(h(1)).unwrap(), Some(c.into()));
     assert_eq!(s.quarantine_record(h(1)).unwrap(), Some(q));
     assert_eq!(s.outcome(h(1)).unwrap(), Some(Outcome::Quarantined { reason: "certified malicious".into() }));
     assert_eq!(s.stats().unwrap(), StoreStats { txs: 1, verdicts: 1, votes: 2, certificates: 1, quarantined: 1 });
@@ -636,4 +636,65 @@ proptest! {
         let got = hashes(&all_pages(&s, &query, limit));
         prop_assert_eq!(got, want);
     }
+}
+
+/// The batch path's writes (DESIGN §4b): peers' transactions in one
+/// write, verdicts without a vote, inclusion proofs with their outcomes,
+/// and what a restarted node takes up again.
+#[test]
+fn batch_writes_and_the_transactions_a_restart_takes_up() {
+    let (dir, s) = open();
+    let sender = addr(1);
+    // Clients' transactions 1..=3 and a peer's 4, 5 (one write, once).
+    for n in 1..=3 {
+        assert!(s.put_tx(&tx(n, sender)).unwrap());
+    }
+    let peer = |n| TxRecord { source: TxSource::Gossip, ..tx(n, sender) };
+    assert_eq!(s.put_txs(&[peer(4), peer(5)]).unwrap(), 2);
+    assert_eq!(s.put_txs(&[peer(5), peer(6)]).unwrap(), 1, "the stored one stays");
+    // Verdicts signed in a batch carry no vote.
+    let verdicts: Vec<(VerdictRecord, Option<Vote>)> =
+        (1..=2).map(|n| (verdict_only(n, &[addr(9)], 7, VoteKind::Clean), None)).collect();
+    assert!(s.put_verdicts(&verdicts).iter().all(Result::is_ok));
+    assert_eq!(s.verdict(h(1)).unwrap().map(|v| v.kind), Some(VoteKind::Clean));
+    assert!(s.votes(h(1)).unwrap().is_empty());
+    // All three clients' transactions wait for a decision; the peers' are
+    // not this node's to take up; an old one is outside the window.
+    let undecided = |since| s.undecided_client_txs(since).unwrap().iter().map(|t| t.hash).collect::<Vec<_>>();
+    assert_eq!(undecided(0), [h(1), h(2), h(3)]);
+    assert_eq!(undecided(1_002), [h(2), h(3)]);
+    // Transaction 1 is certified by a batch, 2 quarantined by it.
+    let leaf = |n, kind| BatchLeaf { tx_hash: h(n), kind };
+    let tree = BatchTree::new(vec![leaf(1, VoteKind::Clean), leaf(2, VoteKind::Malicious)]).unwrap();
+    let cert = BatchCertificate {
+        chain_id: 1,
+        epoch: 1,
+        count: 2,
+        root: tree.root(),
+        signers: SignerBitmap::from_indexes(4, [0, 1, 2]).unwrap(),
+        signature: SignatureBytes([0; 96]),
+    };
+    let proofs: Vec<InclusionProof> = (0..2u32)
+        .map(|i| {
+            let l = tree.leaves()[i as usize];
+            InclusionProof {
+                certificate: cert.clone(),
+                index: i,
+                tx_hash: l.tx_hash,
+                kind: l.kind,
+                path: tree.path(i).unwrap(),
+            }
+        })
+        .collect();
+    s.put_inclusions(&proofs).unwrap();
+    s.quarantine(&qrec(2, 9_000)).unwrap();
+    assert_eq!(s.outcome(h(1)).unwrap(), Some(Outcome::Certified));
+    assert_eq!(s.certificate(h(1)).unwrap(), Some(Attestation::Inclusion(proofs[0].clone())));
+    assert_eq!(undecided(0), [h(3)]);
+    // All of it survives a reopen.
+    drop(s);
+    let s = NodeStore::open(dir.path()).unwrap();
+    assert_eq!(s.certificate(h(2)).unwrap(), Some(Attestation::Inclusion(proofs[1].clone())));
+    assert_eq!(s.undecided_client_txs(0).unwrap().len(), 1);
+    assert_eq!(s.stats().unwrap().txs, 6);
 }

@@ -76,3 +76,23 @@ fn committee_json_errors_say_what_is_wrong() {
         assert!(err.contains(want), "want {want:?} in {err:?}");
     }
 }
+
+#[test]
+fn an_attestation_reads_back_as_the_form_it_was() {
+    let cert = json!({ "chain_id": 31337, "epoch": 7, "tx_hash": format!("0x{}", "ab".repeat(32)), "kind": "clean",
+        "signers": "0x07", "signature": sig("11") });
+    let batch = json!({ "chain_id": 31337, "epoch": 7, "count": 3, "root": format!("0x{}", "cd".repeat(32)),
+        "signers": "0x07", "signature": sig("22") });
+    let proof = json!({ "certificate": batch, "index": 2, "tx_hash": format!("0x{}", "ef".repeat(32)),
+        "kind": "malicious", "path": [format!("0x{}", "01".repeat(32))] });
+    let a: vigil_types::Attestation = serde_json::from_value(cert.clone()).expect("certificate form");
+    assert!(matches!(a, vigil_types::Attestation::Certificate(_)));
+    assert_eq!(serde_json::to_value(&a).expect("json"), cert);
+    assert_eq!((a.epoch(), a.kind()), (7, vigil_types::VoteKind::Clean));
+    let p: vigil_types::Attestation = serde_json::from_value(proof.clone()).expect("inclusion form");
+    assert!(matches!(p, vigil_types::Attestation::Inclusion(_)));
+    assert_eq!(serde_json::to_value(&p).expect("json"), proof);
+    assert_eq!((p.tx_hash(), p.kind()), (vigil_types::B256::repeat_byte(0xef), vigil_types::VoteKind::Malicious));
+    // A batch certificate alone admits nothing: neither form.
+    assert!(serde_json::from_value::<vigil_types::Attestation>(batch).is_err());
+}

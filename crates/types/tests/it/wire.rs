@@ -4,8 +4,8 @@
 use arbitrary::{Arbitrary, Unstructured};
 use proptest::prelude::*;
 use vigil_types::{
-    BatchCertificate, BatchVote, Certificate, Committee, EquivocationEvidence, InclusionProof, StatementEvidence,
-    TxAnnouncement, Vote, Wire,
+    BatchCertificate, BatchProposal, BatchVote, Certificate, Committee, EquivocationEvidence, InclusionProof,
+    StatementEvidence, TxAnnouncement, Vote, Wire,
 };
 
 /// Every byte string either fails to decode or re-encodes to itself.
@@ -43,6 +43,7 @@ proptest! {
         canonical::<BatchCertificate>(&bytes);
         canonical::<InclusionProof>(&bytes);
         canonical::<StatementEvidence>(&bytes);
+        canonical::<BatchProposal>(&bytes);
     }
 
     #[test]
@@ -55,6 +56,7 @@ proptest! {
         round_trip::<BatchVote>(&seed, |v| (1..=4096).contains(&v.count));
         round_trip::<BatchCertificate>(&seed, |c| (1..=4096).contains(&c.count));
         round_trip::<InclusionProof>(&seed, |p| (1..=4096).contains(&p.certificate.count));
+        round_trip::<BatchProposal>(&seed, |b| b.txs.iter().all(|t| !t.is_empty()));
     }
 
     #[test]
@@ -97,6 +99,14 @@ fn specific_rejections_name_the_problem() {
     let mut ann = vec![1u8];
     ann.extend_from_slice(&(200_000u32).to_be_bytes());
     assert!(TxAnnouncement::decode(&ann).unwrap_err().to_string().contains("over its 131072 byte limit"));
+    // A batch proposal with no transaction, or more than a batch holds.
+    let mut empty = vec![1u8];
+    empty.extend_from_slice(&1u64.to_be_bytes());
+    empty.extend_from_slice(&0u16.to_be_bytes());
+    assert!(BatchProposal::decode(&empty).unwrap_err().to_string().contains("0 transactions, outside 1 to 1024"));
+    let mut many = empty.clone();
+    many[9..11].copy_from_slice(&1025u16.to_be_bytes());
+    assert!(BatchProposal::decode(&many).unwrap_err().to_string().contains("1025 transactions"));
     // Evidence with votes in the wrong order is not canonical.
     let clean = vote.clone();
     let mal = Vote { kind: vigil_types::VoteKind::Malicious, ..vote.clone() };

@@ -234,6 +234,11 @@ impl Processes {
         Ok(())
     }
 
+    /// The running processes' names and process ids.
+    pub fn pids(&self) -> Vec<(String, u32)> {
+        self.running.iter().filter_map(|r| Some((r.name.clone(), r.child.id()?))).collect()
+    }
+
     /// CPU time (user + system, seconds) of each process so far.
     pub fn cpu_times(&self) -> Vec<(String, f64)> {
         self.running.iter().map(|r| (r.name.clone(), r.child.id().map_or(0.0, cpu_seconds))).collect()

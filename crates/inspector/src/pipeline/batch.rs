@@ -1,0 +1,569 @@
+//! Batch attestations, the fast path (DESIGN §4b):
+//!
+//! ```text
+//! client tx --judge--> ready --propose (when this node's previous batch is decided)--> gossip batch
+//! gossip batch --admit + judge each--> all judged --sign root--> gossip batch vote --> batch pool
+//! batch pool --one aggregate check--> batch certificate --> inclusion proofs stored, one push per batch
+//! no certificate in batch_timeout_ms --> each judged transaction voted on alone (§4)
+//! ```
+//!
+//! A node proposes the clients' transactions it received, in batches that
+//! adapt to load: a batch goes out as soon as the previous one is decided,
+//! so at low load it holds one transaction and waits for nothing, and
+//! under load it holds what arrived meanwhile. Every member judges each
+//! transaction of a batch and signs the root over its own verdicts, so
+//! honest members' votes aggregate; a member signs only once it has judged
+//! every transaction of the batch.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::{keccak256, Bytes, B256};
+use vigil_consensus::{batch_inclusions, BatchCompletion, BatchKey, VerifiedBatchCertificate, VoteRejection};
+use vigil_net::Validation;
+use vigil_types::{
+    codec::Wire,
+    gossip::{MAX_PROPOSAL_BYTES, MAX_PROPOSAL_TXS},
+    Attestation, BatchLeaf, BatchMessage, BatchProposal, BatchPush, BatchTree, BatchVote, Topic, Transaction, VoteKind,
+};
+
+use super::{blocking, now_ms, push::push, Ballot, Inspector, NodeEvent};
+use crate::store::{QuarantineRecord, Review};
+
+/// Batches whose votes the pool keeps at most.
+pub(super) const POOLED_BATCHES: usize = 4096;
+
+/// Open batches (being judged or waiting for a certificate) at most; the
+/// oldest falls back to §4 beyond it.
+const OPEN_BATCHES: usize = 4096;
+
+/// A batch this node works on: its own proposal or a peer's.
+#[derive(Debug)]
+struct Open {
+    txs: Vec<B256>,
+    raws: Vec<Bytes>,
+    /// This node's verdict on each, once judged.
+    kinds: Vec<Option<VoteKind>>,
+    created: Instant,
+    /// Set once this node signed the batch.
+    key: Option<BatchKey>,
+    /// This node proposed it.
+    own: bool,
+}
+
+impl Open {
+    fn complete(&self) -> bool {
+        self.kinds.iter().all(Option::is_some)
+    }
+
+    fn leaves(&self) -> Vec<BatchLeaf> {
+        self.txs
+            .iter()
+            .zip(&self.kinds)
+            .map(|(t, k)| BatchLeaf { tx_hash: *t, kind: k.unwrap_or(VoteKind::Clean) })
+            .collect()
+    }
+}
+
+/// The batches of a node.
+#[derive(Debug, Default)]
+pub(super) struct Batches {
+    /// Clients' transactions judged here, waiting for this node's next
+    /// proposal, with the verdict.
+    ready: Vec<(B256, Bytes, VoteKind)>,
+    /// This node's proposal not decided yet.
+    outstanding: Option<B256>,
+    open: HashMap<B256, Open>,
+    by_tx: HashMap<B256, Vec<B256>>,
+    by_key: HashMap<BatchKey, B256>,
+    /// Proposals seen, so a gossiped one is taken once.
+    seen: HashSet<B256>,
+}
+
+impl Batches {
+    /// Registers a batch; its id.
+    fn open(&mut self, id: B256, batch: Open) {
+        for tx in &batch.txs {
+            self.by_tx.entry(*tx).or_default().push(id);
+        }
+        self.open.insert(id, batch);
+    }
+
+    /// A batch this node has not signed (a transaction it could not
+    /// judge: included meanwhile, say) whose leaves are `key`'s root when
+    /// the verdicts it lacks are clean: certified by the others, it is
+    /// decided here too.
+    fn unsigned_with_root(&self, key: &BatchKey) -> Option<B256> {
+        self.open.iter().find_map(|(id, o)| {
+            let fits = o.key.is_none() && o.txs.len() == key.count as usize;
+            let root = fits.then(|| BatchTree::new(o.leaves()).ok()).flatten()?.root();
+            (root == key.root).then_some(*id)
+        })
+    }
+
+    /// Forgets a batch.
+    fn close(&mut self, id: &B256) -> Option<Open> {
+        let batch = self.open.remove(id)?;
+        for tx in &batch.txs {
+            if let Some(ids) = self.by_tx.get_mut(tx) {
+                ids.retain(|i| i != id);
+                if ids.is_empty() {
+                    self.by_tx.remove(tx);
+                }
+            }
+        }
+        if let Some(key) = batch.key {
+            self.by_key.remove(&key);
+        }
+        if self.outstanding == Some(*id) {
+            self.outstanding = None;
+        }
+        Some(batch)
+    }
+
+    /// Takes the next proposal from `ready` if none of this node's is
+    /// outstanding: at most [`MAX_PROPOSAL_TXS`] transactions and
+    /// [`MAX_PROPOSAL_BYTES`] bytes, oldest first.
+    fn take_proposal(&mut self) -> Option<Vec<(B256, Bytes, VoteKind)>> {
+        if self.outstanding.is_some() || self.ready.is_empty() {
+            return None;
+        }
+        let (mut n, mut bytes) = (0, 0);
+        for (_, raw, _) in &self.ready {
+            if n == MAX_PROPOSAL_TXS || bytes + raw.len() > MAX_PROPOSAL_BYTES {
+                break;
+            }
+            n += 1;
+            bytes += raw.len();
+        }
+        Some(self.ready.drain(..n.max(1)).collect())
+    }
+}
+
+impl Inspector {
+    fn lock_batches(&self) -> std::sync::MutexGuard<'_, Batches> {
+        self.batches.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Verdicts stored without a vote: each fills its batches' leaves (and
+    /// signs those now complete), or, for a client's transaction received
+    /// here and in no batch yet, waits for this node's next proposal.
+    pub(super) async fn batched_verdicts(&self, verdicts: Vec<(B256, VoteKind, Option<Bytes>)>) {
+        let mut complete = Vec::new();
+        {
+            let mut b = self.lock_batches();
+            for (tx, kind, propose) in verdicts {
+                let ids = b.by_tx.get(&tx).cloned().unwrap_or_default();
+                if ids.is_empty() {
+                    if let Some(raw) = propose {
+                        b.ready.push((tx, raw, kind));
+                    }
+                    continue;
+                }
+                for id in ids {
+                    if let Some(open) = b.open.get_mut(&id) {
+                        for (i, t) in open.txs.iter().enumerate() {
+                            if *t == tx {
+                                open.kinds[i] = Some(kind);
+                            }
+                        }
+                        if open.key.is_none() && open.complete() {
+                            complete.push(id);
+                        }
+                    }
+                }
+            }
+        }
+        for id in complete {
+            self.sign_batch(id).await;
+        }
+        self.proposer.notify_one();
+    }
+
+    /// The proposer: sends this node's next proposal whenever woken.
+    pub(super) async fn proposer(self: Arc<Self>) {
+        loop {
+            self.proposer.notified().await;
+            self.propose().await;
+        }
+    }
+
+    /// Sends this node's next proposal, if it has transactions ready and
+    /// its previous proposal is decided; signs it at once (it judged them).
+    async fn propose(&self) {
+        let (id, proposal) = {
+            let mut b = self.lock_batches();
+            let Some(items) = b.take_proposal() else { return };
+            let proposal = BatchProposal { chain_id: self.chain_id, txs: items.iter().map(|i| i.1.clone()).collect() };
+            let bytes = proposal.encode();
+            let id = keccak256(&bytes);
+            b.seen.insert(id);
+            b.outstanding = Some(id);
+            b.open(
+                id,
+                Open {
+                    txs: items.iter().map(|i| i.0).collect(),
+                    raws: items.iter().map(|i| i.1.clone()).collect(),
+                    kinds: items.iter().map(|i| Some(i.2)).collect(),
+                    created: Instant::now(),
+                    key: None,
+                    own: true,
+                },
+            );
+            (id, bytes)
+        };
+        self.metrics.batch_size.observe(self.lock_batches().open.get(&id).map_or(0, |o| o.txs.len()) as f64);
+        if let Err(e) = self.net.publish(Topic::Batch, proposal).await {
+            tracing::debug!(batch = %id, error = %e, "batch proposal not gossiped");
+        }
+        self.sign_batch(id).await;
+    }
+
+    /// A peer's proposal: each transaction admitted and judged here (or
+    /// its stored verdict taken), then the batch signed.
+    pub(super) async fn on_proposal(&self, proposal: BatchProposal) -> (Validation, &'static str) {
+        if proposal.chain_id != self.chain_id {
+            return (Validation::Reject, "invalid");
+        }
+        let id = keccak256(proposal.encode());
+        let mut txs = Vec::with_capacity(proposal.txs.len());
+        for raw in &proposal.txs {
+            match Transaction::decode(raw) {
+                Ok(tx) => txs.push(tx),
+                Err(_) => return (Validation::Reject, "malformed"),
+            }
+        }
+        let hashes: Vec<B256> = txs.iter().map(Transaction::hash).collect();
+        if hashes.iter().collect::<HashSet<_>>().len() != hashes.len() {
+            return (Validation::Reject, "invalid");
+        }
+        if self.signer_index().is_none() {
+            return (Validation::Accept, "accepted");
+        }
+        {
+            let mut b = self.lock_batches();
+            if !b.seen.insert(id) {
+                return (Validation::Ignore, "duplicate");
+            }
+            // Another node proposes them: this node does not as well.
+            let proposed: HashSet<&B256> = hashes.iter().collect();
+            b.ready.retain(|(t, _, _)| !proposed.contains(t));
+            if b.open.len() >= OPEN_BATCHES {
+                return (Validation::Ignore, "busy");
+            }
+            b.open(
+                id,
+                Open {
+                    txs: hashes.clone(),
+                    raws: proposal.txs.clone(),
+                    kinds: vec![None; hashes.len()],
+                    created: Instant::now(),
+                    key: None,
+                    own: false,
+                },
+            );
+        }
+        // Verdicts this node has already (the transaction came another
+        // way); the others are judged now.
+        let taken = self.admit_proposed(&txs);
+        let known: Vec<(B256, VoteKind, Option<Bytes>)> = blocking(|| {
+            hashes
+                .iter()
+                .filter(|h| !taken.contains(h))
+                .filter_map(|h| self.store.verdict(*h).ok().flatten().map(|v| (*h, v.kind, None)))
+                .collect()
+        });
+        if !known.is_empty() {
+            self.batched_verdicts(known).await;
+        }
+        (Validation::Accept, "accepted")
+    }
+
+    /// Signs this node's verdicts on batch `id` (every one judged) and
+    /// casts the batch vote: gossiped and pooled.
+    async fn sign_batch(&self, id: B256) {
+        let (epoch, signer) = {
+            let state = self.epoch_state();
+            let Some(index) = state.index else { return };
+            (state.committee.epoch(), index)
+        };
+        let Some(tree) = ({
+            let b = self.lock_batches();
+            b.open.get(&id).filter(|o| o.key.is_none() && o.complete()).map(|o| BatchTree::new(o.leaves()))
+        }) else {
+            return;
+        };
+        let tree = match tree {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(batch = %id, error = %e, "batch not signable");
+                return;
+            }
+        };
+        let msg = BatchMessage { chain_id: self.chain_id, epoch, count: tree.count(), root: tree.root() };
+        let signature = self.key.sign(&msg.digest()).to_bytes();
+        let vote = BatchVote { chain_id: self.chain_id, epoch, count: msg.count, root: msg.root, signer, signature };
+        let key = BatchKey::of(&vote);
+        {
+            let mut b = self.lock_batches();
+            let Some(open) = b.open.get_mut(&id) else { return };
+            open.key = Some(key);
+            b.by_key.insert(key, id);
+        }
+        self.metrics.batch_votes.inc();
+        if let Err(e) = self.net.publish(Topic::BatchVote, vote.encode()).await {
+            tracing::debug!(batch = %id, error = %e, "batch vote not gossiped");
+        }
+        if let Err(e) = self.pool_batch_vote(vote, true).await {
+            tracing::error!(batch = %id, error = %e, "own batch vote refused by the pool");
+        }
+        // The others' votes may have certified this root before this node
+        // signed it (with three of four members, the last one always
+        // finds it so): the certificate was formed without its leaves here.
+        let formed =
+            self.batch_pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).certificate(&key).cloned();
+        if let Some(cert) = formed {
+            self.on_batch_certificate(cert).await;
+        }
+    }
+
+    /// A peer's batch vote.
+    pub(super) async fn on_batch_vote(&self, vote: BatchVote) -> (Validation, &'static str) {
+        let state = self.epoch_state();
+        if state.index == Some(vote.signer) && vote.epoch == state.committee.epoch() {
+            return (Validation::Ignore, "own");
+        }
+        match self.pool_batch_vote(vote, false).await {
+            Ok(()) => (Validation::Accept, "accepted"),
+            Err(VoteRejection::DuplicateBatch { .. }) => (Validation::Ignore, "duplicate"),
+            Err(VoteRejection::EpochOutsideWindow { .. }) => (Validation::Ignore, "other_epoch"),
+            Err(_) => (Validation::Reject, "invalid"),
+        }
+    }
+
+    /// Adds a batch vote to the pool; a claim is checked on the verifier
+    /// (one pairing for the batch) and a certificate acted on.
+    async fn pool_batch_vote(&self, vote: BatchVote, own: bool) -> Result<(), VoteRejection> {
+        let Some(committee) = self.epoch_state().committee_of(vote.epoch).cloned() else {
+            return Err(VoteRejection::EpochOutsideWindow { epoch: vote.epoch });
+        };
+        let claim = {
+            let mut pool = self.batch_pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            pool.insert(&committee, &vote, own)?
+        };
+        let Some(claim) = claim else { return Ok(()) };
+        let outcome = self.verifier.verify(claim.check().clone()).await;
+        let completion = {
+            let mut pool = self.batch_pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            pool.complete(&committee, claim, outcome)
+        };
+        match completion {
+            BatchCompletion::Certified(cert) => self.on_batch_certificate(cert).await,
+            BatchCompletion::Dropped { bad } => {
+                tracing::warn!(?bad, "batch votes that do not verify, dropped");
+            }
+            BatchCompletion::Stale => {}
+        }
+        Ok(())
+    }
+
+    /// A batch certificate: when this node signed the same root it holds
+    /// the leaves, so each transaction gets its inclusion proof (stored in
+    /// one write), clean ones are certified and malicious ones quarantined,
+    /// and the batch is pushed to the sequencers in one call per sequencer.
+    async fn on_batch_certificate(&self, cert: VerifiedBatchCertificate) {
+        let key = BatchKey {
+            epoch: cert.certificate().epoch,
+            count: cert.certificate().count,
+            root: cert.certificate().root,
+        };
+        let Some((id, open)) = ({
+            let mut b = self.lock_batches();
+            let id = b.by_key.get(&key).copied().or_else(|| b.unsigned_with_root(&key));
+            id.and_then(|id| b.close(&id).map(|o| (id, o)))
+        }) else {
+            return;
+        };
+        let tree = match BatchTree::new(open.leaves()) {
+            Ok(t) => t,
+            Err(_) => return,
+        };
+        let Ok(proofs) = batch_inclusions(&cert, &tree) else { return };
+        let proofs: Vec<_> = proofs.into_iter().map(|p| p.proof().clone()).collect();
+        if let Err(e) = blocking(|| self.store.put_inclusions(&proofs)) {
+            tracing::error!(batch = %id, error = %e, "could not store the batch's inclusion proofs");
+        }
+        let now = Instant::now();
+        let formed = self.metrics.certificates.with_label_values(&["batch"]);
+        for proof in &proofs {
+            self.lock_inflight().decided(&proof.tx_hash, now);
+            if proof.kind == VoteKind::Malicious {
+                let record = QuarantineRecord {
+                    tx_hash: proof.tx_hash,
+                    reason: format!("batch certificate of epoch {} says malicious", key.epoch),
+                    since_ms: now_ms(),
+                    block_number: self.view().head().number + 1,
+                    review: Review::default(),
+                };
+                if blocking(|| self.store.quarantine(&record)).is_ok() {
+                    self.metrics.quarantined.inc();
+                    tracing::warn!(tx = %proof.tx_hash, "quarantined: its batch says malicious");
+                    let _ = self.events.send(NodeEvent::Quarantine(Arc::new(record)));
+                }
+            }
+            formed.inc();
+            let _ = self.events.send(NodeEvent::Certificate(Arc::new(Attestation::Inclusion(proof.clone()))));
+        }
+        if let Some(first) = blocking(|| self.store.tx(open.txs[0])).ok().flatten() {
+            let waited = now_ms().saturating_sub(first.received_ms);
+            self.metrics.stage_seconds.with_label_values(&["certify"]).observe(waited as f64 / 1000.0);
+        }
+        tracing::debug!(batch = %id, root = %key.root, txs = open.txs.len(), own = open.own, "batch certified");
+        if open.own {
+            self.proposer.notify_one();
+        }
+        self.push_batch(cert, open).await;
+    }
+
+    /// Pushes a certified batch to the sequencers: at once by the member
+    /// whose turn the root designates, by the others later and only if
+    /// some of its transactions are still not included.
+    async fn push_batch(&self, cert: VerifiedBatchCertificate, open: Open) {
+        if self.config.sequencers.is_empty() {
+            return;
+        }
+        let rank = self.turn(cert.certificate().root);
+        let push_body = BatchPush {
+            certificate: cert.certificate().clone(),
+            transactions: open.raws.clone(),
+            kinds: open.kinds.iter().map(|k| k.unwrap_or(VoteKind::Clean)).collect(),
+        };
+        let body =
+            serde_json::json!({ "jsonrpc": "2.0", "id": 1, "method": "vigil_submitBatch", "params": [push_body] });
+        let Some(me) = self.this.upgrade() else { return };
+        tokio::spawn(async move {
+            if rank > 0 {
+                tokio::time::sleep(Duration::from_millis(1500 * u64::from(rank))).await;
+                let pending = open.raws.iter().any(|raw| {
+                    let Ok(tx) = Transaction::decode(raw) else { return false };
+                    !blocking(|| me.view().nonce_and_balance(tx.sender())).is_ok_and(|(next, _)| next > tx.nonce())
+                });
+                if !pending {
+                    return;
+                }
+            }
+            for url in me.config.sequencers.clone() {
+                let (http, body) = (me.http.clone(), body.clone());
+                tokio::spawn(async move { push(&http, &url, &body).await });
+            }
+        });
+    }
+
+    /// Batches without a certificate after `batch_timeout_ms` go the §4
+    /// way: this node votes alone on each transaction it judged, and
+    /// abstains on the others.
+    pub(super) async fn expire_batches(&self) {
+        let timeout = Duration::from_millis(self.config.batch_timeout_ms);
+        let expired: Vec<Open> = {
+            let mut b = self.lock_batches();
+            let ids: Vec<B256> =
+                b.open.iter().filter(|(_, o)| o.created.elapsed() >= timeout).map(|(id, _)| *id).collect();
+            ids.iter().filter_map(|id| b.close(id)).collect()
+        };
+        if expired.is_empty() {
+            return;
+        }
+        let mut n = 0usize;
+        for open in expired {
+            self.metrics.batch_fallbacks.inc();
+            let signers =
+                open.key.map(|k| self.batch_pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).signers(&k));
+            tracing::debug!(
+                txs = open.txs.len(),
+                judged = open.kinds.iter().filter(|k| k.is_some()).count(),
+                signed = open.key.is_some(),
+                ?signers,
+                own = open.own,
+                "batch expired"
+            );
+            for (tx, kind) in open.txs.iter().zip(&open.kinds) {
+                let Some(kind) = kind else { continue };
+                if matches!(blocking(|| self.store.certificate(*tx)), Ok(Some(_))) {
+                    continue;
+                }
+                let Ok(Some(record)) = blocking(|| self.store.verdict(*tx)) else { continue };
+                let Some(vote) = self.sign(*tx, *kind) else { return };
+                if self.ballots.send(Ballot { record, vote: Some(vote), judged: None, propose: None }).await.is_err() {
+                    return;
+                }
+                n += 1;
+            }
+        }
+        tracing::info!(transactions = n, "batches without a certificate in time: voting on their transactions alone");
+        self.proposer.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(i: u8, len: usize) -> (B256, Bytes, VoteKind) {
+        (B256::repeat_byte(i), Bytes::from(vec![i; len]), VoteKind::Clean)
+    }
+
+    #[test]
+    fn a_proposal_takes_what_is_ready_only_when_none_is_outstanding() {
+        let mut b = Batches::default();
+        assert!(b.take_proposal().is_none(), "nothing ready");
+        b.ready.extend((1..=3).map(|i| item(i, 100)));
+        b.outstanding = Some(B256::ZERO);
+        assert!(b.take_proposal().is_none(), "the previous proposal is not decided");
+        b.outstanding = None;
+        let p = b.take_proposal().unwrap();
+        assert_eq!(p.iter().map(|i| i.0).collect::<Vec<_>>(), (1..=3).map(B256::repeat_byte).collect::<Vec<_>>());
+        assert!(b.ready.is_empty());
+    }
+
+    #[test]
+    fn a_proposal_stops_at_the_count_and_byte_bounds() {
+        let mut b = Batches::default();
+        b.ready.extend((0..(MAX_PROPOSAL_TXS + 10)).map(|i| item((i % 250) as u8, 10)));
+        assert_eq!(b.take_proposal().unwrap().len(), MAX_PROPOSAL_TXS);
+        assert_eq!(b.ready.len(), 10);
+        let mut b = Batches::default();
+        b.ready.extend((0..5).map(|i| item(i, MAX_PROPOSAL_BYTES / 2)));
+        assert_eq!(b.take_proposal().unwrap().len(), 2, "two halves fill the bytes");
+        // One transaction alone always goes, whatever its size.
+        let mut b = Batches::default();
+        b.ready.push(item(1, MAX_PROPOSAL_BYTES + 1));
+        assert_eq!(b.take_proposal().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn closing_a_batch_forgets_its_indexes_and_frees_the_proposer() {
+        let mut b = Batches::default();
+        let id = B256::repeat_byte(9);
+        let tx = B256::repeat_byte(1);
+        b.open(
+            id,
+            Open {
+                txs: vec![tx],
+                raws: vec![Bytes::from_static(b"x")],
+                kinds: vec![Some(VoteKind::Clean)],
+                created: Instant::now(),
+                key: Some(BatchKey { epoch: 1, count: 1, root: B256::ZERO }),
+                own: true,
+            },
+        );
+        b.by_key.insert(BatchKey { epoch: 1, count: 1, root: B256::ZERO }, id);
+        b.outstanding = Some(id);
+        assert!(b.open.get(&id).unwrap().complete());
+        assert!(b.close(&id).is_some());
+        assert!(b.by_tx.is_empty() && b.by_key.is_empty() && b.outstanding.is_none());
+        assert!(b.close(&id).is_none());
+    }
+}
