@@ -266,8 +266,16 @@ impl Inspector {
                 },
             );
         }
-        // Verdicts this node has already (the transaction came another
-        // way); the others are judged now.
+        // Judged on its own task: gossipsub forwards the proposal now.
+        if let Some(me) = self.this.upgrade() {
+            tokio::spawn(async move { me.judge_proposed(txs, hashes).await });
+        }
+        (Validation::Accept, "accepted")
+    }
+
+    /// A proposal's transactions: verdicts this node has already (the
+    /// transaction came another way) taken, the others admitted and judged.
+    async fn judge_proposed(&self, txs: Vec<Transaction>, hashes: Vec<B256>) {
         let taken = self.admit_proposed(&txs);
         let known: Vec<(B256, VoteKind, Option<Bytes>)> = blocking(|| {
             hashes
@@ -279,7 +287,6 @@ impl Inspector {
         if !known.is_empty() {
             self.batched_verdicts(known).await;
         }
-        (Validation::Accept, "accepted")
     }
 
     /// Signs this node's verdicts on batch `id` (every one judged) and
@@ -330,14 +337,22 @@ impl Inspector {
         }
     }
 
-    /// A peer's batch vote.
+    /// A peer's batch vote: checked (member, epoch, signature encoding)
+    /// and pooled here, so gossipsub can forward it at once; the pairing of
+    /// an aggregate it completes runs after, on its own task (a slow check
+    /// must not hold a vote back from the rest of the mesh).
     pub(super) async fn on_batch_vote(&self, vote: BatchVote) -> (Validation, &'static str) {
         let state = self.epoch_state();
         if state.index == Some(vote.signer) && vote.epoch == state.committee.epoch() {
             return (Validation::Ignore, "own");
         }
-        match self.pool_batch_vote(vote, false).await {
-            Ok(()) => (Validation::Accept, "accepted"),
+        match self.insert_batch_vote(&vote, false) {
+            Ok(claim) => {
+                if let (Some((committee, claim)), Some(me)) = (claim, self.this.upgrade()) {
+                    tokio::spawn(async move { me.resolve_batch_claim(committee, claim).await });
+                }
+                (Validation::Accept, "accepted")
+            }
             Err(VoteRejection::DuplicateBatch { .. }) => (Validation::Ignore, "duplicate"),
             Err(VoteRejection::EpochOutsideWindow { .. }) => (Validation::Ignore, "other_epoch"),
             Err(_) => (Validation::Reject, "invalid"),
@@ -347,14 +362,34 @@ impl Inspector {
     /// Adds a batch vote to the pool; a claim is checked on the verifier
     /// (one pairing for the batch) and a certificate acted on.
     async fn pool_batch_vote(&self, vote: BatchVote, own: bool) -> Result<(), VoteRejection> {
+        if let Some((committee, claim)) = self.insert_batch_vote(&vote, own)? {
+            self.resolve_batch_claim(committee, claim).await;
+        }
+        Ok(())
+    }
+
+    /// Pools a batch vote against its epoch's committee: the claim (and that
+    /// committee) when the batch's pending stake first passes the threshold.
+    fn insert_batch_vote(
+        &self,
+        vote: &BatchVote,
+        own: bool,
+    ) -> Result<Option<(Arc<vigil_consensus::VerifiedCommittee>, vigil_consensus::BatchClaim)>, VoteRejection> {
         let Some(committee) = self.epoch_state().committee_of(vote.epoch).cloned() else {
             return Err(VoteRejection::EpochOutsideWindow { epoch: vote.epoch });
         };
-        let claim = {
-            let mut pool = self.batch_pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            pool.insert(&committee, &vote, own)?
-        };
-        let Some(claim) = claim else { return Ok(()) };
+        let claim =
+            self.batch_pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(&committee, vote, own)?;
+        Ok(claim.map(|c| (committee, c)))
+    }
+
+    /// Checks a claim's aggregate (one pairing on the verifier) and acts on
+    /// the certificate it makes.
+    async fn resolve_batch_claim(
+        &self,
+        committee: Arc<vigil_consensus::VerifiedCommittee>,
+        claim: vigil_consensus::BatchClaim,
+    ) {
         let outcome = self.verifier.verify(claim.check().clone()).await;
         let completion = {
             let mut pool = self.batch_pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -367,7 +402,6 @@ impl Inspector {
             }
             BatchCompletion::Stale => {}
         }
-        Ok(())
     }
 
     /// A batch certificate: when this node signed the same root it holds
@@ -467,10 +501,26 @@ impl Inspector {
     /// abstains on the others.
     pub(super) async fn expire_batches(&self) {
         let timeout = Duration::from_millis(self.config.batch_timeout_ms);
+        // A root whose votes already pass the threshold is only waiting for
+        // its aggregate check (a loaded machine): not abandoned for the
+        // costlier §4 path, unless it waits four times as long.
+        let certifying = |key: &Option<BatchKey>| {
+            let Some(key) = key else { return false };
+            let Some(committee) = self.epoch_state().committee_of(key.epoch).cloned() else { return false };
+            let signers = self.batch_pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).signers(key);
+            committee.passes_threshold(committee.stake_of(signers.into_iter().map(|i| i as usize)))
+        };
         let expired: Vec<Open> = {
             let mut b = self.lock_batches();
-            let ids: Vec<B256> =
-                b.open.iter().filter(|(_, o)| o.created.elapsed() >= timeout).map(|(id, _)| *id).collect();
+            let ids: Vec<B256> = b
+                .open
+                .iter()
+                .filter(|(_, o)| {
+                    let age = o.created.elapsed();
+                    age >= timeout && (age >= 4 * timeout || !certifying(&o.key))
+                })
+                .map(|(id, _)| *id)
+                .collect();
             ids.iter().filter_map(|id| b.close(id)).collect()
         };
         if expired.is_empty() {
