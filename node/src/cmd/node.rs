@@ -162,6 +162,14 @@ pub struct NodeSettings {
     /// arrival to certificate.
     #[arg(long)]
     pub max_certify_lag_ms: Option<u64>,
+    /// Time a batch has to gather its certificate before its transactions
+    /// are voted on one by one (ms; DESIGN §4b).
+    #[arg(long)]
+    pub batch_timeout_ms: Option<u64>,
+    /// Propose and sign clients' transactions in batches (DESIGN §4b);
+    /// `false`: every transaction gossiped and voted on alone (§4).
+    #[arg(long)]
+    pub batches: Option<bool>,
     /// Wall-time budget per simulation (ms).
     #[arg(long = "sim.budget-ms")]
     #[serde(rename = "sim_budget_ms")]
@@ -209,6 +217,8 @@ impl NodeSettings {
             deadline_ms: pick(self.deadline_ms, file.deadline_ms),
             workers: pick(self.workers, file.workers),
             max_certify_lag_ms: pick(self.max_certify_lag_ms, file.max_certify_lag_ms),
+            batch_timeout_ms: pick(self.batch_timeout_ms, file.batch_timeout_ms),
+            batches: pick(self.batches, file.batches),
             sim_budget_ms: pick(self.sim_budget_ms, file.sim_budget_ms),
             poll_ms: pick(self.poll_ms, file.poll_ms),
             retention_blocks: pick(self.retention_blocks, file.retention_blocks),
@@ -269,6 +279,11 @@ sim_budget_ms = 1000
 # transactions take longer than this (ms, a moving average) from arrival to
 # certificate: accepted, they would wait in queues and risk quarantine.
 max_certify_lag_ms = 1500
+# Clients' transactions go out in batch proposals and are signed in batches
+# (DESIGN §4b); a batch without a certificate after batch_timeout_ms goes
+# the per-transaction way.
+batches = true
+batch_timeout_ms = 1500
 
 # Keep records of transactions judged within this many blocks of the head
 # (default: keep everything).
@@ -387,6 +402,12 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
     }
     if let Some(ms) = s.max_certify_lag_ms {
         pipeline.max_certify_lag_ms = ms;
+    }
+    if let Some(ms) = s.batch_timeout_ms {
+        pipeline.batch_timeout_ms = ms.max(1);
+    }
+    if let Some(on) = s.batches {
+        pipeline.batches = on;
     }
     if let Some(ms) = s.sim_budget_ms {
         pipeline.budget = Budget { max_wall_time: Duration::from_millis(ms), ..pipeline.budget };
