@@ -667,7 +667,9 @@ async fn a_node_killed_under_load_keeps_what_it_acknowledged_and_flooders_are_ba
         .subscribe::<Value, _>("vigil_subscribe", jsonrpsee::rpc_params!["verdicts"], "vigil_unsubscribe")
         .await
         .unwrap();
-    let (raw, h) = signed_tx(&account(31), CHAIN, 6, Some(Address::repeat_byte(0xcd)), 1, vec![]);
+    // A sender with no earlier nonce in flight: judged at once, whatever
+    // the restarted node still has to resume.
+    let (raw, h) = signed_tx(&account(34), CHAIN, 0, Some(Address::repeat_byte(0xcd)), 1, vec![]);
     rpc0.result("eth_sendRawTransaction", json!([raw])).await;
     let seen =
         tokio::time::timeout(Duration::from_secs(10), verdicts.next()).await.expect("a verdict").unwrap().unwrap();
