@@ -36,6 +36,9 @@ use crate::store::{QuarantineRecord, Review};
 /// Batches whose votes the pool keeps at most.
 pub(super) const POOLED_BATCHES: usize = 4096;
 
+/// Proposal ids remembered to drop gossip duplicates.
+const SEEN_PROPOSALS: usize = 65_536;
+
 /// Open batches (being judged or waiting for a certificate) at most; the
 /// oldest falls back to §4 beyond it.
 const OPEN_BATCHES: usize = 4096;
@@ -79,11 +82,26 @@ pub(super) struct Batches {
     open: HashMap<B256, Open>,
     by_tx: HashMap<B256, Vec<B256>>,
     by_key: HashMap<BatchKey, B256>,
-    /// Proposals seen, so a gossiped one is taken once.
-    seen: HashSet<B256>,
+    /// Proposals seen, so a gossiped one is taken once (the newest
+    /// [`SEEN_PROPOSALS`]).
+    seen: (HashSet<B256>, std::collections::VecDeque<B256>),
 }
 
 impl Batches {
+    /// Records a proposal as seen; whether it was new.
+    fn see(&mut self, id: B256) -> bool {
+        if !self.seen.0.insert(id) {
+            return false;
+        }
+        self.seen.1.push_back(id);
+        if self.seen.1.len() > SEEN_PROPOSALS {
+            if let Some(old) = self.seen.1.pop_front() {
+                self.seen.0.remove(&old);
+            }
+        }
+        true
+    }
+
     /// Registers a batch; its id.
     fn open(&mut self, id: B256, batch: Open) {
         for tx in &batch.txs {
@@ -200,7 +218,7 @@ impl Inspector {
             let proposal = BatchProposal { chain_id: self.chain_id, txs: items.iter().map(|i| i.1.clone()).collect() };
             let bytes = proposal.encode();
             let id = keccak256(&bytes);
-            b.seen.insert(id);
+            b.see(id);
             b.outstanding = Some(id);
             b.open(
                 id,
@@ -245,7 +263,7 @@ impl Inspector {
         }
         {
             let mut b = self.lock_batches();
-            if !b.seen.insert(id) {
+            if !b.see(id) {
                 return (Validation::Ignore, "duplicate");
             }
             // Another node proposes them: this node does not as well.
@@ -591,6 +609,19 @@ mod tests {
         let mut b = Batches::default();
         b.ready.push(item(1, MAX_PROPOSAL_BYTES + 1));
         assert_eq!(b.take_proposal().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn proposals_seen_are_remembered_up_to_the_bound() {
+        let mut b = Batches::default();
+        let id = |i: usize| B256::from(alloy_primitives::U256::from(i));
+        assert!(b.see(id(0)) && !b.see(id(0)));
+        for i in 1..=SEEN_PROPOSALS {
+            assert!(b.see(id(i)));
+        }
+        assert_eq!(b.seen.0.len(), SEEN_PROPOSALS);
+        assert!(b.see(id(0)), "the oldest is forgotten");
+        assert!(!b.see(id(SEEN_PROPOSALS)));
     }
 
     #[test]
