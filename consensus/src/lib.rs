@@ -24,6 +24,7 @@ mod certificate;
 mod committee;
 mod error;
 mod evidence;
+pub mod limit;
 mod pool;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;

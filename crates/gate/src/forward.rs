@@ -99,10 +99,12 @@ async fn round(
 ) -> Result<(), GateError> {
     let report = app.ledger.call(|l| l.tick(now_ms())).await??;
     for hash in &report.quarantined {
+        app.stop_awaiting(hash, true);
         app.metrics.quarantined.inc();
         warn!(target: "vigil_gate", tx = %hash, "quarantined: no certificate by the deadline");
     }
     for hash in &report.admitted_unchecked {
+        app.stop_awaiting(hash, true);
         app.metrics.fail_open_admissions.inc();
         warn!(target: "vigil_gate", tx = %hash, "FAIL-OPEN: admitting transaction without a certificate");
     }

@@ -40,7 +40,7 @@ use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Durat
 
 use tokio::sync::{watch, Notify};
 use tracing::{info, warn};
-use vigil_consensus::Admission;
+use vigil_consensus::{limit::InflightLimit, Admission};
 use vigil_store::Store;
 use vigil_types::Committee;
 
@@ -65,6 +65,11 @@ pub struct GateConfig {
     pub inspectors: Vec<String>,
     /// Quarantine a transaction without certificate this long after receipt.
     pub quarantine_after: Duration,
+    /// Target time from acknowledgement to certificate: the bound on
+    /// transactions acknowledged and still without one adapts to keep
+    /// certificates within it, and a wallet beyond the bound hears busy
+    /// (-32005) ([`vigil_consensus::limit`]).
+    pub max_certify_lag: Duration,
     /// Fail-open delay; `None` is fail-closed.
     pub fail_open_after: Option<Duration>,
     /// Forwarder and receipt polling interval.
@@ -107,6 +112,7 @@ impl GateConfig {
             metrics_addr: None,
             inspectors: Vec::new(),
             quarantine_after: Duration::from_millis(5_000),
+            max_certify_lag: Duration::from_millis(1_500),
             fail_open_after: None,
             poll_interval: Duration::from_millis(200),
             max_body_bytes: 5 * 1024 * 1024,
@@ -213,6 +219,7 @@ pub async fn run(config: GateConfig, shutdown: impl Future<Output = ()> + Send +
         upstream,
         metrics: metrics.clone(),
         relay: relay::Relay::new(&config.inspectors, config.quarantine_after),
+        awaiting: std::sync::Mutex::new(InflightLimit::new(config.max_certify_lag)),
         wake: Arc::new(Notify::new()),
         limits: server::Limits { max_body_bytes: config.max_body_bytes, max_batch: config.max_batch },
         info: server::Static {

@@ -22,6 +22,12 @@ pub struct Metrics {
     pub fail_open_admissions: IntCounter,
     /// Transactions waiting in the gate now.
     pub held: IntGauge,
+    /// Transactions acknowledged and still waiting for a certificate.
+    pub awaiting: IntGauge,
+    /// The adaptive bound on `awaiting`; beyond it wallets hear busy.
+    pub awaiting_limit: IntGauge,
+    /// Transactions answered busy (-32005): the inspectors were not keeping up.
+    pub busy: IntCounter,
     /// Time from receipt to forwarding.
     pub forward_latency: Histogram,
     /// Quarantined transactions released by the court's `Released` events.
@@ -62,6 +68,8 @@ impl Metrics {
             "vigil_gate_court_releases_ignored_total",
             "Court releases of transactions the gate does not hold quarantined",
         );
+        let busy =
+            counter("vigil_gate_busy_total", "Transactions answered busy (-32005): too many wait for a certificate");
         let court_errors =
             counter("vigil_gate_court_errors_total", "Failed reads of the settlement chain by the court watcher");
         let court_block =
@@ -80,6 +88,17 @@ impl Metrics {
         let held = IntGauge::new("vigil_gate_held", "Transactions waiting in the gate")
             .unwrap_or_else(|_| unreachable_metric());
         let _ = registry.register(Box::new(held.clone()));
+        let gauge = |name: &str, help: &str| {
+            let g = IntGauge::new(name, help).unwrap_or_else(|_| unreachable_metric());
+            let _ = registry.register(Box::new(g.clone()));
+            g
+        };
+        let awaiting =
+            gauge("vigil_gate_awaiting_certificate", "Transactions acknowledged and waiting for a certificate");
+        let awaiting_limit = gauge(
+            "vigil_gate_awaiting_certificate_limit",
+            "Adaptive bound on transactions waiting for a certificate; beyond it wallets hear busy",
+        );
         let forward_latency = Histogram::with_opts(
             HistogramOpts::new("vigil_gate_forward_latency_seconds", "Time from receipt to forwarding upstream")
                 .buckets(vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0]),
@@ -96,6 +115,9 @@ impl Metrics {
             quarantined,
             fail_open_admissions,
             held,
+            awaiting,
+            awaiting_limit,
+            busy,
             forward_latency,
             court_releases,
             court_releases_ignored,
@@ -142,6 +164,9 @@ mod tests {
             "vigil_gate_quarantined_total",
             "vigil_gate_fail_open_admissions_total",
             "vigil_gate_held",
+            "vigil_gate_awaiting_certificate",
+            "vigil_gate_awaiting_certificate_limit",
+            "vigil_gate_busy_total",
             "vigil_gate_forward_latency_seconds_count 1",
             "vigil_gate_court_releases_total",
             "vigil_gate_court_releases_ignored_total",

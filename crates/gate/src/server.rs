@@ -21,8 +21,8 @@ use serde_json::{json, Value};
 use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
 use vigil_consensus::{
-    batch_inclusions, Admission, AdmissionError, VerifiedAttestation, VerifiedCommittee, VerifiedInclusion,
-    VerifiedRoots,
+    batch_inclusions, limit::InflightLimit, Admission, AdmissionError, VerifiedAttestation, VerifiedCommittee,
+    VerifiedInclusion, VerifiedRoots,
 };
 use vigil_crypto::BatchVerifier;
 use vigil_types::{rpc, Attestation, BatchPush, Transaction};
@@ -111,6 +111,9 @@ pub struct App {
     pub metrics: Metrics,
     /// Relay to inspectors.
     pub relay: Relay,
+    /// The bound on transactions acknowledged and still waiting for a
+    /// certificate: beyond it wallets hear busy.
+    pub awaiting: std::sync::Mutex<InflightLimit>,
     /// Wakes the forwarder when a transaction may have become forwardable.
     pub wake: Arc<Notify>,
     /// Request limits.
@@ -125,6 +128,43 @@ pub struct App {
 }
 
 impl App {
+    fn lock_awaiting(&self) -> std::sync::MutexGuard<'_, InflightLimit> {
+        self.awaiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Takes `hash` among the transactions waiting for a certificate, or
+    /// refuses it as busy when the inspectors are not keeping up.
+    fn await_certificate(&self, hash: B256) -> Result<(), RpcError> {
+        let mut awaiting = self.lock_awaiting();
+        let taken = awaiting.try_admit(hash, std::time::Instant::now());
+        self.metrics.awaiting.set(i64::try_from(awaiting.inflight()).unwrap_or(i64::MAX));
+        self.metrics.awaiting_limit.set(i64::try_from(awaiting.limit()).unwrap_or(i64::MAX));
+        taken.map_err(|full| {
+            self.metrics.busy.inc();
+            RpcError::new(
+                rpc::LIMIT_EXCEEDED,
+                format!(
+                    "busy: {} transactions wait for a certificate (bound {}); the inspectors are not keeping up, retry later",
+                    full.inflight, full.limit
+                ),
+            )
+        })
+    }
+
+    /// `hash` no longer waits for a certificate: decided now (certified or
+    /// quarantined, which moves the bound by how long it took), or not
+    /// taken after all (`decided: false`).
+    pub(crate) fn stop_awaiting(&self, hash: &B256, decided: bool) {
+        let mut awaiting = self.lock_awaiting();
+        if decided {
+            awaiting.decided(hash, std::time::Instant::now());
+        } else {
+            awaiting.release(hash);
+        }
+        self.metrics.awaiting.set(i64::try_from(awaiting.inflight()).unwrap_or(i64::MAX));
+        self.metrics.awaiting_limit.set(i64::try_from(awaiting.limit()).unwrap_or(i64::MAX));
+    }
+
     /// The admission check in force now.
     pub fn admission(&self) -> Arc<Admission> {
         self.admission.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
@@ -341,8 +381,26 @@ async fn send_raw_transaction(app: &App, params: &Value) -> Result<Value, RpcErr
     let hex_digits = s.strip_prefix("0x").ok_or_else(|| RpcError::params("transaction bytes must start with 0x"))?;
     let raw = hex::decode(hex_digits).map_err(|e| RpcError::params(format!("transaction bytes are not hex: {e}")))?;
     let tx = Transaction::decode(&raw).map_err(|e| RpcError::new(rpc::TX_REJECTED, e.to_string()))?;
-    let received = app.ledger.call(move |l| l.receive(&tx, now_ms()).map(|r| (r, tx))).await?;
-    let (received, tx) = received.map_err(GateError::from)?;
+    let hash = tx.hash();
+    app.await_certificate(hash)?;
+    let received = app.ledger.call(move |l| l.receive(&tx, now_ms()).map(|r| (r, tx))).await;
+    let (received, tx) = match received {
+        Ok(Ok(received)) => received,
+        Ok(Err(e)) => {
+            app.stop_awaiting(&hash, false);
+            return Err(GateError::from(e).into());
+        }
+        Err(e) => {
+            app.stop_awaiting(&hash, false);
+            return Err(e.into());
+        }
+    };
+    match &received {
+        Received::Accepted { status: TxStatus::Pending, .. } => {}
+        // A certificate was waiting for it, or it is decided already.
+        Received::Accepted { .. } => app.stop_awaiting(&hash, true),
+        Received::Refused(_) => app.stop_awaiting(&hash, false),
+    }
     match received {
         Received::Accepted { hash, fresh, status } => {
             if fresh {
@@ -451,6 +509,7 @@ async fn submit_batch(app: &App, params: &Value) -> Result<Value, RpcError> {
     for outcome in outcomes {
         match outcome {
             BatchItemOutcome::Applied { hash, status, fresh, changed } => {
+                app.stop_awaiting(&hash, true);
                 if fresh {
                     app.metrics.txs_received.inc();
                 }
@@ -505,6 +564,7 @@ fn certificate_answer(app: &App, hash: B256, outcome: CertificateOutcome) -> Res
         }
         CertificateOutcome::AwaitingTransaction => "awaiting_transaction",
         CertificateOutcome::Applied { status, changed, late_malicious } => {
+            app.stop_awaiting(&hash, true);
             if late_malicious {
                 error!(target: "vigil_gate", tx = %hash, "a malicious certificate arrived for a transaction already admitted unchecked by fail-open");
             }

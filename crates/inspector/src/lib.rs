@@ -10,7 +10,6 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod follower;
-pub mod limit;
 pub mod metrics;
 pub mod pipeline;
 pub mod rpc;

@@ -48,6 +48,14 @@ pub struct RunArgs {
     /// quarantined (held until the court releases it).
     #[arg(long, default_value_t = 5000)]
     pub quarantine_after_ms: u64,
+    /// Target time from acknowledging a transaction to its certificate. The
+    /// bound on transactions acknowledged and still without a certificate
+    /// adapts to keep certificates within it; beyond the bound a wallet
+    /// hears busy (-32005) at once instead of an acknowledgement and a
+    /// quarantine for lateness. Default: 1500, or half of
+    /// --quarantine-after-ms when that is less.
+    #[arg(long)]
+    pub max_certify_lag_ms: Option<u64>,
     /// Fail open: when no certificate at all has arrived for this long,
     /// forward transactions that waited this long WITHOUT a certificate
     /// (marked, counted, logged). Absent: fail-closed, the default.
@@ -97,6 +105,9 @@ fn run_gate(args: RunArgs) -> anyhow::Result<ExitCode> {
     config.metrics_addr = args.metrics_addr;
     config.inspectors = args.inspectors;
     config.quarantine_after = Duration::from_millis(args.quarantine_after_ms);
+    config.max_certify_lag = Duration::from_millis(
+        args.max_certify_lag_ms.unwrap_or_else(|| (args.quarantine_after_ms / 2).min(1500)).max(1),
+    );
     config.fail_open_after = args.fail_open_after_ms.map(Duration::from_millis);
     config.poll_interval = Duration::from_millis(args.poll_ms.max(1));
     if let (Some(rpc), Some(address)) = (args.registry.registry_rpc, args.registry.registry_address) {

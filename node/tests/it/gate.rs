@@ -45,6 +45,19 @@ fn hardhat(dir: &Path, port: u16) -> Proc {
 }
 
 fn gate(dir: &Path, upstream: &str, committee: &Path, rpc_port: u16, metrics_port: u16, n: usize) -> Proc {
+    let quarantine = QUARANTINE_MS.to_string();
+    gate_with(dir, upstream, committee, rpc_port, metrics_port, n, &["--quarantine-after-ms", &quarantine])
+}
+
+fn gate_with(
+    dir: &Path,
+    upstream: &str,
+    committee: &Path,
+    rpc_port: u16,
+    metrics_port: u16,
+    n: usize,
+    extra: &[&str],
+) -> Proc {
     let log = dir.join(format!("gate-{n}.log"));
     let child = Command::new(env!("CARGO_BIN_EXE_vigil"))
         .args(["--log.filter", "info", "gate", "run", "--upstream", upstream])
@@ -54,7 +67,8 @@ fn gate(dir: &Path, upstream: &str, committee: &Path, rpc_port: u16, metrics_por
         .arg(dir.join("gate-data"))
         .args(["--rpc.addr", &format!("127.0.0.1:{rpc_port}")])
         .args(["--metrics.addr", &format!("127.0.0.1:{metrics_port}")])
-        .args(["--quarantine-after-ms", &QUARANTINE_MS.to_string(), "--poll-ms", "100"])
+        .args(["--poll-ms", "100"])
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).expect("log"))
         .spawn()
@@ -343,6 +357,89 @@ async fn scenario(dir: &Path) {
     assert!(status.success(), "exit {status}:\n{}", gate_proc.log());
     assert!(gate_proc.log().contains("gate stopped"), "{}", gate_proc.log());
     drop(hardhat_proc);
+}
+
+/// Inspectors that do not keep up: beyond its bound on transactions waiting
+/// for a certificate the gate answers busy at once and stores nothing,
+/// rather than acknowledging and quarantining for lateness later; a
+/// certificate frees a place, and late decisions shrink the bound.
+#[test]
+fn a_gate_whose_inspectors_fall_behind_answers_busy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let dir = dir.path();
+        let [hh_port, gate_port, metrics_port] = free_ports(3)[..] else { unreachable!() };
+        let hh = Rpc::new(format!("http://127.0.0.1:{hh_port}"));
+        let gw = Rpc::new(format!("http://127.0.0.1:{gate_port}"));
+        let mut hardhat_proc = hardhat(dir, hh_port);
+        hh.wait_up(&mut hardhat_proc, Duration::from_secs(60)).await;
+        let committee = DevCommittee::generate(CHAIN, EPOCH, 4, 31);
+        let committee_file = dir.join("committee.json");
+        std::fs::write(&committee_file, serde_json::to_string(committee.committee()).unwrap()).unwrap();
+        let mut gate_proc = gate_with(
+            dir,
+            &hh.url,
+            &committee_file,
+            gate_port,
+            metrics_port,
+            1,
+            &["--quarantine-after-ms", "5000", "--max-certify-lag-ms", "300"],
+        );
+        gw.wait_up(&mut gate_proc, Duration::from_secs(60)).await;
+        let metric = |name: &'static str| {
+            let gw = gw.clone();
+            async move {
+                let text = gw
+                    .http
+                    .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                text.lines()
+                    .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse::<f64>().ok()))
+                    .unwrap_or_else(|| panic!("{name} missing from\n{text}"))
+            }
+        };
+
+        // The bound starts at 64: 64 acknowledged, the next one busy.
+        let txs: Vec<(String, B256)> = (0..66).map(|n| signed(KEYS[0], n)).collect();
+        for (raw, hash) in &txs[..64] {
+            assert_eq!(gw.result("eth_sendRawTransaction", json!([raw])).await, json!(hash));
+        }
+        let (code, message) = gw.error("eth_sendRawTransaction", json!([txs[64].0])).await;
+        assert_eq!(code, -32005, "{message}");
+        assert!(message.contains("busy"), "{message}");
+        assert_eq!(gw.error("vigil_getTxStatus", json!([txs[64].1])).await.0, -32011, "a busy answer stores nothing");
+        // Sent again, an acknowledged one is still answered (no new place).
+        assert_eq!(gw.result("eth_sendRawTransaction", json!([txs[3].0])).await, json!(txs[3].1));
+        assert_eq!(metric("vigil_gate_awaiting_certificate ").await, 64.0);
+        assert_eq!(metric("vigil_gate_busy_total").await, 1.0);
+
+        // A certificate frees a place.
+        let answer = gw.result("vigil_submitCertificate", json!([cert_json(&committee.certify(txs[0].1))])).await;
+        assert_eq!(answer["status"], "certified");
+        assert_eq!(gw.result("eth_sendRawTransaction", json!([txs[64].0])).await, json!(txs[64].1));
+        assert_eq!(gw.error("eth_sendRawTransaction", json!([txs[65].0])).await.0, -32005);
+
+        // No more certificates: the deadline quarantines what was
+        // acknowledged, each a late decision, and the bound shrinks.
+        wait_status(&gw, txs[64].1, "quarantined", Duration::from_secs(10)).await;
+        let start = Instant::now();
+        while metric("vigil_gate_awaiting_certificate ").await > 0.0 {
+            assert!(start.elapsed() < Duration::from_secs(10), "quarantined transactions still counted as waiting");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let limit = metric("vigil_gate_awaiting_certificate_limit").await;
+        assert!((4.0..64.0).contains(&limit), "late decisions shrink the bound: {limit}");
+        // Places free again: a new transaction is acknowledged.
+        assert_eq!(gw.result("eth_sendRawTransaction", json!([txs[65].0])).await, json!(txs[65].1));
+        drop(gate_proc);
+        drop(hardhat_proc);
+    });
 }
 
 /// The unchanged viem wallet flow through the gate, with Hardhat behind it:

@@ -14,10 +14,8 @@ use alloy_primitives::{Address, B256, U256};
 use vigil_types::{codec::Wire, gossip::TxAnnouncement, tx::Transaction, Topic};
 
 use super::{blocking, now_ms, AdmitError, Inspector, Job};
-use crate::{
-    limit::{Full, InflightLimit},
-    store::{TxRecord, TxSource},
-};
+use crate::store::{TxRecord, TxSource};
+use vigil_consensus::limit::{Full, InflightLimit};
 
 /// Transactions remembered as seen (beyond the store), to drop gossip
 /// duplicates cheaply.

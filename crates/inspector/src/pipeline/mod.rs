@@ -50,7 +50,7 @@ use tokio::sync::{broadcast, mpsc};
 use vigil_consensus::{AggregationPool, BatchPool, PoolConfig, VerifiedCommittee};
 use vigil_crypto::{BatchVerifier, SecretKey};
 
-use crate::limit::InflightLimit;
+use vigil_consensus::limit::InflightLimit;
 use vigil_detect::Engine;
 use vigil_net::NetHandle;
 use vigil_sim::Budget;

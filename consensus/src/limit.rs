@@ -1,4 +1,5 @@
-//! Admission control for clients' transactions.
+//! Admission control for clients' transactions, shared by the inspector
+//! node and the gate.
 //!
 //! Every transaction a node admits costs every inspector a simulation, a
 //! signature and its share of gossip. Admitted faster than the network
@@ -9,7 +10,10 @@
 //! adapts, additive increase, multiplicative decrease (as TCP's window):
 //! it grows by one per bound's worth of decisions that came within the
 //! target time, and shrinks by 15 %, at most once per target time, when
-//! one came later.
+//! one came later. The gate applies the same bound to what it acknowledged
+//! and is still waiting on a certificate for: beyond it a wallet hears
+//! "busy" at once, instead of an acknowledgement followed by a quarantine
+//! for lateness.
 //!
 //! Pure: time is passed in.
 
@@ -18,7 +22,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_primitives::B256;
+use vigil_types::B256;
 
 /// Bound at start.
 const START: f64 = 64.0;
