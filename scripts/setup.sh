@@ -13,7 +13,10 @@
 #     viem, ws and Hardhat (testnet/clients/package-lock.json): the real
 #     wallet library and the third-party node the tests talk to;
 #     js-libp2p with @chainsafe/libp2p-gossipsub (testnet/interop/
-#     package-lock.json): the JS peer of the gossip interop test.
+#     package-lock.json): the JS peer of the gossip interop test;
+#     playwright-core (testnet/dashboard/package-lock.json), which drives
+#   - Debian's chromium (/usr/bin/chromium) in the dashboard's browser
+#     test; playwright never downloads a browser of its own.
 # Idempotent: re-running skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +33,10 @@ need_apt=()
 for pkg in librocksdb-dev libclang-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
+# The dashboard's browser test (not needed to build).
+if ! $build_only; then
+  dpkg -s chromium >/dev/null 2>&1 || need_apt+=(chromium)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   sudo_cmd=()
@@ -60,6 +67,11 @@ fi
 if [ ! -d testnet/clients/node_modules ]; then
   echo "setup: installing the pinned JS clients (npm ci in testnet/clients: viem, ws, hardhat)"
   (cd testnet/clients && npm ci --silent --no-audit --no-fund)
+fi
+
+if [ ! -d testnet/dashboard/node_modules ]; then
+  echo "setup: installing the pinned playwright-core (npm ci in testnet/dashboard; it uses Debian's chromium)"
+  (cd testnet/dashboard && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-audit --no-fund)
 fi
 
 if [ ! -d testnet/interop/node_modules ]; then

@@ -6,9 +6,10 @@
 //! - [`follower`]: the chain view (executes the devnet's blocks locally);
 //! - [`pipeline`]: admission -> inspection -> vote -> aggregation;
 //! - [`store`]: what the node keeps in RocksDB, and the history queries;
-//! - [`rpc`], [`metrics`]: the interfaces.
+//! - [`rpc`], [`metrics`], [`dashboard`]: the interfaces.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod dashboard;
 pub mod follower;
 pub mod metrics;
 pub mod pipeline;

@@ -131,6 +131,18 @@ pub struct NodeSettings {
     #[arg(long = "metrics.addr")]
     #[serde(rename = "metrics_addr")]
     pub metrics_addr: Option<SocketAddr>,
+    /// Operator dashboard listen address (off unless given): the quarantine
+    /// queue, transaction views, reviews, alerts, history and the network
+    /// (docs/operator.md). It reads the node's JSON-RPC over WebSocket, so
+    /// `rpc.addr` must be reachable from the operator's browser too.
+    #[arg(long = "dashboard.addr")]
+    #[serde(rename = "dashboard_addr")]
+    pub dashboard_addr: Option<SocketAddr>,
+    /// The gate whose status of each transaction the dashboard shows
+    /// (JSON-RPC URL; read-only calls).
+    #[arg(long = "dashboard.gate")]
+    #[serde(rename = "dashboard_gate")]
+    pub dashboard_gate: Option<String>,
     /// libp2p listen multiaddr (repeatable), e.g. /ip4/0.0.0.0/tcp/9000.
     #[arg(long = "p2p.listen")]
     #[serde(rename = "p2p_listen", default)]
@@ -209,6 +221,8 @@ impl NodeSettings {
             chain_mode: pick(self.chain_mode, file.chain_mode),
             rpc_addr: pick(self.rpc_addr, file.rpc_addr),
             metrics_addr: pick(self.metrics_addr, file.metrics_addr),
+            dashboard_addr: pick(self.dashboard_addr, file.dashboard_addr),
+            dashboard_gate: pick(self.dashboard_gate, file.dashboard_gate),
             p2p_listen: list(self.p2p_listen, file.p2p_listen),
             p2p_bootstrap: list(self.p2p_bootstrap, file.p2p_bootstrap),
             sequencers: list(self.sequencers, file.sequencers),
@@ -259,6 +273,9 @@ committee = "committee.json"
 # JSON-RPC (HTTP and WebSocket) and Prometheus metrics.
 rpc_addr = "127.0.0.1:8645"
 metrics_addr = "127.0.0.1:9645"
+# The operator dashboard (off unless set), and the gate whose status it shows.
+# dashboard_addr = "127.0.0.1:8650"
+# dashboard_gate = "http://127.0.0.1:8547"
 
 # libp2p: where to listen, and one or more peers to find the rest from.
 p2p_listen = ["/ip4/0.0.0.0/tcp/9000"]
@@ -481,6 +498,17 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
         let (addr, handle) = vigil_inspector::rpc::serve(node.clone(), token, rpc_addr)
             .await
             .with_context(|| format!("starting JSON-RPC on {rpc_addr}"))?;
+        let dashboard_addr = match s.dashboard_addr {
+            Some(a) => {
+                let config =
+                    vigil_inspector::dashboard::DashboardConfig { rpc_port: addr.port(), gate: s.dashboard_gate.clone() };
+                let bound = vigil_inspector::dashboard::serve(a, config, metrics.clone())
+                    .await
+                    .with_context(|| format!("dashboard on {a}"))?;
+                Some(bound)
+            }
+            None => None,
+        };
         let metrics_addr = match s.metrics_addr {
             Some(a) => {
                 Some(vigil_inspector::metrics::serve(metrics, a).await.with_context(|| format!("metrics on {a}"))?)
@@ -490,9 +518,10 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
         let listen = net.listen_addrs().await;
         tracing::info!(%addr, peer_id = %net.local_peer_id(), signer = index, "inspector running");
         eprintln!(
-            "vigil node: member {index} of epoch {}, JSON-RPC http://{addr}, metrics {}, peer id {}, p2p {}",
+            "vigil node: member {index} of epoch {}, JSON-RPC http://{addr}, metrics {}, dashboard {}, peer id {}, p2p {}",
             node.committee().epoch(),
             metrics_addr.map_or("off".to_string(), |a| format!("http://{a}/metrics")),
+            dashboard_addr.map_or("off".to_string(), |a| format!("http://{a}/")),
             net.local_peer_id(),
             listen.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(" ")
         );

@@ -1,8 +1,9 @@
 //! `vigil testnet up --demo` as a user runs it: every process started (the
 //! settlement chain with the contracts, the nodes registered there, the
 //! committee read from the registry), the demo played (two scenarios, to keep CI short; the full demo is the
-//! README's first command), `testnet.json` written; a second `up` on the
-//! same directory resumes the chain; `down` from another process stops it.
+//! README's first command) while node 0's dashboard is driven in Debian's
+//! Chromium, `testnet.json` written; a second `up` on the same directory
+//! resumes the chain; `down` from another process stops it.
 
 use std::{
     process::{Command, Stdio},
@@ -28,30 +29,87 @@ async fn testnet_up_plays_the_demo_resumes_and_goes_down() {
     let _machine = crate::support::whole_network().await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("tn");
-    let port = base_port().to_string();
-    let out = tokio::task::spawn_blocking({
-        let data = data.clone();
-        let port = port.clone();
+    let base: u16 = base_port();
+    let port = base.to_string();
+    // The demo plays while the testnet stays up (no --exit-after-demo), so
+    // the browser can finish its checks; `down` stops it after.
+    let stdout_path = dir.path().join("up.out");
+    let stderr_path = dir.path().join("up.err");
+    let mut up = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["testnet", "up", "--demo", "--demo-scenarios", "2", "--base-port", &port])
+        .arg("--data")
+        .arg(&data)
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
+
+    // The dashboard in Debian's Chromium while the demo plays: an attack
+    // arrives in the queue live, is opened, reviewed (testnet/dashboard/check.mjs).
+    let dashboard = format!("http://127.0.0.1:{}/", base + 50);
+    let http = reqwest::Client::new();
+    let start = Instant::now();
+    while http.get(&dashboard).send().await.is_err() {
+        assert!(up.try_wait().unwrap().is_none(), "testnet exited:\n{}\n{}", read(&stdout_path), read(&stderr_path));
+        assert!(start.elapsed() < Duration::from_secs(120), "no dashboard at {dashboard}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let check_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testnet/dashboard");
+    assert!(
+        check_dir.join("node_modules/playwright-core").exists(),
+        "playwright-core missing: run scripts/setup.sh (npm ci in testnet/dashboard, apt chromium)"
+    );
+    let browser = tokio::task::spawn_blocking({
+        let token = data.join("operator.token");
+        let dashboard = dashboard.clone();
         move || {
-            Command::new(env!("CARGO_BIN_EXE_vigil"))
-                .args(["testnet", "up", "--demo", "--demo-scenarios", "2", "--exit-after-demo", "--base-port", &port])
-                .arg("--data")
-                .arg(&data)
+            Command::new("node")
+                .arg("check.mjs")
+                .args(["--url", &dashboard, "--token-file"])
+                .arg(token)
+                .current_dir(check_dir)
                 .output()
                 .unwrap()
         }
     })
     .await
     .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let browser_out = String::from_utf8_lossy(&browser.stdout);
+    assert!(
+        browser.status.success(),
+        "dashboard check failed: {browser_out}\n{}\ndemo so far:\n{}",
+        String::from_utf8_lossy(&browser.stderr),
+        read(&stdout_path)
+    );
+    let start = Instant::now();
+    while !read(&stdout_path).contains("result: ") {
+        assert!(up.try_wait().unwrap().is_none(), "testnet exited:\n{}\n{}", read(&stdout_path), read(&stderr_path));
+        assert!(start.elapsed() < Duration::from_secs(600), "demo did not finish:\n{}", read(&stdout_path));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let down =
+        Command::new(env!("CARGO_BIN_EXE_vigil")).args(["testnet", "down", "--data"]).arg(&data).output().unwrap();
+    assert!(down.status.success(), "{}", String::from_utf8_lossy(&down.stderr));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = up.try_wait().unwrap() {
+            break status;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "`down` did not stop `up`");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let stdout = read(&stdout_path);
     let logs = std::fs::read_to_string(data.join("logs/node0.log")).unwrap_or_default();
-    assert!(out.status.success(), "demo failed:\n{stdout}\n{}\nnode0:\n{logs}", String::from_utf8_lossy(&out.stderr));
+    assert!(status.success(), "demo failed:\n{stdout}\n{}\nnode0:\n{logs}", read(&stderr_path));
     assert!(stdout.contains("attacks stopped:                     2 of 2"), "{stdout}");
     assert!(stdout.contains("result: PASS"), "{stdout}");
     assert_eq!(stdout.matches("STOPPED: quarantined by ").count(), 2, "{stdout}");
+    assert!(stdout.contains(&format!("dashboard         {dashboard}")), "{stdout}");
 
     let t: Value = serde_json::from_str(&std::fs::read_to_string(data.join("testnet.json")).unwrap()).unwrap();
     assert_eq!(t["nodes"].as_array().unwrap().len(), 4);
+    assert_eq!(t["dashboard"], json!(dashboard));
     assert!(t["gate"]["rpc"].as_str().unwrap().starts_with("http://127.0.0.1:"));
     assert!(t["nodes"][0]["p2p"].as_str().unwrap().contains("/p2p/12D3KooW"));
     assert_eq!(t["accounts"].as_array().unwrap().len(), 10);

@@ -177,6 +177,16 @@ impl Layout {
         self.base_port + 99
     }
 
+    /// Port of node 0's dashboard.
+    pub fn dashboard_port(&self) -> u16 {
+        self.base_port + 50
+    }
+
+    /// Node 0's dashboard.
+    pub fn dashboard_url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.dashboard_port())
+    }
+
     /// Node RPC port.
     pub fn node_port(&self, i: usize) -> u16 {
         self.base_port + 10 + i as u16
@@ -219,7 +229,13 @@ impl Layout {
 
     /// Every port the testnet listens on.
     pub fn ports(&self) -> Vec<u16> {
-        let mut p = vec![self.devnet_port(), self.gate_port(), self.gate_metrics_port(), self.settlement_port()];
+        let mut p = vec![
+            self.devnet_port(),
+            self.gate_port(),
+            self.gate_metrics_port(),
+            self.settlement_port(),
+            self.dashboard_port(),
+        ];
         for i in 0..self.nodes {
             p.extend([self.node_port(i), self.metrics_port(i), self.p2p_port(i)]);
         }
@@ -246,6 +262,7 @@ impl Layout {
         let doc = json!({
             "chain_id": self.chain_id,
             "gate": { "rpc": self.gate_url() },
+            "dashboard": self.dashboard_url(),
             "devnet": { "rpc": self.devnet_url() },
             "settlement": {
                 "rpc": self.settlement_url(),

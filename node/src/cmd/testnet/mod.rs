@@ -133,6 +133,7 @@ fn print_summary(layout: &Layout) {
             layout.p2p_addr(i)
         );
     }
+    println!("  dashboard         {}   <- quarantine queue, reviews, network", layout.dashboard_url());
     println!("  logs    {}", layout.root.join("logs").display());
     println!("  operator token (vigil_quarantineReview): {}", layout.root.join("operator.token").display());
     println!("\nFunded accounts (10000 ETH each; development keys, never use them elsewhere):");

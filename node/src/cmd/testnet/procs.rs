@@ -118,6 +118,13 @@ impl Processes {
             ];
             if i > 0 {
                 args.extend(["--p2p.bootstrap".into(), layout.p2p_addr(0)]);
+            } else {
+                args.extend([
+                    "--dashboard.addr".into(),
+                    format!("127.0.0.1:{}", layout.dashboard_port()),
+                    "--dashboard.gate".into(),
+                    layout.gate_url(),
+                ]);
             }
             me.spawn(&exe, &format!("node{i}"), &args, root).await?;
             if i == 0 {

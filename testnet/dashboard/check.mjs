@@ -1,0 +1,127 @@
+// Drives node 0's operator dashboard in Debian's Chromium while the testnet
+// demo plays (node/tests/it/testnet.rs runs it; by hand:
+//   node check.mjs --url http://127.0.0.1:PORT/ --token-file DATA/operator.token [--screenshots DIR]).
+// Checks, as an operator would see them: the page goes live; an attack
+// appears in the quarantine queue as it happens, with its finding, sender,
+// target and vote tally; keyboard navigation opens its transaction view
+// with the finding, the execution summary and the members' votes; a wrong
+// operator token gets a visible refusal; the right one marks it confirmed
+// malicious, and the queue filtered by that state shows it; the network
+// view lists the committee, every member connected; the page fits a phone's
+// width. Prints one JSON line; exits 1 on the first failed check.
+import { readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []),
+);
+const url = args.url;
+const token = readFileSync(args['token-file'], 'utf8').trim();
+const shots = args.screenshots;
+const WAIT = Number(args['wait-ms'] ?? 240000);
+if (shots) mkdirSync(shots, { recursive: true });
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] });
+const errors = [];
+const result = {};
+function check(ok, what) {
+  if (!ok) throw new Error(`check failed: ${what}`);
+}
+async function shot(page, name) {
+  if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(url);
+  await page.locator('#conn.up').waitFor({ timeout: 30000 });
+  const before = await page.locator('#queue tr').count();
+
+  // An attack arrives while the page is open.
+  const fresh = page.locator('#queue tr.fresh').first();
+  await fresh.waitFor({ timeout: WAIT });
+  const hash = await fresh.getAttribute('data-tx');
+  result.live_row = hash;
+  result.rows_before = before;
+  const cell = (label) => fresh.locator(`td[data-label="${label}"]`).innerText();
+  await page.waitForFunction((h) => {
+    const row = document.querySelector(`#queue tr[data-tx="${h}"]`);
+    return row && ![...row.cells].some((c) => c.textContent === '…');
+  }, hash, { timeout: 15000 });
+  result.row = { finding: await cell('Top finding'), sender: await cell('Sender'), target: await cell('Target'), votes: await cell('Votes'), gate: await cell('Gate'), review: await cell('Review') };
+  check(result.row.finding !== '—', `the row names a finding: ${JSON.stringify(result.row)}`);
+  check(/^0x[0-9a-fA-F]{40}$/.test(result.row.sender), `the row names the sender: ${result.row.sender}`);
+  check(/malicious [1-9]/.test(result.row.votes), `the tally shows malicious stake: ${result.row.votes}`);
+  check(result.row.review === 'not reviewed', `a new quarantine is not reviewed: ${result.row.review}`);
+  await shot(page, 'queue');
+
+  // Keyboard: focus the row's link and press Enter.
+  await fresh.locator('a').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`**/tx/${hash}`);
+  await page.getByRole('heading', { name: 'Findings' }).waitFor();
+  const decision = await page.locator('.decision').innerText();
+  check(decision.includes('quarantined'), `the view says quarantined: ${decision}`);
+  const finding = await page.locator('.finding').first().innerText();
+  check(finding.length > 20, `the finding has its sentence: ${finding}`);
+  result.finding = finding.split('\n')[0];
+  const votes = await page.locator('table tbody tr').count();
+  check(votes === 4, `every member's row in the votes table: ${votes}`);
+  await page.getByText('Call frames').waitFor();
+  await shot(page, 'transaction');
+
+  // A wrong token: refused, visibly; nothing changes.
+  await page.selectOption('#review-state', 'confirmed_malicious');
+  await page.fill('#token', 'not-the-token');
+  await page.click('#review button[type=submit]');
+  const refusal = page.locator('#review .notice.error');
+  await refusal.waitFor({ timeout: 10000 });
+  result.refusal = await refusal.innerText();
+  check(/wrong operator token/.test(result.refusal), `the refusal says why: ${result.refusal}`);
+
+  // The right token: saved; kept for the session (the field hides).
+  await page.fill('#token', token);
+  await page.fill('#reviewer', 'dashboard-check');
+  await page.fill('#review-note', 'confirmed from the call tree and the finding');
+  await page.click('#review button[type=submit]');
+  await page.locator('#review .notice.ok').waitFor({ timeout: 10000 });
+  check(await page.locator('#token').isHidden(), 'the token field hides once the token is accepted');
+  check(!page.url().includes(token), 'the token never appears in the URL');
+
+  // The queue filtered by the new state holds it.
+  await page.goto(`${url}?state=confirmed_malicious`);
+  const reviewed = page.locator(`#queue tr[data-tx="${hash}"]`);
+  await reviewed.waitFor({ timeout: 15000 });
+  result.reviewed = await reviewed.locator('td[data-label="Review"]').innerText();
+  check(result.reviewed === 'confirmed malicious', `reviewed state shown: ${result.reviewed}`);
+
+  // The network view: the committee, each member connected or this node.
+  await page.goto(`${url}network`);
+  await page.getByRole('heading', { name: 'Committee' }).waitFor();
+  const members = page.locator('table tbody tr');
+  check((await members.count()) === 4, 'four committee members');
+  const liveness = await members.locator('td[data-label="Liveness"]').allInnerTexts();
+  result.liveness = liveness;
+  check(liveness.every((l) => l === 'connected' || l === 'this node'), `every member connected: ${liveness}`);
+  await page.locator('.chart .value').first().waitFor();
+  await page.waitForTimeout(4500); // two metric scrapes make the first rate point
+  await shot(page, 'network');
+
+  // Phone width: nothing wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(url);
+  await page.locator('#queue tr').first().waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 1, `no horizontal scrolling at 390 px: ${overflow}px too wide`);
+  await shot(page, 'queue-phone');
+
+  check(errors.length === 0, `no script error: ${errors.join(' | ')}`);
+  console.log(JSON.stringify({ ok: true, ...result }));
+} catch (e) {
+  console.log(JSON.stringify({ ok: false, error: e.message, errors, ...result }));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
