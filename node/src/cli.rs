@@ -81,6 +81,10 @@ pub enum Command {
     /// Disputes over quarantined transactions in the quarantine court.
     #[command(subcommand)]
     Dispute(crate::cmd::settlement::DisputeCommand),
+    /// An operator's quarantine queue, reviews and releases (the
+    /// dashboard's flow on the command line).
+    #[command(subcommand)]
+    Quarantine(crate::cmd::quarantine::QuarantineCommand),
 }
 
 /// `vigil eval`
@@ -161,6 +165,14 @@ pub enum KeysCommand {
         /// Key directory.
         #[arg(long)]
         dir: PathBuf,
+    },
+    /// Generate an operator key (ed25519) that signs releases of
+    /// quarantined transactions; prints its public key, which the gate
+    /// accepts with `--operator-key`. Never overwrites an existing file.
+    Operator {
+        /// Key file to write (mode 0600).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Decrypt the keystore in DIR and print its proof of possession.
     Pop {

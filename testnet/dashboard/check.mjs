@@ -6,7 +6,10 @@
 // target and vote tally; keyboard navigation opens its transaction view
 // with the finding, the execution summary and the members' votes; a wrong
 // operator token gets a visible refusal; the right one marks it confirmed
-// malicious, and the queue filtered by that state shows it; the network
+// malicious, and the queue filtered by that state shows it; with
+// --held-tx HASH (a benign transaction the testnet's treasury policy holds),
+// its view shows the policy finding and "Release through the gate" releases
+// it with the node's operator key, and the gate includes it; the network
 // view lists the committee, every member connected; the page fits a phone's
 // width. Prints one JSON line; exits 1 on the first failed check.
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -67,9 +70,14 @@ try {
   const finding = await page.locator('.finding').first().innerText();
   check(finding.length > 20, `the finding has its sentence: ${finding}`);
   result.finding = finding.split('\n')[0];
-  const votes = await page.locator('table tbody tr').count();
+  const votes = await page.locator('#votes tbody tr').count();
   check(votes === 4, `every member's row in the votes table: ${votes}`);
   await page.getByText('Call frames').waitFor();
+  const calls = await page.locator('#call-tree li').count();
+  check(calls > 1, `the call tree lists the attack's calls: ${calls}`);
+  result.call_tree = calls;
+  const lost = await page.locator('#flows tr.lost').count();
+  check(lost >= 1, `the fund flows mark the losing side: ${lost}`);
   await shot(page, 'transaction');
 
   // A wrong token: refused, visibly; nothing changes.
@@ -96,6 +104,38 @@ try {
   await reviewed.waitFor({ timeout: 15000 });
   result.reviewed = await reviewed.locator('td[data-label="Review"]').innerText();
   check(result.reviewed === 'confirmed malicious', `reviewed state shown: ${result.reviewed}`);
+
+  // A benign transaction held by policy: released with the operator key
+  // (the token is kept for the tab), then included through the gate.
+  const held = args['held-tx'];
+  if (held) {
+    await page.goto(`${url}tx/${held}`);
+    const start = Date.now();
+    while (!(await page.locator('.decision').innerText().catch(() => '')).includes('quarantined')) {
+      check(Date.now() - start < 60000, 'the held transaction is quarantined within 60 s');
+      await page.waitForTimeout(1000);
+      await page.reload();
+    }
+    const policy = await page.locator('.finding').first().innerText();
+    check(policy.includes('protocol-policy'), `held by the treasury policy: ${policy}`);
+    await page.fill('#review-note', 'treasury payout approved by the operator');
+    await page.click('#release');
+    const ok = page.locator('#review .notice.ok');
+    await ok.waitFor({ timeout: 15000 });
+    result.release = await ok.innerText();
+    check(/Released/.test(result.release), `release confirmed: ${result.release}`);
+    let gate = '';
+    const since = Date.now();
+    while (gate !== 'included') {
+      check(Date.now() - since < 30000, `the released transaction is included through the gate (status ${gate})`);
+      await page.waitForTimeout(500);
+      gate = await page.evaluate(async (h) => {
+        const r = await fetch('/gate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'vigil_getTxStatus', params: [h] }) });
+        return (await r.json()).result?.status ?? '';
+      }, held);
+    }
+    result.held = { tx: held, gate };
+  }
 
   // The network view: the committee, each member connected or this node.
   await page.goto(`${url}network`);

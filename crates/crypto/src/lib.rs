@@ -17,6 +17,7 @@ mod error;
 pub mod hash;
 pub mod identity;
 pub mod keystore;
+pub mod operator;
 mod verifier;
 
 pub use bls::{
@@ -26,4 +27,5 @@ pub use bls::{
 pub use error::CryptoError;
 pub use identity::NodeIdentity;
 pub use keystore::{Kdf, Keystore};
+pub use operator::{verify_release, OperatorKey, ReleaseError};
 pub use verifier::{BatchVerifier, InvalidSignature, SignatureCheck, ValidSignature, VerifierStats};

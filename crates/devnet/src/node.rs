@@ -15,10 +15,11 @@ use alloy_consensus::Transaction as _;
 use alloy_primitives::{B256, U256};
 use tokio::sync::{broadcast, Notify};
 use vigil_consensus::{batch_inclusions, Admission, AdmissionError, VerifiedCommittee, VerifiedRoots};
+use vigil_crypto::verify_release;
 use vigil_crypto::BatchVerifier;
 use vigil_fixture::Genesis;
 use vigil_store::{Batch, Store, StoreError};
-use vigil_types::{tx::Transaction, Attestation, BatchPush, Committee, VoteKind};
+use vigil_types::{tx::Transaction, Attestation, BatchPush, Committee, OperatorRelease, VoteKind};
 
 use crate::{
     chain::{Chain, ChainError, Dropped, StoredBlock, StoredReceipt},
@@ -58,6 +59,9 @@ pub struct DevnetConfig {
     pub pool: PoolLimits,
     /// Inspector RPC endpoints every accepted transaction is relayed to.
     pub inspectors: Vec<String>,
+    /// Operator keys (ed25519) whose signed releases admit a quarantined
+    /// transaction without a certificate (DESIGN §7); none: no override.
+    pub operator_keys: Vec<B256>,
 }
 
 /// Why a transaction or certificate is refused, or a query fails.
@@ -78,6 +82,9 @@ pub enum DevnetError {
     /// The certificate does not admit anything.
     #[error(transparent)]
     Certificate(#[from] AdmissionError),
+    /// An operator release this devnet does not accept.
+    #[error("{0}")]
+    Release(String),
     /// Storage failure: nothing was acknowledged.
     #[error("storage failure, nothing was accepted: {0}")]
     Store(#[from] StoreError),
@@ -227,6 +234,16 @@ impl Devnet {
                 pool.attach(cert);
             } else {
                 stale.delete(cf::CERTS, k.to_vec());
+            }
+            Ok(())
+        })?;
+        self.store.for_each(cf::RELEASES, |k, v| {
+            let release: OperatorRelease = decode_json(cf::RELEASES, v)?;
+            // A release by a key no longer configured is dropped.
+            if verify_release(&release, self.chain_id(), &self.config.operator_keys).is_ok() {
+                pool.release(release.tx_hash);
+            } else {
+                stale.delete(cf::RELEASES, k.to_vec());
             }
             Ok(())
         })?;
@@ -512,14 +529,45 @@ impl Devnet {
         Ok(statuses)
     }
 
+    /// An operator's signed release (DESIGN §7): checked against
+    /// `operator_keys`, stored (synced), and its transaction admitted
+    /// without a certificate, now or when it arrives.
+    pub fn submit_release(&self, release: &OperatorRelease) -> Result<TxStatus, DevnetError> {
+        if self.config.operator_keys.is_empty() {
+            return Err(DevnetError::Release(
+                "operator releases are disabled on this devnet (no --operator-key)".into(),
+            ));
+        }
+        verify_release(release, self.chain_id(), &self.config.operator_keys)
+            .map_err(|e| DevnetError::Release(e.to_string()))?;
+        let hash = release.tx_hash;
+        if let Some(status @ TxStatus::Included { .. }) = self.status(&hash)? {
+            return Ok(status);
+        }
+        let mut batch = Batch::new();
+        batch.put(cf::RELEASES, hash.to_vec(), encode_json(release));
+        self.store.write(batch)?;
+        let pooled = lock(&self.pool).release(hash);
+        tracing::warn!(%hash, operator = %release.operator, "transaction released by an operator");
+        if pooled {
+            self.mine.notify_one();
+            return Ok(TxStatus::Certified);
+        }
+        Ok(TxStatus::Pending)
+    }
+
     /// Where `hash` stands; `None` if the devnet never acknowledged it.
     pub fn status(&self, hash: &B256) -> Result<Option<TxStatus>, DevnetError> {
         if let Some(v) = self.store.get(cf::TXS, hash.as_slice())? {
             let stored: crate::chain::StoredTx = decode_json(cf::TXS, &v)?;
             return Ok(Some(TxStatus::Included { block_number: stored.block_number }));
         }
-        if let Some(e) = lock(&self.pool).get(hash) {
-            return Ok(Some(if e.certificate.is_some() || self.mode == AdmissionMode::Open {
+        let pooled = {
+            let pool = lock(&self.pool);
+            pool.get(hash).map(|_| pool.admitted(hash))
+        };
+        if let Some(admitted) = pooled {
+            return Ok(Some(if admitted || self.mode == AdmissionMode::Open {
                 TxStatus::Certified
             } else {
                 TxStatus::Pending
@@ -554,6 +602,7 @@ impl Devnet {
             for hash in included.iter().chain(dropped.iter().map(|d| &d.hash)) {
                 batch.delete(cf::POOL, hash.to_vec());
                 batch.delete(cf::CERTS, hash.to_vec());
+                batch.delete(cf::RELEASES, hash.to_vec());
             }
         })?;
         let mut pool = lock(&self.pool);
@@ -580,6 +629,7 @@ impl Devnet {
             for h in stale {
                 batch.delete(cf::POOL, h.to_vec());
                 batch.delete(cf::CERTS, h.to_vec());
+                batch.delete(cf::RELEASES, h.to_vec());
             }
             self.store.write(batch)?;
         }

@@ -105,6 +105,9 @@ pub struct Pool {
     /// Verified certificates of transactions not in the pool yet.
     orphans: HashMap<B256, Attestation>,
     orphan_order: std::collections::VecDeque<B256>,
+    /// Transactions an operator released (admitted without a certificate),
+    /// pooled or not yet arrived.
+    released: std::collections::HashSet<B256>,
 }
 
 impl Pool {
@@ -206,6 +209,18 @@ impl Pool {
         false
     }
 
+    /// Admits `hash` by an operator's release (verified by the caller).
+    /// Returns `true` if its transaction is pooled.
+    pub fn release(&mut self, hash: B256) -> bool {
+        self.released.insert(hash);
+        self.txs.contains_key(&hash)
+    }
+
+    /// Whether `hash` is admitted: a certificate attached, or released.
+    pub fn admitted(&self, hash: &B256) -> bool {
+        self.released.contains(hash) || self.txs.get(hash).is_some_and(|e| e.certificate.is_some())
+    }
+
     /// A certificate held for a transaction not pooled.
     pub fn orphan(&self, hash: &B256) -> Option<&Attestation> {
         self.orphans.get(hash)
@@ -215,6 +230,7 @@ impl Pool {
     /// for it.
     pub fn remove(&mut self, hash: &B256) -> Option<PoolEntry> {
         self.orphans.remove(hash);
+        self.released.remove(hash);
         let entry = self.txs.remove(hash)?;
         let sender = entry.tx.sender();
         if let Some(m) = self.by_sender.get_mut(&sender) {
@@ -274,7 +290,7 @@ impl Pool {
             for ((nonce, hash), expect) in by_nonce.range(first..).zip(first..) {
                 let entry = &self.txs[hash];
                 let ok = *nonce == expect
-                    && (!need_certificate || entry.certificate.is_some())
+                    && (!need_certificate || entry.certificate.is_some() || self.released.contains(hash))
                     && entry.tx.envelope().max_fee_per_gas() >= u128::from(base_fee);
                 if !ok {
                     break;

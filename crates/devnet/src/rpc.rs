@@ -59,6 +59,7 @@ impl From<DevnetError> for ErrorObjectOwned {
             }
             DevnetError::Pool(_) => codes::TX_REJECTED,
             DevnetError::Certificate(_) => codes::INVALID_CERTIFICATE,
+            DevnetError::Release(_) => codes::UNAUTHORIZED,
             DevnetError::Store(_) | DevnetError::Chain(_) => codes::INTERNAL_ERROR,
         };
         err(code, e.to_string())
@@ -245,6 +246,13 @@ pub fn module(devnet: Arc<Devnet>) -> Result<RpcModule<Devnet>, jsonrpsee::core:
             })
             .collect();
         Ok(json!({ "results": rows }))
+    })?;
+    m.register_method("vigil_releaseQuarantined", |p, d, _| -> RpcResult<Value> {
+        let (release,): (vigil_types::OperatorRelease,) = p.parse().map_err(|e| {
+            err(codes::INVALID_PARAMS, format!("expected [{{chain_id, tx_hash, operator, signature, note?}}]: {e}"))
+        })?;
+        let status = d.submit_release(&release)?;
+        Ok(json!({ "tx_hash": release.tx_hash, "status": status_name(&status) }))
     })?;
     m.register_method("vigil_getTxStatus", |p, d, _| -> RpcResult<Value> {
         let (hash,): (B256,) = p.parse()?;

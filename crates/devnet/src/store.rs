@@ -41,11 +41,15 @@ pub mod cf {
     pub const POOL: &str = "pool";
     /// Acknowledged certificates of transactions not yet included.
     pub const CERTS: &str = "certs";
+    /// Acknowledged operator releases (DESIGN §7) of transactions not yet
+    /// included, by transaction hash.
+    pub const RELEASES: &str = "releases";
     /// State changes per block (what a follower applies).
     pub const DIFFS: &str = "diffs";
 
     /// Every column family.
-    pub const ALL: &[&str] = &[META, BLOCKS, BLOCK_BY_HASH, TXS, RECEIPTS, ACCOUNTS, STORAGE, CODE, POOL, CERTS, DIFFS];
+    pub const ALL: &[&str] =
+        &[META, BLOCKS, BLOCK_BY_HASH, TXS, RECEIPTS, ACCOUNTS, STORAGE, CODE, POOL, CERTS, RELEASES, DIFFS];
 }
 
 /// Key helpers.

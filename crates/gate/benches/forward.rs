@@ -149,6 +149,7 @@ impl Setup {
             admission: AdmissionMode::Open,
             pool: PoolLimits::default(),
             inspectors: vec![],
+            operator_keys: vec![],
         })
         .expect("devnet opens");
         let (devnet_addr, handle) =

@@ -727,13 +727,20 @@ impl Ledger {
     /// Releases a quarantined transaction (the court ruled for the sender):
     /// it is forwarded like a certified one.
     pub fn release(&mut self, hash: &B256) -> Result<Result<(), ReleaseRefusal>, StoreError> {
+        self.release_because(hash, "released from quarantine by the court".into())
+    }
+
+    /// Releases a quarantined transaction, recording why (the court's
+    /// ruling, or an operator's signed release): it is forwarded like a
+    /// certified one.
+    pub fn release_because(&mut self, hash: &B256, reason: String) -> Result<Result<(), ReleaseRefusal>, StoreError> {
         let Some(record) = self.lookup(hash)? else { return Ok(Err(ReleaseRefusal::Unknown(*hash))) };
         if record.status != TxStatus::Quarantined {
             return Ok(Err(ReleaseRefusal::NotQuarantined { hash: *hash, status: record.status }));
         }
         let mut next = record;
         next.status = TxStatus::Released;
-        next.reason = Some("released from quarantine by the court".into());
+        next.reason = Some(reason);
         self.commit(vec![next], |_| {})?;
         Ok(Ok(()))
     }

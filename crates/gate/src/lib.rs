@@ -86,6 +86,10 @@ pub struct GateConfig {
     /// The registry whose new epochs replace the committees while the gate
     /// runs; none: the committees given are kept.
     pub registry: Option<RegistryConfig>,
+    /// Operator keys (ed25519) whose signed releases free a quarantined
+    /// transaction (`vigil_releaseQuarantined`, DESIGN §7); none: the chain's
+    /// policy allows no operator override, only the court releases.
+    pub operator_keys: Vec<alloy_primitives::B256>,
 }
 
 /// The registry the gate follows for new epochs.
@@ -120,6 +124,7 @@ impl GateConfig {
             max_held: 100_000,
             court: None,
             registry: None,
+            operator_keys: Vec::new(),
         }
     }
 }
@@ -220,6 +225,7 @@ pub async fn run(config: GateConfig, shutdown: impl Future<Output = ()> + Send +
         metrics: metrics.clone(),
         relay: relay::Relay::new(&config.inspectors, config.quarantine_after),
         awaiting: std::sync::Mutex::new(InflightLimit::new(config.max_certify_lag)),
+        operator_keys: config.operator_keys.clone(),
         wake: Arc::new(Notify::new()),
         limits: server::Limits { max_body_bytes: config.max_body_bytes, max_batch: config.max_batch },
         info: server::Static {

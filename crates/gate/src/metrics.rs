@@ -28,6 +28,10 @@ pub struct Metrics {
     pub awaiting_limit: IntGauge,
     /// Transactions answered busy (-32005): the inspectors were not keeping up.
     pub busy: IntCounter,
+    /// Quarantined transactions released by an operator's signed release.
+    pub operator_releases: IntCounter,
+    /// Operator releases refused (unknown key, bad signature, other chain).
+    pub operator_releases_refused: IntCounter,
     /// Time from receipt to forwarding.
     pub forward_latency: Histogram,
     /// Quarantined transactions released by the court's `Released` events.
@@ -70,6 +74,14 @@ impl Metrics {
         );
         let busy =
             counter("vigil_gate_busy_total", "Transactions answered busy (-32005): too many wait for a certificate");
+        let operator_releases = counter(
+            "vigil_gate_operator_releases_total",
+            "Quarantined transactions released by an operator's signed release",
+        );
+        let operator_releases_refused = counter(
+            "vigil_gate_operator_releases_refused_total",
+            "Operator releases refused: unknown key, bad signature or another chain",
+        );
         let court_errors =
             counter("vigil_gate_court_errors_total", "Failed reads of the settlement chain by the court watcher");
         let court_block =
@@ -118,6 +130,8 @@ impl Metrics {
             awaiting,
             awaiting_limit,
             busy,
+            operator_releases,
+            operator_releases_refused,
             forward_latency,
             court_releases,
             court_releases_ignored,
@@ -167,6 +181,8 @@ mod tests {
             "vigil_gate_awaiting_certificate",
             "vigil_gate_awaiting_certificate_limit",
             "vigil_gate_busy_total",
+            "vigil_gate_operator_releases_total",
+            "vigil_gate_operator_releases_refused_total",
             "vigil_gate_forward_latency_seconds_count 1",
             "vigil_gate_court_releases_total",
             "vigil_gate_court_releases_ignored_total",

@@ -24,13 +24,13 @@ use vigil_consensus::{
     batch_inclusions, limit::InflightLimit, Admission, AdmissionError, VerifiedAttestation, VerifiedCommittee,
     VerifiedInclusion, VerifiedRoots,
 };
-use vigil_crypto::BatchVerifier;
-use vigil_types::{rpc, Attestation, BatchPush, Transaction};
+use vigil_crypto::{verify_release, BatchVerifier};
+use vigil_types::{rpc, Attestation, BatchPush, OperatorRelease, Transaction};
 
 use crate::{
     error::GateError,
     handle::LedgerHandle,
-    ledger::{BatchItemOutcome, CertificateOutcome, Received, TxRecord, TxRefusal, TxStatus},
+    ledger::{BatchItemOutcome, CertificateOutcome, Received, ReleaseRefusal, TxRecord, TxRefusal, TxStatus},
     metrics::Metrics,
     now_ms,
     relay::Relay,
@@ -114,6 +114,9 @@ pub struct App {
     /// The bound on transactions acknowledged and still waiting for a
     /// certificate: beyond it wallets hear busy.
     pub awaiting: std::sync::Mutex<InflightLimit>,
+    /// Operator keys whose signed releases are accepted (none: no operator
+    /// override).
+    pub operator_keys: Vec<B256>,
     /// Wakes the forwarder when a transaction may have become forwardable.
     pub wake: Arc<Notify>,
     /// Request limits.
@@ -324,6 +327,7 @@ async fn handle(app: &App, request: Value, original: Option<Bytes>) -> Reply {
         "vigil_getTxStatus" => tx_status(app, &params).await,
         "vigil_pendingTransactions" => pending_transactions(app).await,
         "vigil_gateInfo" => gate_info(app).await,
+        "vigil_releaseQuarantined" => release_quarantined(app, &params).await,
         "eth_getTransactionCount" if params.get(1).and_then(Value::as_str) == Some("pending") => {
             return transaction_count(app, &request, &id, &params).await;
         }
@@ -614,6 +618,49 @@ async fn pending_transactions(app: &App) -> Result<Value, RpcError> {
     ))
 }
 
+/// `vigil_releaseQuarantined`: an operator's signed release (DESIGN §7).
+/// Accepted only for a key in `--operator-key`, a signature over this
+/// chain and this transaction, and a transaction the gate holds
+/// quarantined; it is then forwarded like a certified one.
+async fn release_quarantined(app: &App, params: &Value) -> Result<Value, RpcError> {
+    let release: OperatorRelease = match params.as_array().map(Vec::as_slice) {
+        Some([r]) => serde_json::from_value(r.clone()).map_err(|e| {
+            RpcError::params(format!("expected a release {{chain_id, tx_hash, operator, signature, note?}}: {e}"))
+        })?,
+        _ => return Err(RpcError::params("expected params [release object]")),
+    };
+    if app.operator_keys.is_empty() {
+        return Err(RpcError::new(
+            rpc::UNAUTHORIZED,
+            "operator releases are disabled on this gate (no --operator-key): only the quarantine court releases",
+        ));
+    }
+    if release.note.as_ref().is_some_and(|n| n.len() > OperatorRelease::MAX_NOTE) {
+        return Err(RpcError::params(format!("note over {} bytes", OperatorRelease::MAX_NOTE)));
+    }
+    if let Err(e) = verify_release(&release, app.info.chain_id, &app.operator_keys) {
+        app.metrics.operator_releases_refused.inc();
+        warn!(target: "vigil_gate", tx = %release.tx_hash, operator = %release.operator, error = %e, "operator release refused");
+        return Err(RpcError::new(rpc::UNAUTHORIZED, e.to_string()));
+    }
+    let hash = release.tx_hash;
+    let reason = match &release.note {
+        Some(note) => format!("released by operator {}: {note}", release.operator),
+        None => format!("released by operator {}", release.operator),
+    };
+    let outcome = app.ledger.call(move |l| l.release_because(&hash, reason)).await?.map_err(GateError::from)?;
+    match outcome {
+        Ok(()) => {
+            app.metrics.operator_releases.inc();
+            warn!(target: "vigil_gate", tx = %hash, operator = %release.operator, "released from quarantine by an operator");
+            app.wake.notify_one();
+            Ok(json!({ "tx_hash": hash, "status": TxStatus::Released.as_str() }))
+        }
+        Err(r @ ReleaseRefusal::Unknown(_)) => Err(RpcError::new(rpc::UNKNOWN_TRANSACTION, r.to_string())),
+        Err(r) => Err(RpcError::params(r.to_string())),
+    }
+}
+
 async fn gate_info(app: &App) -> Result<Value, RpcError> {
     let (counts, held, early) = app.ledger.call(|l| (l.counts(), l.held_count(), l.early_certificate_count())).await?;
     let counts: serde_json::Map<String, Value> =
@@ -626,6 +673,7 @@ async fn gate_info(app: &App) -> Result<Value, RpcError> {
         "fail_mode": if i.fail_open_after_ms.is_some() { "open" } else { "closed" },
         "fail_open_after_ms": i.fail_open_after_ms,
         "quarantine_after_ms": i.quarantine_after_ms,
+        "operator_keys": app.operator_keys,
         "counts": counts,
         "held": held,
         "early_certificates": early,

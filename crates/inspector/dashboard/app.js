@@ -286,39 +286,58 @@ function reviewForm(hash, record, onDone) {
   const token = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', hidden: !!stored });
   const tokenLabel = h('label', { hidden: !!stored }, 'Operator token (kept for this tab only)', token);
   const forget = h('button', { type: 'button', class: 'secondary', hidden: !stored, onclick: () => { sessionStorage.removeItem(TOKEN_KEY); tokenLabel.hidden = false; token.hidden = false; forget.hidden = true; } }, 'Forget the token');
+  // Runs an operator method with the token; keeps the token for the tab
+  // once the node accepts it, forgets it when the node says it is wrong.
+  const withToken = async (call) => {
+    const secret = sessionStorage.getItem(TOKEN_KEY) || token.value;
+    if (!secret) {
+      message.replaceChildren(notice('Enter the operator token first.', 'error'));
+      return;
+    }
+    try {
+      const text = await call(secret);
+      sessionStorage.setItem(TOKEN_KEY, secret);
+      token.value = '';
+      tokenLabel.hidden = true;
+      forget.hidden = false;
+      message.replaceChildren(notice(text, 'ok'));
+    } catch (err) {
+      if (err.code === -32013 && /token/.test(err.message)) {
+        sessionStorage.removeItem(TOKEN_KEY);
+        tokenLabel.hidden = false;
+        token.hidden = false;
+        forget.hidden = true;
+      }
+      message.replaceChildren(notice(`Refused: ${err.message}`, 'error'));
+    }
+  };
+  const fields = (secret) => ({ tx_hash: hash, note: note.value || undefined, reviewer: reviewer.value || undefined, token: secret });
+  const release = h('button', {
+    type: 'button',
+    id: 'release',
+    class: 'secondary',
+    onclick: () => withToken(async (secret) => {
+      const r = await app.rpc.call('vigil_quarantineRelease', [fields(secret)]);
+      onDone(r);
+      return `Released: the gate now holds it as ${r.gate.status} and forwards it (signed by operator ${r.operator}).`;
+    }),
+  }, 'Release through the gate');
   const form = h(
     'form',
     {
       id: 'review',
-      onsubmit: async (e) => {
+      onsubmit: (e) => {
         e.preventDefault();
-        const secret = sessionStorage.getItem(TOKEN_KEY) || token.value;
-        if (!secret) {
-          message.replaceChildren(notice('Enter the operator token first.', 'error'));
-          return;
-        }
-        try {
-          const r = await app.rpc.call('vigil_quarantineReview', [{ tx_hash: hash, state: state.value, note: note.value || undefined, reviewer: reviewer.value || undefined, token: secret }]);
-          sessionStorage.setItem(TOKEN_KEY, secret);
-          token.value = '';
-          tokenLabel.hidden = true;
-          forget.hidden = false;
-          message.replaceChildren(notice(`Saved: ${r.review.state.replace('_', ' ')}.`, 'ok'));
+        withToken(async (secret) => {
+          const r = await app.rpc.call('vigil_quarantineReview', [{ ...fields(secret), state: state.value }]);
           onDone(r);
-        } catch (err) {
-          if (err.code === -32013) {
-            sessionStorage.removeItem(TOKEN_KEY);
-            tokenLabel.hidden = false;
-            token.hidden = false;
-            forget.hidden = true;
-          }
-          message.replaceChildren(notice(`Refused: ${err.message}`, 'error'));
-        }
+          return `Saved: ${r.review.state.replace('_', ' ')}.`;
+        });
       },
     },
     h('div', { class: 'toolbar' }, h('label', {}, 'Review', state), h('label', {}, 'Reviewer', reviewer), tokenLabel, forget),
     h('label', {}, 'Note', note),
-    h('p', {}, h('button', { type: 'submit' }, 'Save review')),
+    h('p', { class: 'toolbar' }, h('button', { type: 'submit' }, 'Save review'), release, h('span', { class: 'muted' }, 'A release is signed with the node’s operator key; the gate admits the transaction only if it accepts that key.')),
     message,
   );
   return form;
@@ -374,6 +393,12 @@ async function txPage(hash) {
           ['Contracts created', summary.created.length ? h('span', { class: 'mono' }, summary.created.join(' ')) : '—'],
         ]))
       : h('p', { class: 'muted' }, 'Not simulated by this node.'),
+    h('h2', {}, 'Call tree'),
+    callTree(summary),
+    h('h2', {}, 'Fund flows'),
+    flowsTable(summary),
+    h('h2', {}, 'Storage changed by the accounts that lost value'),
+    storageTable(summary),
     h('h2', {}, 'Votes'),
     votesTable(c, verdict),
     h('h2', {}, 'Certificate'),
@@ -385,6 +410,56 @@ async function txPage(hash) {
     sections.push(h('h2', {}, 'Review'), reviewForm(hash, record, () => {}));
   }
   render('Transaction', ...sections);
+}
+
+const formatWei = (s) => {
+  // Decimal strings of any size: group digits for reading.
+  const neg = s.startsWith('-');
+  const digits = neg ? s.slice(1) : s;
+  return (neg ? '−' : '') + digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+};
+
+// Indents a call by its depth (through the CSSOM: the page's policy allows
+// no inline style attribute).
+function indent(li, depth) {
+  li.style.setProperty('--depth', String(Math.min(depth, 24)));
+  return li;
+}
+
+function callTree(summary) {
+  const frames = summary?.frames ?? [];
+  if (!frames.length) return h('p', { class: 'muted' }, 'No call recorded.');
+  const items = frames.map((f) => indent(h('li', { class: f.reverted ? 'reverted' : '' },
+    h('span', { class: 'kind' }, f.kind), ' ',
+    h('span', { class: 'mono' }, f.caller), ' → ', h('span', { class: 'mono' }, f.callee),
+    f.selector ? [' ', h('span', { class: 'mono selector' }, f.selector)] : null,
+    f.value !== '0' ? [' ', badge(`${formatWei(f.value)} wei`, 'warn')] : null,
+    ' ', h('span', { class: 'muted' }, `${f.gas_used} gas`),
+    f.reverted ? [' ', badge('reverted', 'muted')] : null), f.depth));
+  return h('div', {}, h('ol', { id: 'call-tree', class: 'tree' }, items), summary.frames_omitted ? h('p', { class: 'muted' }, `${summary.frames_omitted} more calls not kept.`) : null);
+}
+
+function flowsTable(summary) {
+  const flows = summary?.flows ?? [];
+  if (!flows.length) return h('p', { class: 'muted' }, 'No value moved.');
+  return h('table', { id: 'flows' }, h('thead', {}, h('tr', {}, ['Address', 'Asset', 'Net', ''].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, flows.map((f) => {
+    const lost = f.net.startsWith('-');
+    return h('tr', { class: lost ? 'lost' : '' },
+      h('td', { 'data-label': 'Address', class: 'mono' }, f.address),
+      h('td', { 'data-label': 'Asset', class: 'mono' }, f.asset === 'native' ? 'ETH (wei, gas included)' : f.asset),
+      h('td', { 'data-label': 'Net' }, formatWei(f.net)),
+      h('td', { 'data-label': 'Side' }, lost ? badge('lost', 'bad') : badge('gained', 'good')));
+  })));
+}
+
+function storageTable(summary) {
+  const changes = summary?.storage ?? [];
+  if (!changes.length) return h('p', { class: 'muted' }, 'None.');
+  return h('table', { id: 'storage' }, h('thead', {}, h('tr', {}, ['Account', 'Slot', 'Before', 'After'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, changes.map((c) => h('tr', {},
+    h('td', { 'data-label': 'Account', class: 'mono' }, c.address),
+    h('td', { 'data-label': 'Slot', class: 'hash' }, c.slot),
+    h('td', { 'data-label': 'Before', class: 'hash' }, c.before),
+    h('td', { 'data-label': 'After', class: 'hash' }, c.after)))));
 }
 
 function votesTable(c, verdict) {
@@ -399,7 +474,7 @@ function votesTable(c, verdict) {
       h('td', { 'data-label': 'Through', class: 'muted' }, said?.how ?? ''),
       h('td', { 'data-label': 'Peer', class: 'mono' }, m.peer_id));
   });
-  return h('div', {}, h('p', {}, tally(c, byMember), ` (threshold ${c.threshold.num}/${c.threshold.den})`), h('table', {}, h('thead', {}, h('tr', {}, ['Member', 'Stake', 'Verdict', 'Through', 'Peer'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows)));
+  return h('div', {}, h('p', {}, tally(c, byMember), ` (threshold ${c.threshold.num}/${c.threshold.den})`), h('table', { id: 'votes' }, h('thead', {}, h('tr', {}, ['Member', 'Stake', 'Verdict', 'Through', 'Peer'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, rows)));
 }
 
 // ---------- history and alerts ----------

@@ -52,9 +52,42 @@ impl std::fmt::Debug for OperatorToken {
     }
 }
 
+/// What the operator methods need: the token that authenticates them, and
+/// for releases (DESIGN §7) the operator key that signs them and the gate
+/// they go to.
+#[derive(Debug, Default)]
+pub struct Operator {
+    /// Token of `vigil_quarantineReview` and `vigil_quarantineRelease`.
+    pub token: Option<OperatorToken>,
+    /// Key that signs releases.
+    pub release_key: Option<vigil_crypto::OperatorKey>,
+    /// The gate releases are sent to (JSON-RPC URL).
+    pub gate: Option<String>,
+    /// Sequencers with their own admission (a Vigil devnet) that also get
+    /// each release, so the transaction the gate forwards is admitted
+    /// there too; one that does not take releases is skipped.
+    pub sequencers: Vec<String>,
+}
+
 struct Ctx {
     node: Arc<Inspector>,
-    token: Option<OperatorToken>,
+    operator: Operator,
+    http: reqwest::Client,
+}
+
+impl Ctx {
+    fn check_token(&self, given: &str) -> RpcResult<()> {
+        let Some(expected) = &self.operator.token else {
+            return Err(err(
+                codes::UNAUTHORIZED,
+                "operator methods are disabled: the node has no operator token configured",
+            ));
+        };
+        if !constant_time_eq(expected.0.as_bytes(), given.as_bytes()) {
+            return Err(err(codes::UNAUTHORIZED, "wrong operator token"));
+        }
+        Ok(())
+    }
 }
 
 /// Ethereum-style subscription ids (`0x` + 32 hex digits).
@@ -70,7 +103,7 @@ impl jsonrpsee::core::traits::IdProvider for HexIds {
 /// Starts the server on `addr`.
 pub async fn serve(
     node: Arc<Inspector>,
-    token: Option<OperatorToken>,
+    operator: Operator,
     addr: SocketAddr,
 ) -> std::io::Result<(SocketAddr, ServerHandle)> {
     let config = ServerConfig::builder()
@@ -80,7 +113,7 @@ pub async fn serve(
         .build();
     let server = jsonrpsee::server::Server::builder().set_config(config).build(addr).await?;
     let local = server.local_addr()?;
-    let module = module(node, token).map_err(std::io::Error::other)?;
+    let module = module(node, operator).map_err(std::io::Error::other)?;
     Ok((local, server.start(module)))
 }
 
@@ -113,6 +146,81 @@ struct ReviewParams {
     token: String,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseParams {
+    tx_hash: B256,
+    note: Option<String>,
+    reviewer: Option<String>,
+    token: String,
+}
+
+/// `vigil_quarantineRelease`: the operator (token) asks this node to sign
+/// the release of a transaction it holds quarantined with its operator key
+/// and send it to the gate, which checks the signature against its own
+/// operator keys (DESIGN §7). On the gate's acceptance the record is
+/// reviewed as a false positive, with the note.
+async fn release(c: &Ctx, r: ReleaseParams) -> RpcResult<Value> {
+    c.check_token(&r.token)?;
+    let Some(key) = &c.operator.release_key else {
+        return Err(err(
+            codes::UNAUTHORIZED,
+            "releases are disabled: the node has no operator key (--operator-key-file)",
+        ));
+    };
+    let Some(gate) = &c.operator.gate else {
+        return Err(err(codes::INVALID_PARAMS, "releases need the gate: the node has no --gate.rpc"));
+    };
+    let store = c.node.store();
+    let quarantined = matches!(store.outcome(r.tx_hash).map_err(internal)?, Some(Outcome::Quarantined { .. }));
+    if !quarantined {
+        return Err(err(codes::INVALID_PARAMS, format!("transaction {} is not quarantined on this node", r.tx_hash)));
+    }
+    let note = r.note.filter(|n| !n.is_empty());
+    let signed = key.release(c.node.chain_id(), r.tx_hash, note.clone());
+    let request = json!({ "jsonrpc": "2.0", "id": 1, "method": "vigil_releaseQuarantined", "params": [signed] });
+    let send = |url: String| {
+        let request = request.clone();
+        async move {
+            let answer: Value = c
+                .http
+                .post(&url)
+                .json(&request)
+                .send()
+                .await
+                .map_err(|e| err(codes::UPSTREAM_UNAVAILABLE, format!("{url}: {e}")))?
+                .json()
+                .await
+                .map_err(|e| err(codes::UPSTREAM_UNAVAILABLE, format!("{url}: {e}")))?;
+            RpcResult::Ok(answer)
+        }
+    };
+    // Sequencers with their own admission first, so the transaction the
+    // gate forwards once released is admitted when it arrives.
+    let mut sequencers = Vec::new();
+    for url in c.operator.sequencers.iter().filter(|u| *u != gate) {
+        let outcome = match send(url.clone()).await {
+            Ok(a) if a.get("error").is_none() => json!({ "url": url, "status": a["result"]["status"] }),
+            Ok(a) => json!({ "url": url, "error": a["error"]["message"] }),
+            Err(e) => json!({ "url": url, "error": e.message() }),
+        };
+        sequencers.push(outcome);
+    }
+    let answer = send(gate.clone()).await?;
+    if let Some(e) = answer.get("error") {
+        let code = e["code"].as_i64().and_then(|c| i32::try_from(c).ok()).unwrap_or(codes::INTERNAL_ERROR);
+        return Err(err(code, format!("the gate refused the release: {}", e["message"].as_str().unwrap_or("?"))));
+    }
+    let note = Some(match note {
+        Some(n) => format!("released at the gate: {n}"),
+        None => "released at the gate".to_owned(),
+    });
+    let record = store
+        .review(r.tx_hash, ReviewState::FalsePositive, r.reviewer, note, crate::pipeline::now_ms())
+        .map_err(|e| err(codes::INVALID_PARAMS, e.to_string()))?;
+    Ok(json!({ "gate": answer["result"], "sequencers": sequencers, "review": record.review, "operator": key.public() }))
+}
+
 fn object_param<T: for<'de> Deserialize<'de> + Default>(p: &Params<'_>, shape: &str) -> RpcResult<T> {
     let mut seq = p.sequence();
     let v: Option<T> = seq
@@ -130,11 +238,9 @@ fn outcome_json(o: Option<Outcome>) -> Value {
 }
 
 /// The RPC methods.
-fn module(
-    node: Arc<Inspector>,
-    token: Option<OperatorToken>,
-) -> Result<RpcModule<Ctx>, jsonrpsee::core::RegisterMethodError> {
-    let mut m = RpcModule::new(Ctx { node, token });
+fn module(node: Arc<Inspector>, operator: Operator) -> Result<RpcModule<Ctx>, jsonrpsee::core::RegisterMethodError> {
+    let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap_or_default();
+    let mut m = RpcModule::new(Ctx { node, operator, http });
     m.register_method("eth_chainId", |_, c, _| -> RpcResult<U64> { Ok(U64::from(c.node.chain_id())) })?;
     m.register_method("web3_clientVersion", |_, _, _| -> RpcResult<String> {
         Ok(format!("vigil-node/v{}", env!("CARGO_PKG_VERSION")))
@@ -206,18 +312,17 @@ fn module(
     })?;
     m.register_method("vigil_quarantineReview", |p, c, _| -> RpcResult<Value> {
         let (r,): (ReviewParams,) = p.parse()?;
-        let Some(expected) = &c.token else {
-            return Err(err(codes::UNAUTHORIZED, "reviews are disabled: the node has no operator token configured"));
-        };
-        if !constant_time_eq(expected.0.as_bytes(), r.token.as_bytes()) {
-            return Err(err(codes::UNAUTHORIZED, "wrong operator token"));
-        }
+        c.check_token(&r.token)?;
         let record = c
             .node
             .store()
             .review(r.tx_hash, r.state, r.reviewer, r.note, crate::pipeline::now_ms())
             .map_err(|e| err(codes::INVALID_PARAMS, e.to_string()))?;
         Ok(json!(record))
+    })?;
+    m.register_async_method("vigil_quarantineRelease", |p, c, _| async move {
+        let (r,): (ReleaseParams,) = p.parse()?;
+        release(&c, r).await
     })?;
     m.register_method("vigil_nodeInfo", |_, c, _| -> RpcResult<Value> {
         let node = &c.node;

@@ -214,6 +214,76 @@ pub struct TraceSummary {
     pub revert_reason: Option<String>,
     /// Contracts created.
     pub created: Vec<Address>,
+    /// The call tree, in the order calls started (at most
+    /// [`TraceSummary::MAX_FRAMES`]; what an analyst reads on the
+    /// dashboard).
+    #[serde(default)]
+    pub frames: Vec<FrameRecord>,
+    /// Frames beyond [`TraceSummary::MAX_FRAMES`], not kept.
+    #[serde(default)]
+    pub frames_omitted: u32,
+    /// Net flows per address and asset, losers first (at most
+    /// [`TraceSummary::MAX_FLOWS`]).
+    #[serde(default)]
+    pub flows: Vec<FlowRecord>,
+    /// Storage changed in the accounts that lost value (at most
+    /// [`TraceSummary::MAX_STORAGE`]).
+    #[serde(default)]
+    pub storage: Vec<StorageChangeRecord>,
+}
+
+impl TraceSummary {
+    /// Call frames kept.
+    pub const MAX_FRAMES: usize = 128;
+    /// Flows kept.
+    pub const MAX_FLOWS: usize = 48;
+    /// Storage changes kept.
+    pub const MAX_STORAGE: usize = 64;
+}
+
+/// One call of the call tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameRecord {
+    /// 0 for the transaction's own call.
+    pub depth: u32,
+    /// `call`, `staticcall`, `delegatecall`, `callcode`, `create`, `create2`.
+    pub kind: String,
+    /// `msg.sender`.
+    pub caller: Address,
+    /// Whose storage and balance the frame uses.
+    pub callee: Address,
+    /// Wei moved (decimal).
+    pub value: String,
+    /// The function selector (`0x` + 8 hex digits), if any.
+    pub selector: Option<String>,
+    /// Gas used, children included.
+    pub gas_used: u64,
+    /// Its effects were undone.
+    pub reverted: bool,
+}
+
+/// What an address gained or lost of an asset in the transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowRecord {
+    /// The holder.
+    pub address: Address,
+    /// `native`, or the token contract.
+    pub asset: String,
+    /// Signed net amount in base units (decimal; negative: lost).
+    pub net: String,
+}
+
+/// A storage slot the transaction changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageChangeRecord {
+    /// The account.
+    pub address: Address,
+    /// The slot.
+    pub slot: B256,
+    /// Before the transaction.
+    pub before: B256,
+    /// After it.
+    pub after: B256,
 }
 
 /// This node's verdict on a transaction.

@@ -15,6 +15,7 @@ pub mod committee;
 pub mod error;
 pub mod evidence;
 pub mod gossip;
+pub mod release;
 pub mod rpc;
 pub mod tx;
 pub mod vote;
@@ -29,6 +30,7 @@ pub use committee::{Committee, Member, Stake, Threshold};
 pub use error::{DecodeError, InvalidError};
 pub use evidence::{BatchStatement, EquivocationEvidence, Statement, StatementEvidence};
 pub use gossip::{BatchProposal, Topic, TxAnnouncement};
+pub use release::OperatorRelease;
 pub use tx::{Transaction, TxDecodeError};
 pub use vote::{Vote, VoteKind, VoteMessage};
 

@@ -64,6 +64,11 @@ pub struct RunArgs {
     /// (repeatable).
     #[arg(long = "inspector")]
     pub inspectors: Vec<String>,
+    /// Operator key (ed25519 public key, 0x + 64 hex digits; repeatable)
+    /// whose signed releases (`vigil_releaseQuarantined`) admit a
+    /// quarantined transaction without a certificate (DESIGN §7).
+    #[arg(long = "operator-key")]
+    pub operator_keys: Vec<alloy_primitives::B256>,
     /// Most transactions the pool holds.
     #[arg(long = "pool.max-txs", default_value_t = PoolLimits::default().max_txs)]
     pub pool_max_txs: usize,
@@ -121,6 +126,7 @@ fn run_devnet(args: RunArgs) -> anyhow::Result<ExitCode> {
         admission,
         pool: PoolLimits { max_txs: args.pool_max_txs, ..PoolLimits::default() },
         inspectors: args.inspectors.clone(),
+        operator_keys: args.operator_keys.clone(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {

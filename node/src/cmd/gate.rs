@@ -56,6 +56,12 @@ pub struct RunArgs {
     /// --quarantine-after-ms when that is less.
     #[arg(long)]
     pub max_certify_lag_ms: Option<u64>,
+    /// Operator key (ed25519 public key, 0x + 64 hex digits; repeatable)
+    /// whose signed releases free a quarantined transaction
+    /// (`vigil_releaseQuarantined`; `vigil quarantine release`). None: the
+    /// chain allows no operator override; only the court releases.
+    #[arg(long = "operator-key")]
+    pub operator_keys: Vec<alloy_primitives::B256>,
     /// Fail open: when no certificate at all has arrived for this long,
     /// forward transactions that waited this long WITHOUT a certificate
     /// (marked, counted, logged). Absent: fail-closed, the default.
@@ -104,6 +110,7 @@ fn run_gate(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut config = GateConfig::new(args.upstream, committees, args.data, args.rpc_addr);
     config.metrics_addr = args.metrics_addr;
     config.inspectors = args.inspectors;
+    config.operator_keys = args.operator_keys;
     config.quarantine_after = Duration::from_millis(args.quarantine_after_ms);
     config.max_certify_lag = Duration::from_millis(
         args.max_certify_lag_ms.unwrap_or_else(|| (args.quarantine_after_ms / 2).min(1500)).max(1),

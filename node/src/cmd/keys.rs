@@ -28,6 +28,13 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         KeysCommand::Generate { dir, password, kdf, kdf_cost } => generate(&dir, &password, kdf, kdf_cost),
         KeysCommand::Show { dir } => show(&dir),
+        KeysCommand::Operator { out } => {
+            let key = vigil_crypto::OperatorKey::generate();
+            key.write(&out)?;
+            println!("{}", key.public());
+            eprintln!("operator key written to {}; give the gate `--operator-key {}`", out.display(), key.public());
+            Ok(ExitCode::SUCCESS)
+        }
         KeysCommand::Pop { dir, password } => {
             let sk = load_secret(&dir, &password)?;
             println!("{}", sk.prove_possession().to_bytes());

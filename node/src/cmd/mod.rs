@@ -11,6 +11,7 @@ mod files;
 pub mod gate;
 mod keys;
 pub mod node;
+pub mod quarantine;
 pub mod settlement;
 pub mod testnet;
 mod vote;
@@ -31,6 +32,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Register(a) => settlement::run_register(a),
         Command::Committee(c) => settlement::run_committee(c),
         Command::Dispute(c) => settlement::run_dispute(c),
+        Command::Quarantine(c) => quarantine::run(c),
     }
 }
 

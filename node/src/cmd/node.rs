@@ -138,11 +138,12 @@ pub struct NodeSettings {
     #[arg(long = "dashboard.addr")]
     #[serde(rename = "dashboard_addr")]
     pub dashboard_addr: Option<SocketAddr>,
-    /// The gate whose status of each transaction the dashboard shows
-    /// (JSON-RPC URL; read-only calls).
-    #[arg(long = "dashboard.gate")]
-    #[serde(rename = "dashboard_gate")]
-    pub dashboard_gate: Option<String>,
+    /// The gate in front of the sequencer (JSON-RPC URL): the dashboard
+    /// shows its status of each transaction, and operator releases
+    /// (`vigil_quarantineRelease`) are sent to it.
+    #[arg(long = "gate.rpc")]
+    #[serde(rename = "gate_rpc")]
+    pub gate_rpc: Option<String>,
     /// libp2p listen multiaddr (repeatable), e.g. /ip4/0.0.0.0/tcp/9000.
     #[arg(long = "p2p.listen")]
     #[serde(rename = "p2p_listen", default)]
@@ -157,9 +158,15 @@ pub struct NodeSettings {
     #[serde(default)]
     pub sequencers: Vec<String>,
     /// File holding the operator token that `vigil_quarantineReview` needs
-    /// (reviews are disabled without it).
+    /// and `vigil_quarantineRelease` need (both are disabled without it).
     #[arg(long)]
     pub operator_token_file: Option<PathBuf>,
+    /// File holding the operator key (ed25519, `vigil keys operator`) that
+    /// signs releases of quarantined transactions for
+    /// `vigil_quarantineRelease`; the gate must list its public key in
+    /// `--operator-key`. Releases are disabled without it.
+    #[arg(long)]
+    pub operator_key_file: Option<PathBuf>,
     /// Protection policy file (docs/policies.md).
     #[arg(long)]
     pub policy: Option<PathBuf>,
@@ -222,7 +229,8 @@ impl NodeSettings {
             rpc_addr: pick(self.rpc_addr, file.rpc_addr),
             metrics_addr: pick(self.metrics_addr, file.metrics_addr),
             dashboard_addr: pick(self.dashboard_addr, file.dashboard_addr),
-            dashboard_gate: pick(self.dashboard_gate, file.dashboard_gate),
+            gate_rpc: pick(self.gate_rpc, file.gate_rpc),
+            operator_key_file: pick(self.operator_key_file, file.operator_key_file),
             p2p_listen: list(self.p2p_listen, file.p2p_listen),
             p2p_bootstrap: list(self.p2p_bootstrap, file.p2p_bootstrap),
             sequencers: list(self.sequencers, file.sequencers),
@@ -273,9 +281,10 @@ committee = "committee.json"
 # JSON-RPC (HTTP and WebSocket) and Prometheus metrics.
 rpc_addr = "127.0.0.1:8645"
 metrics_addr = "127.0.0.1:9645"
-# The operator dashboard (off unless set), and the gate whose status it shows.
+# The operator dashboard (off unless set), and the gate: its status of each
+# transaction is shown there, and operator releases are sent to it.
 # dashboard_addr = "127.0.0.1:8650"
-# dashboard_gate = "http://127.0.0.1:8547"
+# gate_rpc = "http://127.0.0.1:8547"
 
 # libp2p: where to listen, and one or more peers to find the rest from.
 p2p_listen = ["/ip4/0.0.0.0/tcp/9000"]
@@ -286,6 +295,9 @@ sequencers = []
 
 # A file with the operator token that quarantine reviews need.
 # operator_token_file = "operator.token"
+# The operator key that signs releases of quarantined transactions (the gate
+# must accept its public key: `vigil gate run --operator-key 0x…`).
+# operator_key_file = "operator.key"
 
 # Milliseconds after the first vote by which a certificate must exist.
 deadline_ms = 2000
@@ -331,9 +343,17 @@ fn read_config(path: &Path) -> anyhow::Result<NodeSettings> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
     let mut s: NodeSettings = toml::from_str(&text).with_context(|| format!("config {}", path.display()))?;
     let base = path.parent().unwrap_or(Path::new("."));
-    for p in [&mut s.keys, &mut s.data, &mut s.genesis, &mut s.committee, &mut s.operator_token_file, &mut s.policy]
-        .into_iter()
-        .flatten()
+    for p in [
+        &mut s.keys,
+        &mut s.data,
+        &mut s.genesis,
+        &mut s.committee,
+        &mut s.operator_token_file,
+        &mut s.operator_key_file,
+        &mut s.policy,
+    ]
+    .into_iter()
+    .flatten()
     {
         if p.is_relative() {
             *p = base.join(&*p);
@@ -402,6 +422,16 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?.trim().to_string(),
         )),
         None => None,
+    };
+    let release_key = match &s.operator_key_file {
+        Some(p) => Some(vigil_crypto::OperatorKey::read(p).context("reading the operator key")?),
+        None => None,
+    };
+    let operator = vigil_inspector::rpc::Operator {
+        token,
+        release_key,
+        gate: s.gate_rpc.clone(),
+        sequencers: s.sequencers.clone(),
     };
     let policies = match &s.policy {
         Some(p) => {
@@ -495,13 +525,13 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
         if let Some(keep) = s.retention_blocks {
             tokio::spawn(vigil_inspector::retain(node.clone(), keep, Duration::from_secs(60)));
         }
-        let (addr, handle) = vigil_inspector::rpc::serve(node.clone(), token, rpc_addr)
+        let (addr, handle) = vigil_inspector::rpc::serve(node.clone(), operator, rpc_addr)
             .await
             .with_context(|| format!("starting JSON-RPC on {rpc_addr}"))?;
         let dashboard_addr = match s.dashboard_addr {
             Some(a) => {
                 let config =
-                    vigil_inspector::dashboard::DashboardConfig { rpc_port: addr.port(), gate: s.dashboard_gate.clone() };
+                    vigil_inspector::dashboard::DashboardConfig { rpc_port: addr.port(), gate: s.gate_rpc.clone() };
                 let bound = vigil_inspector::dashboard::serve(a, config, metrics.clone())
                     .await
                     .with_context(|| format!("dashboard on {a}"))?;

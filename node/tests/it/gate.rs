@@ -442,6 +442,122 @@ fn a_gate_whose_inspectors_fall_behind_answers_busy() {
     });
 }
 
+/// An operator's signed release (DESIGN §7), with `vigil quarantine release`
+/// signing here: a gate that accepts the key admits the quarantined
+/// transaction and forwards it; a key it does not list, a signature moved
+/// to another transaction and a gate with no operator key all refuse, and
+/// the transaction stays quarantined.
+#[test]
+fn an_operator_release_admits_a_quarantined_transaction_only_with_an_accepted_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let dir = dir.path();
+        let [hh_port, gate_port, metrics_port] = free_ports(3)[..] else { unreachable!() };
+        let hh = Rpc::new(format!("http://127.0.0.1:{hh_port}"));
+        let gw = Rpc::new(format!("http://127.0.0.1:{gate_port}"));
+        let mut hardhat_proc = hardhat(dir, hh_port);
+        hh.wait_up(&mut hardhat_proc, Duration::from_secs(60)).await;
+        let committee = DevCommittee::generate(CHAIN, EPOCH, 4, 41);
+        let committee_file = dir.join("committee.json");
+        std::fs::write(&committee_file, serde_json::to_string(committee.committee()).unwrap()).unwrap();
+        let vigil = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_vigil")).args(args).output().expect("vigil runs");
+        let (accepted, unknown) = (dir.join("accepted.key"), dir.join("unknown.key"));
+        let out = vigil(&["keys", "operator", "--out", accepted.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let accepted_public = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        assert!(vigil(&["keys", "operator", "--out", unknown.to_str().unwrap()]).status.success());
+        assert!(!vigil(&["keys", "operator", "--out", unknown.to_str().unwrap()]).status.success(), "never overwrites");
+        let mut gate_proc = gate_with(
+            dir,
+            &hh.url,
+            &committee_file,
+            gate_port,
+            metrics_port,
+            1,
+            &["--quarantine-after-ms", "5000", "--operator-key", &accepted_public],
+        );
+        gw.wait_up(&mut gate_proc, Duration::from_secs(60)).await;
+
+        // A benign transfer quarantined (say, a false positive).
+        let (raw, hash) = signed(KEYS[1], 0);
+        gw.result("eth_sendRawTransaction", json!([raw])).await;
+        let bad = committee.certify_with(hash, VoteKind::Malicious, &[0, 1, 2]);
+        assert_eq!(gw.result("vigil_submitCertificate", json!([cert_json(&bad)])).await["status"], "quarantined");
+        let release = |key: &std::path::Path, tx: B256| {
+            vigil(&[
+                "quarantine",
+                "release",
+                "--tx",
+                &tx.to_string(),
+                "--key-file",
+                key.to_str().unwrap(),
+                "--gate",
+                &gw.url,
+                "--note",
+                "benign transfer",
+            ])
+        };
+        // An unknown key: refused, nothing changes.
+        let out = release(&unknown, hash);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("not one this gate accepts") && err.contains("-32013"), "{err}");
+        assert_eq!(status(&gw, hash).await["status"], "quarantined");
+        // A signature over another transaction, presented for this one.
+        let (code, message) = {
+            let key_hex = std::fs::read_to_string(&accepted).unwrap();
+            let other = release_json(&key_hex, B256::repeat_byte(0x99), hash);
+            gw.error("vigil_releaseQuarantined", json!([other])).await
+        };
+        assert_eq!(code, -32013, "{message}");
+        assert!(message.contains("does not verify"), "{message}");
+        assert_eq!(status(&gw, hash).await["status"], "quarantined");
+        // The accepted key: released, forwarded, included.
+        let out = release(&accepted, hash);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let s = wait_status(&gw, hash, "included", Duration::from_secs(10)).await;
+        assert!(s["reason"].as_str().unwrap().contains("released by operator"), "{s}");
+        assert_ne!(at_hardhat(&hh, hash).await, Value::Null);
+        // Only a quarantined transaction can be released.
+        let out = release(&accepted, hash);
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("not quarantined"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let metrics =
+            gw.http.get(format!("http://127.0.0.1:{metrics_port}/metrics")).send().await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("vigil_gate_operator_releases_total 1"), "{metrics}");
+        assert!(metrics.contains("vigil_gate_operator_releases_refused_total 2"), "{metrics}");
+        drop(gate_proc);
+
+        // A gate with no operator key: no operator override at all.
+        let [port2, metrics2] = free_ports(2)[..] else { unreachable!() };
+        let gw2 = Rpc::new(format!("http://127.0.0.1:{port2}"));
+        let mut gate2 =
+            gate_with(dir, &hh.url, &committee_file, port2, metrics2, 2, &["--quarantine-after-ms", "5000"]);
+        gw2.wait_up(&mut gate2, Duration::from_secs(60)).await;
+        let key_hex = std::fs::read_to_string(&accepted).unwrap();
+        let (code, message) = gw2.error("vigil_releaseQuarantined", json!([release_json(&key_hex, hash, hash)])).await;
+        assert_eq!(code, -32013, "{message}");
+        assert!(message.contains("disabled"), "{message}");
+        drop(gate2);
+        drop(hardhat_proc);
+    });
+}
+
+/// A release signed for `signed_for`, presented as the release of `claimed`.
+fn release_json(key_file_text: &str, signed_for: B256, claimed: B256) -> Value {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("k");
+    std::fs::write(&path, key_file_text).expect("write");
+    let key = vigil_crypto::OperatorKey::read(&path).expect("key");
+    let mut r = key.release(CHAIN, signed_for, None);
+    r.tx_hash = claimed;
+    serde_json::to_value(r).expect("json")
+}
+
 /// The unchanged viem wallet flow through the gate, with Hardhat behind it:
 /// every transaction it sends waits at the gate until certified.
 #[test]

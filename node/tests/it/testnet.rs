@@ -55,6 +55,46 @@ async fn testnet_up_plays_the_demo_resumes_and_goes_down() {
         assert!(start.elapsed() < Duration::from_secs(120), "no dashboard at {dashboard}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // A benign payout above the treasury's policy cap, through the gate: held
+    // (quarantined by the nodes' policy); the browser releases it.
+    // testnet.json is written once every process is up.
+    let start = Instant::now();
+    let t: Value = loop {
+        if let Ok(t) = serde_json::from_str(&read(&data.join("testnet.json"))) {
+            break t;
+        }
+        assert!(up.try_wait().unwrap().is_none(), "testnet exited:\n{}\n{}", read(&stdout_path), read(&stderr_path));
+        assert!(start.elapsed() < Duration::from_secs(180), "no testnet.json");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let treasury: alloy_signer_local::PrivateKeySigner =
+        t["treasury"]["private_key"].as_str().unwrap().parse().unwrap();
+    let payee: alloy_primitives::Address = t["accounts"][0]["address"].as_str().unwrap().parse().unwrap();
+    let (raw, held) = crate::support::signed_tx(
+        &treasury,
+        t["chain_id"].as_u64().unwrap(),
+        0,
+        Some(payee),
+        2_000_000_000_000_000_000,
+        vec![],
+    );
+    let gate = Rpc::new(t["gate"]["rpc"].as_str().unwrap());
+    let start = Instant::now();
+    loop {
+        let answer = gate
+            .http
+            .post(&gate.url)
+            .json(&json!({"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":[raw]}))
+            .send()
+            .await;
+        if let Ok(r) = answer {
+            let v: Value = r.json().await.unwrap();
+            assert_eq!(v["result"], json!(held), "{v}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "gate not up");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let check_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testnet/dashboard");
     assert!(
         check_dir.join("node_modules/playwright-core").exists(),
@@ -66,7 +106,7 @@ async fn testnet_up_plays_the_demo_resumes_and_goes_down() {
         move || {
             Command::new("node")
                 .arg("check.mjs")
-                .args(["--url", &dashboard, "--token-file"])
+                .args(["--url", &dashboard, "--held-tx", &held.to_string(), "--token-file"])
                 .arg(token)
                 .current_dir(check_dir)
                 .output()

@@ -15,7 +15,7 @@ use vigil_sim::ExecResult;
 use vigil_types::{tx::Transaction, Vote, VoteKind, VoteMessage};
 
 use super::{blocking, now_ms, Ballot, Inspector, Job};
-use crate::store::{FindingRecord, TraceSummary, VerdictRecord};
+use crate::store::{FindingRecord, FlowRecord, FrameRecord, StorageChangeRecord, TraceSummary, VerdictRecord};
 
 /// How long a transaction waits for its sender's earlier nonces to be
 /// included before this node gives up on it (and abstains).
@@ -220,7 +220,92 @@ fn summarize(tx: &Transaction, outcome: &vigil_sim::SimOutcome) -> TraceSummary 
             ExecResult::Success { .. } => None,
         },
         created,
+        frames: trace.frames.iter().take(TraceSummary::MAX_FRAMES).map(frame_record).collect(),
+        frames_omitted: trace.frames.len().saturating_sub(TraceSummary::MAX_FRAMES) as u32,
+        flows: flows(trace),
+        storage: storage_changes(trace),
     }
+}
+
+fn frame_record(f: &vigil_sim::trace::CallFrame) -> FrameRecord {
+    use vigil_sim::trace::CallKind;
+    let kind = match f.kind {
+        CallKind::Call => "call",
+        CallKind::StaticCall => "staticcall",
+        CallKind::DelegateCall => "delegatecall",
+        CallKind::CallCode => "callcode",
+        CallKind::Create => "create",
+        CallKind::Create2 => "create2",
+    };
+    FrameRecord {
+        depth: f.depth,
+        kind: kind.into(),
+        caller: f.caller,
+        callee: f.callee,
+        value: f.value.to_string(),
+        selector: f.selector.map(|s| format!("0x{}", alloy_primitives::hex::encode(s))),
+        gas_used: f.gas_used,
+        reverted: f.reverted,
+    }
+}
+
+/// Net flows per holder and asset (native balance changes, gas included;
+/// token transfers), losers first, then by size.
+fn flows(trace: &vigil_sim::Trace) -> Vec<FlowRecord> {
+    use alloy_primitives::I256;
+    let mut all: Vec<(Address, String, I256)> = trace
+        .balance_changes
+        .iter()
+        .map(|(a, c)| (*a, "native".to_owned(), c.delta()))
+        .chain(
+            trace
+                .token_flows
+                .iter()
+                .filter(|(h, _)| h.id.is_none())
+                .map(|(h, f)| (h.holder, h.token.to_string(), f.net())),
+        )
+        .filter(|(_, _, net)| !net.is_zero())
+        .collect();
+    all.sort_by(|a, b| (a.2.is_negative(), a.2.unsigned_abs()).cmp(&(b.2.is_negative(), b.2.unsigned_abs())).reverse());
+    all.into_iter()
+        .take(TraceSummary::MAX_FLOWS)
+        .map(|(address, asset, net)| FlowRecord { address, asset, net: net.to_string() })
+        .collect()
+}
+
+/// Storage slots changed (first value before, last after) in accounts
+/// with a net loss of any asset: where an analyst looks for the state the
+/// attack bent.
+fn storage_changes(trace: &vigil_sim::Trace) -> Vec<StorageChangeRecord> {
+    use vigil_sim::trace::StorageOp;
+    let losers: std::collections::BTreeSet<Address> = trace
+        .balance_changes
+        .iter()
+        .filter(|(_, c)| c.delta().is_negative())
+        .map(|(a, _)| *a)
+        .chain(trace.token_flows.iter().filter(|(_, f)| f.net().is_negative()).map(|(h, _)| h.holder))
+        .collect();
+    let reverted: Vec<bool> = trace.frames.iter().map(|f| f.reverted).collect();
+    let mut changes: Vec<StorageChangeRecord> = Vec::new();
+    for access in &trace.storage {
+        let StorageOp::Write { old, new } = access.op else { continue };
+        if !losers.contains(&access.address) || reverted.get(access.frame as usize).copied().unwrap_or(true) {
+            continue;
+        }
+        let slot = B256::from(access.slot);
+        match changes.iter_mut().find(|c| c.address == access.address && c.slot == slot) {
+            Some(c) => c.after = B256::from(new),
+            None => changes.push(StorageChangeRecord {
+                address: access.address,
+                slot,
+                before: B256::from(old),
+                after: B256::from(new),
+            }),
+        }
+    }
+    changes.retain(|c| c.before != c.after);
+    changes.truncate(TraceSummary::MAX_STORAGE);
+    changes
 }
 
 #[cfg(test)]
@@ -326,6 +411,57 @@ mod tests {
             assert_eq!(summary.gas_used, 7, "{result:?}");
             assert_eq!(summary.revert_reason.as_deref(), Some(reason), "{result:?}");
         }
+    }
+
+    #[test]
+    fn summarize_keeps_the_call_tree_the_flows_losers_first_and_the_storage_the_losers_changed() {
+        use vigil_sim::trace::{BalanceChange, StorageAccess, StorageOp, TokenFlow, TokenHolding};
+        let (pool, thief, token) = (Address::repeat_byte(0x30), Address::repeat_byte(0xee), Address::repeat_byte(0x77));
+        let mut frames = vec![frame(0, CallKind::Call, 0x30, false), frame(1, CallKind::Call, 0x77, false)];
+        frames[1].selector = Some([0xa9, 0x05, 0x9c, 0xbb]);
+        frames[1].depth = 1;
+        frames[1].value = U256::from(5);
+        let write = |frame: u32, address: Address, slot: u64, old: u64, new: u64| StorageAccess {
+            frame,
+            address,
+            slot: U256::from(slot),
+            op: StorageOp::Write { old: U256::from(old), new: U256::from(new) },
+        };
+        let trace = Trace {
+            frames,
+            storage: vec![
+                write(0, pool, 1, 100, 60),
+                write(0, pool, 1, 60, 10), // same slot again: before stays 100
+                write(0, pool, 2, 7, 7),   // no change
+                write(1, token, 3, 1, 2),  // the token did not lose anything
+            ],
+            balance_changes: [
+                (thief, BalanceChange { before: U256::from(10), after: U256::from(15) }),
+                (pool, BalanceChange { before: U256::from(50), after: U256::from(45) }),
+            ]
+            .into(),
+            token_flows: [(
+                TokenHolding { token, holder: pool, id: None },
+                TokenFlow { received: U256::ZERO, sent: U256::from(900) },
+            )]
+            .into(),
+            ..Trace::default()
+        };
+        let result = ExecResult::Success { gas_used: 1, output: Bytes::new(), created: None };
+        let s = summarize(&call_to(0x30), &outcome(result, trace));
+        assert_eq!(s.frames.len(), 2);
+        assert_eq!((s.frames[1].depth, s.frames[1].kind.as_str(), s.frames[1].value.as_str()), (1, "call", "5"));
+        assert_eq!(s.frames[1].selector.as_deref(), Some("0xa9059cbb"));
+        let flows: Vec<(Address, &str, &str)> =
+            s.flows.iter().map(|f| (f.address, f.asset.as_str(), f.net.as_str())).collect();
+        let token_name = token.to_string();
+        assert_eq!(flows, [(pool, token_name.as_str(), "-900"), (pool, "native", "-5"), (thief, "native", "5")]);
+        assert_eq!(s.storage.len(), 1, "{:?}", s.storage);
+        assert_eq!(
+            (s.storage[0].address, s.storage[0].before, s.storage[0].after),
+            (pool, B256::from(U256::from(100)), B256::from(U256::from(10)))
+        );
+        assert_eq!(s.frames_omitted, 0);
     }
 
     #[test]

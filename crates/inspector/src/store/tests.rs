@@ -79,6 +79,7 @@ fn verdict_only(n: u64, touched: &[Address], block: u64, kind: VoteKind) -> Verd
             success: true,
             revert_reason: None,
             created: vec![],
+            ..TraceSummary::default()
         },
         block_number: block,
         judged_ms: 5_000 + n,

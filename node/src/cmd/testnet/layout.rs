@@ -9,7 +9,9 @@
 //! DATA/contracts.json  the contracts' addresses on the settlement chain
 //! DATA/committee.json  the nodes, 32 ether each, as the registry's snapshot has them
 //! DATA/password        the keystores' password (development only)
-//! DATA/operator.token  the token quarantine reviews need
+//! DATA/operator.token  the token quarantine reviews and releases need
+//! DATA/operator.key    the operator key that signs releases (the gate accepts its public key)
+//! DATA/policy.json     the nodes' protection policy: the treasury account's per-transaction cap
 //! DATA/node<i>/        keys, config, store
 //! DATA/devnet/ DATA/settlement/ DATA/gate/ DATA/logs/ DATA/pids.json
 //! ```
@@ -62,6 +64,17 @@ pub fn dev_account(i: usize) -> (alloy_signer_local::PrivateKeySigner, Address) 
     account_from_seed(&format!("vigil-testnet/account/{i}"))
 }
 
+/// The testnet's treasury: a funded account whose protection policy
+/// (`DATA/policy.json`) caps what it may send in one transaction at
+/// [`TREASURY_CAP_WEI`]. A larger transfer is legitimate but held, the
+/// kind of transaction an operator reviews and releases (docs/operator.md).
+pub fn treasury_account() -> (alloy_signer_local::PrivateKeySigner, Address) {
+    account_from_seed("vigil-testnet/treasury")
+}
+
+/// The treasury's per-transaction cap: 1 ether.
+pub const TREASURY_CAP_WEI: &str = "1000000000000000000";
+
 /// Benchmark account `i`: its key and address.
 pub fn bench_account(i: usize) -> (alloy_signer_local::PrivateKeySigner, Address) {
     account_from_seed(&format!("vigil-testnet/bench-account/{i}"))
@@ -108,6 +121,25 @@ impl Layout {
             std::fs::write(&saved_path, serde_json::to_string_pretty(&saved)?)?;
             saved
         };
+        // Directories made before operator releases existed get these now.
+        let operator_key = root.join("operator.key");
+        if !operator_key.exists() {
+            vigil_crypto::OperatorKey::generate().write(&operator_key)?;
+        }
+        let policy = root.join("policy.json");
+        if !policy.exists() {
+            let rules = json!({
+                "version": 1,
+                "protocol": "Testnet treasury",
+                "rules": [{
+                    "type": "max-outflow",
+                    "contract": treasury_account().1,
+                    "asset": "native",
+                    "max": TREASURY_CAP_WEI,
+                }],
+            });
+            std::fs::write(&policy, serde_json::to_string_pretty(&rules)?)?;
+        }
         let mut peer_ids = Vec::new();
         for i in 0..saved.nodes {
             let m: Value = crate::cmd::files::read_json(&root.join(format!("node{i}/member.json")), "member file")?;
@@ -145,6 +177,7 @@ impl Layout {
             let (_, address) = bench_account(i);
             world["alloc"][address.to_string()] = json!({ "balance": "0x3635c9adc5dea00000" });
         }
+        world["alloc"][treasury_account().1.to_string()] = json!({ "balance": "0x3635c9adc5dea00000" });
         let genesis = json!({
             "chain_id": world["chain_id"], "fork": world["fork"], "genesis": world["genesis"], "alloc": world["alloc"],
         });
@@ -175,6 +208,13 @@ impl Layout {
     /// Gate metrics port.
     pub fn gate_metrics_port(&self) -> u16 {
         self.base_port + 99
+    }
+
+    /// The operator key's public half (the gate's `--operator-key`).
+    pub fn operator_public_key(&self) -> anyhow::Result<alloy_primitives::B256> {
+        Ok(vigil_crypto::OperatorKey::read(&self.root.join("operator.key"))
+            .context("reading the operator key")?
+            .public())
     }
 
     /// Port of node 0's dashboard.
@@ -273,6 +313,13 @@ impl Layout {
             "nodes": nodes,
             "accounts": accounts,
             "operator_token_file": self.root.join("operator.token"),
+            "operator_key_file": self.root.join("operator.key"),
+            "treasury": {
+                "address": treasury_account().1,
+                "private_key": format!("0x{}", alloy_primitives::hex::encode(treasury_account().0.to_bytes())),
+                "policy": self.root.join("policy.json"),
+                "cap_wei": TREASURY_CAP_WEI,
+            },
         });
         let path = self.root.join("testnet.json");
         std::fs::write(&path, serde_json::to_string_pretty(&doc)?)

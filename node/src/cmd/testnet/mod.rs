@@ -135,7 +135,8 @@ fn print_summary(layout: &Layout) {
     }
     println!("  dashboard         {}   <- quarantine queue, reviews, network", layout.dashboard_url());
     println!("  logs    {}", layout.root.join("logs").display());
-    println!("  operator token (vigil_quarantineReview): {}", layout.root.join("operator.token").display());
+    println!("  operator token (reviews, releases): {}", layout.root.join("operator.token").display());
+    println!("  operator key (signs releases; the gate accepts it): {}", layout.root.join("operator.key").display());
     println!("\nFunded accounts (10000 ETH each; development keys, never use them elsewhere):");
     for (address, key) in layout.accounts() {
         println!("  {address}  {key}");

@@ -66,6 +66,8 @@ impl Processes {
         let devnet = vec![
             "devnet".to_string(),
             "run".into(),
+            "--operator-key".into(),
+            layout.operator_public_key()?.to_string(),
             "--genesis".into(),
             path("genesis.json"),
             "--committee".into(),
@@ -108,6 +110,12 @@ impl Processes {
                 path("password"),
                 "--operator-token-file".into(),
                 path("operator.token"),
+                "--operator-key-file".into(),
+                path("operator.key"),
+                "--policy".into(),
+                path("policy.json"),
+                "--gate.rpc".into(),
+                layout.gate_url(),
                 "--poll-ms".into(),
                 "50".into(),
                 // Generous: a loaded or slow machine (a debug build, CI) must
@@ -119,12 +127,7 @@ impl Processes {
             if i > 0 {
                 args.extend(["--p2p.bootstrap".into(), layout.p2p_addr(0)]);
             } else {
-                args.extend([
-                    "--dashboard.addr".into(),
-                    format!("127.0.0.1:{}", layout.dashboard_port()),
-                    "--dashboard.gate".into(),
-                    layout.gate_url(),
-                ]);
+                args.extend(["--dashboard.addr".into(), format!("127.0.0.1:{}", layout.dashboard_port())]);
             }
             me.spawn(&exe, &format!("node{i}"), &args, root).await?;
             if i == 0 {
@@ -160,6 +163,8 @@ impl Processes {
             contracts.deployed_at_block.to_string(),
             "--court.poll-ms".into(),
             "500".into(),
+            "--operator-key".into(),
+            layout.operator_public_key()?.to_string(),
         ];
         for i in 0..layout.nodes.min(2) {
             gate.extend(["--inspector".into(), layout.node_url(i)]);
