@@ -76,6 +76,8 @@ try {
   const calls = await page.locator('#call-tree li').count();
   check(calls > 1, `the call tree lists the attack's calls: ${calls}`);
   result.call_tree = calls;
+  const text = await page.locator('main').innerText();
+  check(!/\bnull\b|undefined|\[object /.test(text), 'no stray null, undefined or [object] on the transaction view');
   const lost = await page.locator('#flows tr.lost').count();
   check(lost >= 1, `the fund flows mark the losing side: ${lost}`);
   await shot(page, 'transaction');
@@ -136,6 +138,20 @@ try {
     }
     result.held = { tx: held, gate };
   }
+
+  // History: the attacker's address finds the attack, judged malicious.
+  await page.goto(`${url}history`);
+  await page.fill('input[name=address]', result.row.sender);
+  await page.press('input[name=address]', 'Enter');
+  const found = page.locator(`a[href="/tx/${hash}"]`);
+  await found.waitFor({ timeout: 10000 });
+  check(page.url().includes(`address=${result.row.sender}`), `the search is in the URL: ${page.url()}`);
+  const stray = await page.locator('main').innerText();
+  check(!/\bnull\b|undefined|\[object /.test(stray), `no stray null, undefined or [object] on the page: ${stray.slice(0, 200)}`);
+  await shot(page, 'history');
+  await page.goto(`${url}alerts`);
+  await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+  await shot(page, 'alerts');
 
   // The network view: the committee, each member connected or this node.
   await page.goto(`${url}network`);

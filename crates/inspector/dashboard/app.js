@@ -520,7 +520,8 @@ async function historyPage() {
   }
   const next = new URLSearchParams(q);
   if (page.next_cursor) next.set('cursor', page.next_cursor);
-  results.replaceChildren(page.items.length ? historyTable(page.items) : h('p', { class: 'empty' }, 'No verdict matches.'), page.next_cursor ? h('p', {}, h('a', { href: `/history?${next}`, 'data-link': '' }, 'Older')) : null);
+  const older = page.next_cursor ? h('p', {}, h('a', { href: `/history?${next}`, 'data-link': '' }, 'Older')) : '';
+  results.replaceChildren(page.items.length ? historyTable(page.items) : h('p', { class: 'empty' }, 'No verdict matches.'), older);
 }
 
 async function alertsPage() {

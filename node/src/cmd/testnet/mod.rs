@@ -57,6 +57,7 @@ pub struct UpArgs {
     #[arg(long, default_value = "testnet-data")]
     pub data: PathBuf,
     /// First port: devnet RPC = P, gate = P+1, settlement chain = P+2, node i RPC = P+10+i,
+    /// node 0's dashboard = P+50,
     /// metrics = P+100+i, p2p = P+200+i.
     #[arg(long, default_value_t = 8545)]
     pub base_port: u16,
