@@ -53,7 +53,8 @@ try {
     const row = document.querySelector(`#queue tr[data-tx="${h}"]`);
     return row && ![...row.cells].some((c) => c.textContent === '…');
   }, hash, { timeout: 15000 });
-  result.row = { finding: await cell('Top finding'), sender: await cell('Sender'), target: await cell('Target'), votes: await cell('Votes'), gate: await cell('Gate'), review: await cell('Review') };
+  result.row = { finding: await cell('Top finding'), sender: await cell('Sender'), target: await cell('Target'), votes: await cell('Votes'), gate: await cell('Gate'), dispute: await cell('Dispute'), review: await cell('Review') };
+  check(result.row.dispute === 'no dispute', `the court is asked, and no dispute is open: ${result.row.dispute}`);
   check(result.row.finding !== '—', `the row names a finding: ${JSON.stringify(result.row)}`);
   check(/^0x[0-9a-fA-F]{40}$/.test(result.row.sender), `the row names the sender: ${result.row.sender}`);
   check(/malicious [1-9]/.test(result.row.votes), `the tally shows malicious stake: ${result.row.votes}`);

@@ -50,19 +50,30 @@ impl NodeIdentity {
 
     /// Writes the key file (mode 0600 on Unix), refusing to overwrite.
     pub fn write(&self, path: &Path) -> Result<(), CryptoError> {
-        let text = Zeroizing::new(format!("{}\n", hex::encode(self.signing.to_bytes())));
-        write_secret_file(path, text.as_bytes())
+        write_seed(path, &self.signing)
     }
 
     /// Reads a key file.
     pub fn read(path: &Path) -> Result<Self, CryptoError> {
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| CryptoError::io(path, e))?);
-        let mut seed = Zeroizing::new([0u8; 32]);
-        hex::decode_to_slice(text.trim(), seed.as_mut()).map_err(|_| {
-            CryptoError::Identity(format!("{}: expected 64 hex digits (an ed25519 secret seed)", path.display()))
-        })?;
-        Ok(Self::from_seed(*seed))
+        Ok(Self::from_seed(*read_seed(path)?))
     }
+}
+
+/// Writes an ed25519 key's secret seed as one line of hex (mode 0600 on
+/// Unix), refusing to overwrite.
+pub(crate) fn write_seed(path: &Path, key: &ed25519_dalek::SigningKey) -> Result<(), CryptoError> {
+    let text = Zeroizing::new(format!("{}\n", hex::encode(key.to_bytes())));
+    write_secret_file(path, text.as_bytes())
+}
+
+/// Reads a file [`write_seed`] wrote.
+pub(crate) fn read_seed(path: &Path) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| CryptoError::io(path, e))?);
+    let mut seed = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(text.trim(), seed.as_mut()).map_err(|_| {
+        CryptoError::Identity(format!("{}: expected 64 hex digits (an ed25519 secret seed)", path.display()))
+    })?;
+    Ok(seed)
 }
 
 /// Creates `path` with owner-only permissions and writes `bytes`; fails if

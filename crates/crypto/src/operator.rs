@@ -8,11 +8,12 @@
 
 use std::path::Path;
 
+use crate::{
+    identity::{read_seed, write_seed},
+    CryptoError,
+};
 use ed25519_dalek::Signer;
 use vigil_types::{OperatorRelease, B256};
-use zeroize::Zeroizing;
-
-use crate::{identity::write_secret_file, CryptoError};
 
 /// An operator's signing key.
 pub struct OperatorKey {
@@ -63,17 +64,12 @@ impl OperatorKey {
 
     /// Writes the key file (mode 0600 on Unix), refusing to overwrite.
     pub fn write(&self, path: &Path) -> Result<(), CryptoError> {
-        let text = Zeroizing::new(format!("{}\n", hex::encode(self.signing.to_bytes())));
-        write_secret_file(path, text.as_bytes())
+        write_seed(path, &self.signing)
     }
 
     /// Reads a key file.
     pub fn read(path: &Path) -> Result<Self, CryptoError> {
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| CryptoError::io(path, e))?);
-        let mut seed = Zeroizing::new([0u8; 32]);
-        hex::decode_to_slice(text.trim(), seed.as_mut()).map_err(|_| {
-            CryptoError::Identity(format!("{}: expected 64 hex digits (an ed25519 secret seed)", path.display()))
-        })?;
+        let seed = read_seed(path)?;
         Ok(Self { signing: ed25519_dalek::SigningKey::from_bytes(&seed) })
     }
 }

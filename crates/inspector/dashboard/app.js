@@ -11,6 +11,56 @@ const STATES = [
   ['false_positive', 'False positive'],
 ];
 const TOKEN_KEY = 'vigil.operatorToken';
+// Functions of the standard interfaces (ERC-20, ERC-721, ERC-4626, WETH,
+// Uniswap v2 and v3, Aave v3, Balancer v2, Safe, the Merkle distributor,
+// Chainlink), by selector; the call tree names them, other selectors are
+// shown raw. Checked against keccak256 by the dashboard's unit test.
+const KNOWN_FUNCTIONS = {
+  '0xa9059cbb': 'transfer(address,uint256)',
+  '0x095ea7b3': 'approve(address,uint256)',
+  '0x23b872dd': 'transferFrom(address,address,uint256)',
+  '0x70a08231': 'balanceOf(address)',
+  '0xdd62ed3e': 'allowance(address,address)',
+  '0x18160ddd': 'totalSupply()',
+  '0x313ce567': 'decimals()',
+  '0xd0e30db0': 'deposit()',
+  '0x2e1a7d4d': 'withdraw(uint256)',
+  '0x022c0d9f': 'swap(uint256,uint256,address,bytes)',
+  '0x0902f1ac': 'getReserves()',
+  '0xfff6cae9': 'sync()',
+  '0xbc25cf77': 'skim(address)',
+  '0x6a627842': 'mint(address)',
+  '0x89afcb44': 'burn(address)',
+  '0x7ff36ab5': 'swapExactETHForTokens(uint256,address[],address,uint256)',
+  '0x38ed1739': 'swapExactTokensForTokens(uint256,uint256,address[],address,uint256)',
+  '0x18cbafe5': 'swapExactTokensForETH(uint256,uint256,address[],address,uint256)',
+  '0xe8e33700': 'addLiquidity(address,address,uint256,uint256,uint256,uint256,address,uint256)',
+  '0xbaa2abde': 'removeLiquidity(address,address,uint256,uint256,uint256,address,uint256)',
+  '0xab9c4b5d': 'flashLoan(address,address[],uint256[],uint256[],address,bytes,uint16)',
+  '0x42b0b77c': 'flashLoanSimple(address,address,uint256,bytes,uint16)',
+  '0x920f5c84': 'executeOperation(address[],uint256[],uint256[],address,bytes)',
+  '0x1b11d0ff': 'executeOperation(address,uint256,uint256,address,bytes)',
+  '0x00a718a9': 'liquidationCall(address,address,address,uint256,bool)',
+  '0x617ba037': 'supply(address,uint256,address,uint16)',
+  '0xa415bcad': 'borrow(address,uint256,uint256,uint16,address)',
+  '0x573ade81': 'repay(address,uint256,uint256,address)',
+  '0x5c38449e': 'flashLoan(address,address[],uint256[],bytes)',
+  '0xf04f2707': 'receiveFlashLoan(address[],uint256[],uint256[],bytes)',
+  '0x10d1e85c': 'uniswapV2Call(address,uint256,uint256,bytes)',
+  '0xfa461e33': 'uniswapV3SwapCallback(int256,int256,bytes)',
+  '0x6a761202': 'execTransaction(address,uint256,bytes,uint8,uint256,uint256,uint256,address,address,bytes)',
+  '0x2e7ba6ef': 'claim(uint256,address,uint256,bytes32[])',
+  '0xac9650d8': 'multicall(bytes[])',
+  '0x3593564c': 'execute(bytes,bytes[],uint256)',
+  '0xd505accf': 'permit(address,address,uint256,uint256,uint8,bytes32,bytes32)',
+  '0x42842e0e': 'safeTransferFrom(address,address,uint256)',
+  '0x6352211e': 'ownerOf(uint256)',
+  '0xba087652': 'redeem(uint256,address,address)',
+  '0x6e553f65': 'deposit(uint256,address)',
+  '0xb460af94': 'withdraw(uint256,address,address)',
+  '0xfeaf968c': 'latestRoundData()',
+  '0x414bf389': 'exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))',
+};
 const PAGE = 50;
 
 // ---------- DOM helpers ----------
@@ -187,6 +237,17 @@ function tally(c, byMember) {
   return `malicious ${percent(malicious, total)} % · clean ${percent(clean, total)} % of stake`;
 }
 
+async function disputeStatus(hash) {
+  if (!app.config.court) return 'no court configured';
+  try {
+    const d = await fetch(`/court/${hash}`).then((r) => r.json());
+    if (d.error) return d.error;
+    return d.state === 'none' ? 'no dispute' : `dispute #${d.id}: ${d.state} (ruling by block ${d.deadline})`;
+  } catch (e) {
+    return 'court unreachable';
+  }
+}
+
 async function gateStatus(hash) {
   if (!app.config.gate) return 'no gate configured';
   try {
@@ -223,13 +284,15 @@ async function queueRow(c, record, fresh) {
     score: h('td', { 'data-label': 'Score' }, '…'),
     tally: h('td', { 'data-label': 'Votes' }, '…'),
     gate: h('td', { 'data-label': 'Gate' }, '…'),
+    dispute: h('td', { 'data-label': 'Dispute' }, '…'),
     review: h('td', { 'data-label': 'Review' }, reviewBadge(record.review?.state)),
   };
   const row = h('tr', { class: fresh ? 'fresh' : '', 'data-tx': hash }, Object.values(cells));
-  const [status, verdict, gate] = await Promise.all([
+  const [status, verdict, gate, dispute] = await Promise.all([
     app.rpc.call('vigil_getTxStatus', [hash]).catch(() => null),
     app.rpc.call('vigil_getVerdict', [hash]).catch(() => null),
     gateStatus(hash),
+    disputeStatus(hash),
   ]);
   cells.sender.replaceChildren(status?.sender ?? '—');
   cells.target.replaceChildren(verdict?.verdict?.summary?.to ?? 'contract creation');
@@ -237,6 +300,7 @@ async function queueRow(c, record, fresh) {
   cells.score.replaceChildren(String(verdict?.verdict?.score ?? '—'));
   cells.tally.replaceChildren(verdict ? tally(c, memberVerdicts(verdict)) : '—');
   cells.gate.replaceChildren(gate);
+  cells.dispute.replaceChildren(dispute);
   return row;
 }
 
@@ -246,7 +310,7 @@ async function queuePage() {
   const select = h('select', { id: 'state', onchange: (e) => go(`/?state=${e.target.value}`) }, STATES.map(([v, label]) => h('option', { value: v, selected: v === state }, label)));
   const tbody = h('tbody', { id: 'queue' });
   const more = h('button', { class: 'secondary', hidden: true }, 'Load more');
-  const table = h('table', {}, h('thead', {}, h('tr', {}, ['Since', 'Transaction', 'Sender', 'Target', 'Top finding', 'Score', 'Votes by stake', 'Gate', 'Review'].map((t) => h('th', { scope: 'col' }, t)))), tbody);
+  const table = h('table', {}, h('thead', {}, h('tr', {}, ['Since', 'Transaction', 'Sender', 'Target', 'Top finding', 'Score', 'Votes by stake', 'Gate', 'Dispute', 'Review'].map((t) => h('th', { scope: 'col' }, t)))), tbody);
   const empty = h('p', { class: 'empty' }, 'Nothing in quarantine.');
   render('Quarantine', h('div', { class: 'toolbar' }, h('label', {}, 'Review state', select), h('span', { class: 'muted' }, 'New quarantines appear here as they happen.')), table, empty, more);
   const c = await committee();
@@ -352,10 +416,11 @@ async function txPage(hash) {
     render('Transaction', h('p', { class: 'hash' }, hash), notice(e.code === -32011 ? 'This node has not seen this transaction.' : e.message, 'error'));
     return;
   }
-  const [verdict, c, gate, queue] = await Promise.all([
+  const [verdict, c, gate, dispute, queue] = await Promise.all([
     app.rpc.call('vigil_getVerdict', [hash]).catch(() => null),
     committee(),
     gateStatus(hash),
+    disputeStatus(hash),
     app.rpc.call('vigil_quarantineList', [{ limit: 200 }]).catch(() => ({ items: [] })),
   ]);
   const record = queue.items.find((r) => r.tx_hash === hash);
@@ -375,6 +440,7 @@ async function txPage(hash) {
       ['Ruleset', v?.ruleset],
       ['Judged against block', v?.block_number],
       ['Gate', gate],
+      ['Court', dispute],
       ['Review', record ? reviewBadge(record.review?.state) : null],
     ].filter(([, x]) => x !== undefined && x !== null))),
     h('h2', {}, 'Findings'),
@@ -432,7 +498,7 @@ function callTree(summary) {
   const items = frames.map((f) => indent(h('li', { class: f.reverted ? 'reverted' : '' },
     h('span', { class: 'kind' }, f.kind), ' ',
     h('span', { class: 'mono' }, f.caller), ' → ', h('span', { class: 'mono' }, f.callee),
-    f.selector ? [' ', h('span', { class: 'mono selector' }, f.selector)] : null,
+    f.selector ? [' ', h('span', { class: 'mono selector', title: f.selector }, KNOWN_FUNCTIONS[f.selector] ?? f.selector)] : null,
     f.value !== '0' ? [' ', badge(`${formatWei(f.value)} wei`, 'warn')] : null,
     ' ', h('span', { class: 'muted' }, `${f.gas_used} gas`),
     f.reverted ? [' ', badge('reverted', 'muted')] : null), f.depth));

@@ -7,6 +7,7 @@
 //!         ──GET /config.json──> where the node's JSON-RPC listens
 //!         ──WebSocket──> the node's JSON-RPC: vigil_quarantineList, vigil_getVerdict, vigil_subscribe, …
 //!         ──POST /gate──> the gate's vigil_getTxStatus (same origin; read-only methods only)
+//!         ──GET /court/<hash>──> the quarantine court's latest dispute on the transaction
 //!         ──GET /metrics──> the node's Prometheus text (charts)
 //! ```
 //!
@@ -47,6 +48,19 @@ pub struct DashboardConfig {
     pub rpc_port: u16,
     /// The gate whose status of each transaction the page shows.
     pub gate: Option<String>,
+    /// The quarantine court whose disputes the page shows.
+    pub court: Option<CourtConfig>,
+}
+
+/// Where the quarantine court is (DESIGN §7).
+#[derive(Debug, Clone)]
+pub struct CourtConfig {
+    /// JSON-RPC URL of the settlement chain.
+    pub rpc: String,
+    /// The `QuarantineCourt` contract.
+    pub address: alloy_primitives::Address,
+    /// Its deployment block (where its dispute logs start).
+    pub from_block: u64,
 }
 
 struct Ctx {
@@ -81,6 +95,7 @@ fn router(ctx: Arc<Ctx>) -> Router {
         .route("/config.json", get(config))
         .route("/metrics", get(metrics))
         .route("/gate", post(gate))
+        .route("/court/{hash}", get(court))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found") })
         .with_state(ctx)
 }
@@ -111,12 +126,49 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 }
 
 async fn config(State(ctx): State<Arc<Ctx>>) -> Response {
-    let body = json!({ "rpc_port": ctx.config.rpc_port, "gate": ctx.config.gate.is_some() });
+    let body = json!({
+        "rpc_port": ctx.config.rpc_port,
+        "gate": ctx.config.gate.is_some(),
+        "court": ctx.config.court.is_some(),
+    });
     with_headers("application/json", body.to_string())
 }
 
 async fn metrics(State(ctx): State<Arc<Ctx>>) -> Response {
     with_headers("text/plain; version=0.0.4; charset=utf-8", ctx.metrics.render())
+}
+
+/// The latest dispute on a transaction in the quarantine court:
+/// `{"state": "none"}`, or its id, state (`open`, `released`, `upheld`,
+/// `expired`), opener, bond and ruling deadline.
+async fn court(State(ctx): State<Arc<Ctx>>, axum::extract::Path(hash): axum::extract::Path<String>) -> Response {
+    let refuse = |status: StatusCode, message: String| {
+        (status, with_headers("application/json", json!({ "error": message }).to_string())).into_response()
+    };
+    let Some(config) = &ctx.config.court else {
+        return refuse(StatusCode::NOT_FOUND, "this node's dashboard has no court configured".into());
+    };
+    let Ok(hash) = hash.parse::<alloy_primitives::B256>() else {
+        return refuse(StatusCode::BAD_REQUEST, format!("{hash:?} is not a 0x-prefixed 32-byte hash"));
+    };
+    let court =
+        vigil_settlement::court::Court::new(vigil_settlement::rpc::Client::new(config.rpc.clone()), config.address);
+    match court.latest_dispute(hash, config.from_block).await {
+        Ok(None) => with_headers("application/json", json!({ "state": "none" }).to_string()),
+        Ok(Some(d)) => with_headers(
+            "application/json",
+            json!({
+                "id": d.id,
+                "state": d.state,
+                "opener": d.opener,
+                "bond": d.bond.to_string(),
+                "opened_at": d.opened_at,
+                "deadline": d.deadline,
+            })
+            .to_string(),
+        ),
+        Err(e) => refuse(StatusCode::BAD_GATEWAY, format!("court: {e}")),
+    }
 }
 
 /// One JSON-RPC request to the gate, limited to [`GATE_METHODS`]; the
@@ -154,9 +206,30 @@ mod tests {
     use super::*;
 
     async fn start(gate: Option<String>) -> String {
-        let config = DashboardConfig { rpc_port: 8645, gate };
+        let config = DashboardConfig { rpc_port: 8645, gate, court: None };
         let addr = serve("127.0.0.1:0".parse().expect("addr"), config, Metrics::new()).await.expect("serve");
         format!("http://{addr}")
+    }
+
+    /// The call tree names functions from the page's table of standard
+    /// selectors: each entry must be keccak256 of its signature.
+    #[test]
+    fn the_pages_known_function_table_matches_keccak() {
+        let table = APP_JS
+            .split("const KNOWN_FUNCTIONS = {")
+            .nth(1)
+            .and_then(|rest| rest.split("};").next())
+            .expect("the table is in app.js");
+        let mut checked = 0;
+        for line in table.lines().map(str::trim).filter(|l| l.starts_with('\'')) {
+            let (selector, signature) = line.split_once(": ").expect("'0x…': 'sig',");
+            let selector = selector.trim_matches('\'');
+            let signature = signature.trim_end_matches(',').trim_matches('\'');
+            let hash = alloy_primitives::keccak256(signature.as_bytes());
+            assert_eq!(selector, format!("0x{}", alloy_primitives::hex::encode(&hash[..4])), "{signature}");
+            checked += 1;
+        }
+        assert!(checked >= 40, "only {checked} entries read");
     }
 
     #[tokio::test]
@@ -175,7 +248,8 @@ mod tests {
         assert_eq!(http.get(format!("{base}/nope")).send().await.expect("get").status(), 404);
         let config: Value =
             http.get(format!("{base}/config.json")).send().await.expect("get").json().await.expect("json");
-        assert_eq!(config, json!({ "rpc_port": 8645, "gate": true }));
+        assert_eq!(config, json!({ "rpc_port": 8645, "gate": true, "court": false }));
+        assert_eq!(http.get(format!("{base}/court/0x01")).send().await.expect("get").status(), 404, "no court");
         let metrics = http.get(format!("{base}/metrics")).send().await.expect("get").text().await.expect("text");
         assert!(metrics.contains("vigil_node_"), "{metrics}");
         // Only reads go through to the gate.

@@ -138,6 +138,20 @@ pub struct NodeSettings {
     #[arg(long = "dashboard.addr")]
     #[serde(rename = "dashboard_addr")]
     pub dashboard_addr: Option<SocketAddr>,
+    /// JSON-RPC URL of the settlement chain holding the quarantine court,
+    /// whose disputes the dashboard shows (with `court.address`).
+    #[arg(long = "court.rpc", requires = "court_address")]
+    #[serde(rename = "court_rpc")]
+    pub court_rpc: Option<String>,
+    /// The `QuarantineCourt` contract.
+    #[arg(long = "court.address", requires = "court_rpc")]
+    #[serde(rename = "court_address")]
+    pub court_address: Option<alloy_primitives::Address>,
+    /// The court's deployment block (where its dispute logs start;
+    /// default 0).
+    #[arg(long = "court.from-block")]
+    #[serde(rename = "court_from_block")]
+    pub court_from_block: Option<u64>,
     /// The gate in front of the sequencer (JSON-RPC URL): the dashboard
     /// shows its status of each transaction, and operator releases
     /// (`vigil_quarantineRelease`) are sent to it.
@@ -230,6 +244,9 @@ impl NodeSettings {
             metrics_addr: pick(self.metrics_addr, file.metrics_addr),
             dashboard_addr: pick(self.dashboard_addr, file.dashboard_addr),
             gate_rpc: pick(self.gate_rpc, file.gate_rpc),
+            court_rpc: pick(self.court_rpc, file.court_rpc),
+            court_address: pick(self.court_address, file.court_address),
+            court_from_block: pick(self.court_from_block, file.court_from_block),
             operator_key_file: pick(self.operator_key_file, file.operator_key_file),
             p2p_listen: list(self.p2p_listen, file.p2p_listen),
             p2p_bootstrap: list(self.p2p_bootstrap, file.p2p_bootstrap),
@@ -285,6 +302,10 @@ metrics_addr = "127.0.0.1:9645"
 # transaction is shown there, and operator releases are sent to it.
 # dashboard_addr = "127.0.0.1:8650"
 # gate_rpc = "http://127.0.0.1:8547"
+# The quarantine court whose disputes the dashboard shows.
+# court_rpc = "http://127.0.0.1:8546"
+# court_address = "0x…"
+# court_from_block = 0
 
 # libp2p: where to listen, and one or more peers to find the rest from.
 p2p_listen = ["/ip4/0.0.0.0/tcp/9000"]
@@ -530,8 +551,19 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
             .with_context(|| format!("starting JSON-RPC on {rpc_addr}"))?;
         let dashboard_addr = match s.dashboard_addr {
             Some(a) => {
-                let config =
-                    vigil_inspector::dashboard::DashboardConfig { rpc_port: addr.port(), gate: s.gate_rpc.clone() };
+                let court = match (&s.court_rpc, s.court_address) {
+                    (Some(rpc), Some(address)) => Some(vigil_inspector::dashboard::CourtConfig {
+                        rpc: rpc.clone(),
+                        address,
+                        from_block: s.court_from_block.unwrap_or(0),
+                    }),
+                    _ => None,
+                };
+                let config = vigil_inspector::dashboard::DashboardConfig {
+                    rpc_port: addr.port(),
+                    gate: s.gate_rpc.clone(),
+                    court,
+                };
                 let bound = vigil_inspector::dashboard::serve(a, config, metrics.clone())
                     .await
                     .with_context(|| format!("dashboard on {a}"))?;

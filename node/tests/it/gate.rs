@@ -359,6 +359,34 @@ async fn scenario(dir: &Path) {
     drop(hardhat_proc);
 }
 
+/// A Hardhat node with a gate in front of it (`extra`: the gate's flags), for
+/// a check that needs its own; the processes stop when this is dropped.
+struct HardhatAndGate {
+    hh: Rpc,
+    gw: Rpc,
+    committee: DevCommittee,
+    committee_file: std::path::PathBuf,
+    metrics_port: u16,
+    _gate: Proc,
+    _hardhat: Proc,
+}
+
+impl HardhatAndGate {
+    async fn start(dir: &Path, committee_seed: u64, extra: &[&str]) -> Self {
+        let [hh_port, gate_port, metrics_port] = free_ports(3)[..] else { unreachable!() };
+        let hh = Rpc::new(format!("http://127.0.0.1:{hh_port}"));
+        let gw = Rpc::new(format!("http://127.0.0.1:{gate_port}"));
+        let mut hardhat_proc = hardhat(dir, hh_port);
+        hh.wait_up(&mut hardhat_proc, Duration::from_secs(60)).await;
+        let committee = DevCommittee::generate(CHAIN, EPOCH, 4, committee_seed);
+        let committee_file = dir.join("committee.json");
+        std::fs::write(&committee_file, serde_json::to_string(committee.committee()).unwrap()).unwrap();
+        let mut gate_proc = gate_with(dir, &hh.url, &committee_file, gate_port, metrics_port, 1, extra);
+        gw.wait_up(&mut gate_proc, Duration::from_secs(60)).await;
+        Self { hh, gw, committee, committee_file, metrics_port, _gate: gate_proc, _hardhat: hardhat_proc }
+    }
+}
+
 /// Inspectors that do not keep up: beyond its bound on transactions waiting
 /// for a certificate the gate answers busy at once and stores nothing,
 /// rather than acknowledging and quarantining for lateness later; a
@@ -369,24 +397,10 @@ fn a_gate_whose_inspectors_fall_behind_answers_busy() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
         let dir = dir.path();
-        let [hh_port, gate_port, metrics_port] = free_ports(3)[..] else { unreachable!() };
-        let hh = Rpc::new(format!("http://127.0.0.1:{hh_port}"));
-        let gw = Rpc::new(format!("http://127.0.0.1:{gate_port}"));
-        let mut hardhat_proc = hardhat(dir, hh_port);
-        hh.wait_up(&mut hardhat_proc, Duration::from_secs(60)).await;
-        let committee = DevCommittee::generate(CHAIN, EPOCH, 4, 31);
-        let committee_file = dir.join("committee.json");
-        std::fs::write(&committee_file, serde_json::to_string(committee.committee()).unwrap()).unwrap();
-        let mut gate_proc = gate_with(
-            dir,
-            &hh.url,
-            &committee_file,
-            gate_port,
-            metrics_port,
-            1,
-            &["--quarantine-after-ms", "5000", "--max-certify-lag-ms", "300"],
-        );
-        gw.wait_up(&mut gate_proc, Duration::from_secs(60)).await;
+        let setup =
+            HardhatAndGate::start(dir, 31, &["--quarantine-after-ms", "5000", "--max-certify-lag-ms", "300"]).await;
+        let HardhatAndGate { gw, committee, metrics_port, .. } = &setup;
+        let metrics_port = *metrics_port;
         let metric = |name: &'static str| {
             let gw = gw.clone();
             async move {
@@ -427,7 +441,7 @@ fn a_gate_whose_inspectors_fall_behind_answers_busy() {
 
         // No more certificates: the deadline quarantines what was
         // acknowledged, each a late decision, and the bound shrinks.
-        wait_status(&gw, txs[64].1, "quarantined", Duration::from_secs(10)).await;
+        wait_status(gw, txs[64].1, "quarantined", Duration::from_secs(10)).await;
         let start = Instant::now();
         while metric("vigil_gate_awaiting_certificate ").await > 0.0 {
             assert!(start.elapsed() < Duration::from_secs(10), "quarantined transactions still counted as waiting");
@@ -437,8 +451,6 @@ fn a_gate_whose_inspectors_fall_behind_answers_busy() {
         assert!((4.0..64.0).contains(&limit), "late decisions shrink the bound: {limit}");
         // Places free again: a new transaction is acknowledged.
         assert_eq!(gw.result("eth_sendRawTransaction", json!([txs[65].0])).await, json!(txs[65].1));
-        drop(gate_proc);
-        drop(hardhat_proc);
     });
 }
 
@@ -453,14 +465,6 @@ fn an_operator_release_admits_a_quarantined_transaction_only_with_an_accepted_ke
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
         let dir = dir.path();
-        let [hh_port, gate_port, metrics_port] = free_ports(3)[..] else { unreachable!() };
-        let hh = Rpc::new(format!("http://127.0.0.1:{hh_port}"));
-        let gw = Rpc::new(format!("http://127.0.0.1:{gate_port}"));
-        let mut hardhat_proc = hardhat(dir, hh_port);
-        hh.wait_up(&mut hardhat_proc, Duration::from_secs(60)).await;
-        let committee = DevCommittee::generate(CHAIN, EPOCH, 4, 41);
-        let committee_file = dir.join("committee.json");
-        std::fs::write(&committee_file, serde_json::to_string(committee.committee()).unwrap()).unwrap();
         let vigil = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_vigil")).args(args).output().expect("vigil runs");
         let (accepted, unknown) = (dir.join("accepted.key"), dir.join("unknown.key"));
         let out = vigil(&["keys", "operator", "--out", accepted.to_str().unwrap()]);
@@ -468,16 +472,11 @@ fn an_operator_release_admits_a_quarantined_transaction_only_with_an_accepted_ke
         let accepted_public = String::from_utf8(out.stdout).unwrap().trim().to_owned();
         assert!(vigil(&["keys", "operator", "--out", unknown.to_str().unwrap()]).status.success());
         assert!(!vigil(&["keys", "operator", "--out", unknown.to_str().unwrap()]).status.success(), "never overwrites");
-        let mut gate_proc = gate_with(
-            dir,
-            &hh.url,
-            &committee_file,
-            gate_port,
-            metrics_port,
-            1,
-            &["--quarantine-after-ms", "5000", "--operator-key", &accepted_public],
-        );
-        gw.wait_up(&mut gate_proc, Duration::from_secs(60)).await;
+        let setup =
+            HardhatAndGate::start(dir, 41, &["--quarantine-after-ms", "5000", "--operator-key", &accepted_public])
+                .await;
+        let HardhatAndGate { hh, gw, committee, committee_file, metrics_port, .. } = &setup;
+        let metrics_port = *metrics_port;
 
         // A benign transfer quarantined (say, a false positive).
         let (raw, hash) = signed(KEYS[1], 0);
@@ -503,7 +502,7 @@ fn an_operator_release_admits_a_quarantined_transaction_only_with_an_accepted_ke
         assert!(!out.status.success());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("not one this gate accepts") && err.contains("-32013"), "{err}");
-        assert_eq!(status(&gw, hash).await["status"], "quarantined");
+        assert_eq!(status(gw, hash).await["status"], "quarantined");
         // A signature over another transaction, presented for this one.
         let (code, message) = {
             let key_hex = std::fs::read_to_string(&accepted).unwrap();
@@ -512,13 +511,13 @@ fn an_operator_release_admits_a_quarantined_transaction_only_with_an_accepted_ke
         };
         assert_eq!(code, -32013, "{message}");
         assert!(message.contains("does not verify"), "{message}");
-        assert_eq!(status(&gw, hash).await["status"], "quarantined");
+        assert_eq!(status(gw, hash).await["status"], "quarantined");
         // The accepted key: released, forwarded, included.
         let out = release(&accepted, hash);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let s = wait_status(&gw, hash, "included", Duration::from_secs(10)).await;
+        let s = wait_status(gw, hash, "included", Duration::from_secs(10)).await;
         assert!(s["reason"].as_str().unwrap().contains("released by operator"), "{s}");
-        assert_ne!(at_hardhat(&hh, hash).await, Value::Null);
+        assert_ne!(at_hardhat(hh, hash).await, Value::Null);
         // Only a quarantined transaction can be released.
         let out = release(&accepted, hash);
         assert!(
@@ -530,20 +529,20 @@ fn an_operator_release_admits_a_quarantined_transaction_only_with_an_accepted_ke
             gw.http.get(format!("http://127.0.0.1:{metrics_port}/metrics")).send().await.unwrap().text().await.unwrap();
         assert!(metrics.contains("vigil_gate_operator_releases_total 1"), "{metrics}");
         assert!(metrics.contains("vigil_gate_operator_releases_refused_total 2"), "{metrics}");
-        drop(gate_proc);
 
         // A gate with no operator key: no operator override at all.
         let [port2, metrics2] = free_ports(2)[..] else { unreachable!() };
         let gw2 = Rpc::new(format!("http://127.0.0.1:{port2}"));
+        let second = dir.join("second");
+        std::fs::create_dir_all(&second).unwrap();
         let mut gate2 =
-            gate_with(dir, &hh.url, &committee_file, port2, metrics2, 2, &["--quarantine-after-ms", "5000"]);
+            gate_with(&second, &hh.url, committee_file, port2, metrics2, 2, &["--quarantine-after-ms", "5000"]);
         gw2.wait_up(&mut gate2, Duration::from_secs(60)).await;
         let key_hex = std::fs::read_to_string(&accepted).unwrap();
         let (code, message) = gw2.error("vigil_releaseQuarantined", json!([release_json(&key_hex, hash, hash)])).await;
         assert_eq!(code, -32013, "{message}");
         assert!(message.contains("disabled"), "{message}");
         drop(gate2);
-        drop(hardhat_proc);
     });
 }
 

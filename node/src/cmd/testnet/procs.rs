@@ -62,6 +62,16 @@ impl Processes {
         me.spawn(&exe, "settlement", &settlement, root).await?;
         me.wait_rpc("settlement", &layout.settlement_url()).await?;
         let contracts = super::settlement::prepare(layout).await.context("setting up the settlement chain")?;
+        // Where the quarantine court is: the gate follows its releases, node
+        // 0's dashboard shows its disputes.
+        let court: [String; 6] = [
+            "--court.rpc".into(),
+            layout.settlement_url(),
+            "--court.address".into(),
+            contracts.court.to_string(),
+            "--court.from-block".into(),
+            contracts.deployed_at_block.to_string(),
+        ];
 
         let devnet = vec![
             "devnet".to_string(),
@@ -128,6 +138,7 @@ impl Processes {
                 args.extend(["--p2p.bootstrap".into(), layout.p2p_addr(0)]);
             } else {
                 args.extend(["--dashboard.addr".into(), format!("127.0.0.1:{}", layout.dashboard_port())]);
+                args.extend(court.iter().cloned());
             }
             me.spawn(&exe, &format!("node{i}"), &args, root).await?;
             if i == 0 {
@@ -155,17 +166,14 @@ impl Processes {
             "20000".into(),
             "--poll-ms".into(),
             "50".into(),
-            "--court.rpc".into(),
-            layout.settlement_url(),
-            "--court.address".into(),
-            contracts.court.to_string(),
-            "--court.from-block".into(),
-            contracts.deployed_at_block.to_string(),
+        ];
+        gate.extend(court.iter().cloned());
+        gate.extend([
             "--court.poll-ms".into(),
             "500".into(),
             "--operator-key".into(),
             layout.operator_public_key()?.to_string(),
-        ];
+        ]);
         for i in 0..layout.nodes.min(2) {
             gate.extend(["--inspector".into(), layout.node_url(i)]);
         }
