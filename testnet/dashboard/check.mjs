@@ -59,6 +59,8 @@ try {
   check(/^0x[0-9a-fA-F]{40}$/.test(result.row.sender), `the row names the sender: ${result.row.sender}`);
   check(/malicious [1-9]/.test(result.row.votes), `the tally shows malicious stake: ${result.row.votes}`);
   check(result.row.review === 'not reviewed', `a new quarantine is not reviewed: ${result.row.review}`);
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(wide <= 1, `no horizontal scrolling at 1280 px: ${wide}px too wide`);
   await shot(page, 'queue');
 
   // Keyboard: focus the row's link and press Enter.
