@@ -396,6 +396,9 @@ fn a_gate_whose_inspectors_fall_behind_answers_busy() {
     let dir = tempfile::tempdir().expect("tempdir");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
+        // Its own Hardhat and gate: not beside the tests that load the
+        // whole machine (a starved settlement chain times out there).
+        let _machine = crate::support::whole_network().await;
         let dir = dir.path();
         let setup =
             HardhatAndGate::start(dir, 31, &["--quarantine-after-ms", "5000", "--max-certify-lag-ms", "300"]).await;
@@ -464,6 +467,7 @@ fn an_operator_release_admits_a_quarantined_transaction_only_with_an_accepted_ke
     let dir = tempfile::tempdir().expect("tempdir");
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
+        let _machine = crate::support::whole_network().await;
         let dir = dir.path();
         let vigil = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_vigil")).args(args).output().expect("vigil runs");
         let (accepted, unknown) = (dir.join("accepted.key"), dir.join("unknown.key"));
