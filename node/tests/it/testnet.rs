@@ -210,6 +210,16 @@ async fn testnet_up_plays_the_demo_resumes_and_goes_down() {
         assert!(start.elapsed() < Duration::from_secs(90), "gate did not come up");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // The logs of the first run are still there, the second run's after
+    // them (appended, not truncated).
+    let node0_log = std::fs::read_to_string(data.join("logs/node0.log")).unwrap();
+    let starts: Vec<usize> = node0_log.match_indices("=== vigil testnet: node0 started").map(|(i, _)| i).collect();
+    assert_eq!(starts.len(), 2, "one header per run in node0.log");
+    assert!(
+        node0_log[starts[0]..starts[1]].contains("inspector running"),
+        "the first run's lines survive the restart:\n{}",
+        &node0_log[..starts[1].min(2000)]
+    );
     // The second `up` reused the contracts; the registry still has the committee the file holds.
     let t2: Value = serde_json::from_str(&std::fs::read_to_string(data.join("testnet.json")).unwrap()).unwrap();
     assert_eq!(t2["settlement"]["contracts"], t["settlement"]["contracts"]);

@@ -13,7 +13,8 @@
 //! DATA/operator.key    the operator key that signs releases (the gate accepts its public key)
 //! DATA/policy.json     the nodes' protection policy: the treasury account's per-transaction cap
 //! DATA/node<i>/        keys, config, store
-//! DATA/devnet/ DATA/settlement/ DATA/gate/ DATA/logs/ DATA/pids.json
+//! DATA/devnet/ DATA/settlement/ DATA/gate/ DATA/pids.json
+//! DATA/logs/NAME.log   each process's log, appended across runs (a header line per start)
 //! ```
 
 use std::path::{Path, PathBuf};

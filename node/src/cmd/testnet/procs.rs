@@ -185,7 +185,19 @@ impl Processes {
 
     async fn spawn(&mut self, exe: &Path, name: &str, args: &[String], root: &Path) -> anyhow::Result<()> {
         let log_path = root.join("logs").join(format!("{name}.log"));
-        let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+        // Appended, never truncated: a restart keeps what the previous run
+        // logged (a crash's last lines are what an operator reads first).
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .with_context(|| format!("opening {}", log_path.display()))?;
+        {
+            use std::io::Write;
+            let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            writeln!(log, "=== vigil testnet: {name} started (unix time {}) ===", since_epoch.as_secs())
+                .with_context(|| format!("writing {}", log_path.display()))?;
+        }
         // `VIGIL_LOG` in the environment sets every process's filter (for
         // a trace of one transaction through the testnet, say).
         let filter = std::env::var("VIGIL_LOG").unwrap_or_else(|_| "info,libp2p_gossipsub::behaviour=error".into());
