@@ -102,6 +102,11 @@ try {
   await page.locator('#review .notice.ok').waitFor({ timeout: 10000 });
   check(await page.locator('#token').isHidden(), 'the token field hides once the token is accepted');
   check(!page.url().includes(token), 'the token never appears in the URL');
+  // Reloaded, the view shows the review it now has.
+  await page.reload();
+  await page.getByRole('heading', { name: 'Findings' }).waitFor();
+  const facts = await page.locator('.card dl.facts').first().innerText();
+  check(/Review\s+confirmed malicious/.test(facts), `the view shows the saved review: ${facts}`);
 
   // The queue filtered by the new state holds it.
   await page.goto(`${url}?state=confirmed_malicious`);

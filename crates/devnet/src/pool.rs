@@ -290,7 +290,7 @@ impl Pool {
             for ((nonce, hash), expect) in by_nonce.range(first..).zip(first..) {
                 let entry = &self.txs[hash];
                 let ok = *nonce == expect
-                    && (!need_certificate || entry.certificate.is_some() || self.released.contains(hash))
+                    && (!need_certificate || self.admitted(hash))
                     && entry.tx.envelope().max_fee_per_gas() >= u128::from(base_fee);
                 if !ok {
                     break;

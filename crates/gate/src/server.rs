@@ -140,8 +140,7 @@ impl App {
     fn await_certificate(&self, hash: B256) -> Result<(), RpcError> {
         let mut awaiting = self.lock_awaiting();
         let taken = awaiting.try_admit(hash, std::time::Instant::now());
-        self.metrics.awaiting.set(i64::try_from(awaiting.inflight()).unwrap_or(i64::MAX));
-        self.metrics.awaiting_limit.set(i64::try_from(awaiting.limit()).unwrap_or(i64::MAX));
+        self.publish_awaiting(&awaiting);
         taken.map_err(|full| {
             self.metrics.busy.inc();
             RpcError::new(
@@ -164,6 +163,10 @@ impl App {
         } else {
             awaiting.release(hash);
         }
+        self.publish_awaiting(&awaiting);
+    }
+
+    fn publish_awaiting(&self, awaiting: &InflightLimit) {
         self.metrics.awaiting.set(i64::try_from(awaiting.inflight()).unwrap_or(i64::MAX));
         self.metrics.awaiting_limit.set(i64::try_from(awaiting.limit()).unwrap_or(i64::MAX));
     }
@@ -388,12 +391,8 @@ async fn send_raw_transaction(app: &App, params: &Value) -> Result<Value, RpcErr
     let hash = tx.hash();
     app.await_certificate(hash)?;
     let received = app.ledger.call(move |l| l.receive(&tx, now_ms()).map(|r| (r, tx))).await;
-    let (received, tx) = match received {
-        Ok(Ok(received)) => received,
-        Ok(Err(e)) => {
-            app.stop_awaiting(&hash, false);
-            return Err(GateError::from(e).into());
-        }
+    let (received, tx) = match received.and_then(|r| r.map_err(GateError::from)) {
+        Ok(received) => received,
         Err(e) => {
             app.stop_awaiting(&hash, false);
             return Err(e.into());

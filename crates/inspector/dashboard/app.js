@@ -416,14 +416,13 @@ async function txPage(hash) {
     render('Transaction', h('p', { class: 'hash' }, hash), notice(e.code === -32011 ? 'This node has not seen this transaction.' : e.message, 'error'));
     return;
   }
-  const [verdict, c, gate, dispute, queue] = await Promise.all([
+  const [verdict, c, gate, dispute] = await Promise.all([
     app.rpc.call('vigil_getVerdict', [hash]).catch(() => null),
     committee(),
     gateStatus(hash),
     disputeStatus(hash),
-    app.rpc.call('vigil_quarantineList', [{ limit: 200 }]).catch(() => ({ items: [] })),
   ]);
-  const record = queue.items.find((r) => r.tx_hash === hash);
+  const record = verdict?.quarantine;
   const v = verdict?.verdict;
   const outcome = verdict?.outcome ?? status.outcome;
   const decision =

@@ -67,6 +67,8 @@ struct Ctx {
     config: DashboardConfig,
     metrics: Metrics,
     http: reqwest::Client,
+    /// The court's client, made once (with the block its logs start at).
+    court: Option<(vigil_settlement::court::Court, u64)>,
 }
 
 /// Starts serving the dashboard on `addr`; returns the address bound.
@@ -74,7 +76,11 @@ pub async fn serve(addr: SocketAddr, config: DashboardConfig, metrics: Metrics) 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().map_err(std::io::Error::other)?;
-    let app = router(Arc::new(Ctx { config, metrics, http }));
+    let court = config.court.as_ref().map(|c| {
+        let client = vigil_settlement::rpc::Client::new(c.rpc.clone());
+        (vigil_settlement::court::Court::new(client, c.address), c.from_block)
+    });
+    let app = router(Arc::new(Ctx { config, metrics, http, court }));
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "dashboard server stopped");
@@ -105,6 +111,11 @@ fn router(ctx: Arc<Ctx>) -> Router {
 /// JSON-RPC listens on another port of the same host).
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// A JSON `{"error": message}` answer with `status`.
+fn refuse(status: StatusCode, message: String) -> Response {
+    (status, with_headers("application/json", json!({ "error": message }).to_string())).into_response()
+}
 
 fn with_headers(content_type: &'static str, body: impl IntoResponse) -> Response {
     let mut response = body.into_response();
@@ -142,18 +153,13 @@ async fn metrics(State(ctx): State<Arc<Ctx>>) -> Response {
 /// `{"state": "none"}`, or its id, state (`open`, `released`, `upheld`,
 /// `expired`), opener, bond and ruling deadline.
 async fn court(State(ctx): State<Arc<Ctx>>, axum::extract::Path(hash): axum::extract::Path<String>) -> Response {
-    let refuse = |status: StatusCode, message: String| {
-        (status, with_headers("application/json", json!({ "error": message }).to_string())).into_response()
-    };
-    let Some(config) = &ctx.config.court else {
+    let Some((court, from_block)) = &ctx.court else {
         return refuse(StatusCode::NOT_FOUND, "this node's dashboard has no court configured".into());
     };
     let Ok(hash) = hash.parse::<alloy_primitives::B256>() else {
         return refuse(StatusCode::BAD_REQUEST, format!("{hash:?} is not a 0x-prefixed 32-byte hash"));
     };
-    let court =
-        vigil_settlement::court::Court::new(vigil_settlement::rpc::Client::new(config.rpc.clone()), config.address);
-    match court.latest_dispute(hash, config.from_block).await {
+    match court.latest_dispute(hash, *from_block).await {
         Ok(None) => with_headers("application/json", json!({ "state": "none" }).to_string()),
         Ok(Some(d)) => with_headers(
             "application/json",
@@ -174,9 +180,6 @@ async fn court(State(ctx): State<Arc<Ctx>>, axum::extract::Path(hash): axum::ext
 /// One JSON-RPC request to the gate, limited to [`GATE_METHODS`]; the
 /// gate's answer is returned as it is.
 async fn gate(State(ctx): State<Arc<Ctx>>, body: Bytes) -> Response {
-    let refuse = |status: StatusCode, message: String| {
-        (status, with_headers("application/json", json!({ "error": message }).to_string())).into_response()
-    };
     let Some(url) = &ctx.config.gate else {
         return refuse(StatusCode::NOT_FOUND, "this node's dashboard has no gate configured".into());
     };

@@ -284,6 +284,7 @@ fn module(node: Arc<Inspector>, operator: Operator) -> Result<RpcModule<Ctx>, js
             "votes": votes,
             "outcome": outcome_json(outcome),
             "certificate": store.certificate(hash).map_err(internal)?,
+            "quarantine": store.quarantine_record(hash).map_err(internal)?,
         }))
     })?;
     m.register_method("vigil_getCertificate", |p, c, _| -> RpcResult<Value> {

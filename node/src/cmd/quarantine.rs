@@ -14,7 +14,7 @@ use std::{path::PathBuf, process::ExitCode};
 use alloy_primitives::B256;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
-use serde_json::{json, Value};
+use serde_json::json;
 use vigil_settlement::rpc::Client;
 
 /// `vigil quarantine …`
@@ -182,7 +182,7 @@ async fn review(a: ReviewArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn release(a: ReleaseArgs) -> anyhow::Result<ExitCode> {
-    let answer: Value = match (&a.key_file, &a.gate) {
+    match (&a.key_file, &a.gate) {
         (Some(key_file), Some(gate)) => {
             let key = vigil_crypto::OperatorKey::read(key_file).context("reading the operator key")?;
             let gate = Client::new(gate.clone());
@@ -199,7 +199,6 @@ async fn release(a: ReleaseArgs) -> anyhow::Result<ExitCode> {
                 key.public(),
                 answer["status"].as_str().unwrap_or("?")
             );
-            answer
         }
         _ => {
             let token_file = a.token_file.context("--token-file is needed to release through the node")?;
@@ -213,9 +212,7 @@ async fn release(a: ReleaseArgs) -> anyhow::Result<ExitCode> {
                 answer["operator"].as_str().unwrap_or("?"),
                 answer["gate"]["status"].as_str().unwrap_or("?")
             );
-            answer
         }
-    };
-    tracing::debug!(%answer, "release answered");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -285,27 +285,22 @@ fn storage_changes(trace: &vigil_sim::Trace) -> Vec<StorageChangeRecord> {
         .map(|(a, _)| *a)
         .chain(trace.token_flows.iter().filter(|(_, f)| f.net().is_negative()).map(|(h, _)| h.holder))
         .collect();
-    let reverted: Vec<bool> = trace.frames.iter().map(|f| f.reverted).collect();
-    let mut changes: Vec<StorageChangeRecord> = Vec::new();
+    // (account, slot) -> (value before the first write, after the last).
+    let mut changes: std::collections::BTreeMap<(Address, B256), (B256, B256)> = std::collections::BTreeMap::new();
     for access in &trace.storage {
         let StorageOp::Write { old, new } = access.op else { continue };
-        if !losers.contains(&access.address) || reverted.get(access.frame as usize).copied().unwrap_or(true) {
+        if !losers.contains(&access.address) || trace.frame(access.frame).is_none_or(|f| f.reverted) {
             continue;
         }
-        let slot = B256::from(access.slot);
-        match changes.iter_mut().find(|c| c.address == access.address && c.slot == slot) {
-            Some(c) => c.after = B256::from(new),
-            None => changes.push(StorageChangeRecord {
-                address: access.address,
-                slot,
-                before: B256::from(old),
-                after: B256::from(new),
-            }),
-        }
+        let (old, new) = (B256::from(old), B256::from(new));
+        changes.entry((access.address, B256::from(access.slot))).and_modify(|c| c.1 = new).or_insert((old, new));
     }
-    changes.retain(|c| c.before != c.after);
-    changes.truncate(TraceSummary::MAX_STORAGE);
     changes
+        .into_iter()
+        .filter(|(_, (before, after))| before != after)
+        .take(TraceSummary::MAX_STORAGE)
+        .map(|((address, slot), (before, after))| StorageChangeRecord { address, slot, before, after })
+        .collect()
 }
 
 #[cfg(test)]

@@ -298,6 +298,7 @@ impl Layout {
         let nodes: Vec<Value> = (0..self.nodes)
             .map(|i| json!({ "rpc": self.node_url(i), "metrics": self.metrics_url(i), "p2p": self.p2p_addr(i) }))
             .collect();
+        let (treasury, _) = treasury_account();
         let accounts: Vec<Value> =
             self.accounts().into_iter().map(|(a, k)| json!({ "address": a, "private_key": k })).collect();
         let doc = json!({
@@ -316,8 +317,8 @@ impl Layout {
             "operator_token_file": self.root.join("operator.token"),
             "operator_key_file": self.root.join("operator.key"),
             "treasury": {
-                "address": treasury_account().1,
-                "private_key": format!("0x{}", alloy_primitives::hex::encode(treasury_account().0.to_bytes())),
+                "address": treasury.address(),
+                "private_key": format!("0x{}", alloy_primitives::hex::encode(treasury.to_bytes())),
                 "policy": self.root.join("policy.json"),
                 "cap_wei": TREASURY_CAP_WEI,
             },

@@ -62,6 +62,7 @@ impl Processes {
         me.spawn(&exe, "settlement", &settlement, root).await?;
         me.wait_rpc("settlement", &layout.settlement_url()).await?;
         let contracts = super::settlement::prepare(layout).await.context("setting up the settlement chain")?;
+        let operator_key = layout.operator_public_key()?.to_string();
         // Where the quarantine court is: the gate follows its releases, node
         // 0's dashboard shows its disputes.
         let court: [String; 6] = [
@@ -77,7 +78,7 @@ impl Processes {
             "devnet".to_string(),
             "run".into(),
             "--operator-key".into(),
-            layout.operator_public_key()?.to_string(),
+            operator_key.clone(),
             "--genesis".into(),
             path("genesis.json"),
             "--committee".into(),
@@ -168,12 +169,7 @@ impl Processes {
             "50".into(),
         ];
         gate.extend(court.iter().cloned());
-        gate.extend([
-            "--court.poll-ms".into(),
-            "500".into(),
-            "--operator-key".into(),
-            layout.operator_public_key()?.to_string(),
-        ]);
+        gate.extend(["--court.poll-ms".into(), "500".into(), "--operator-key".into(), operator_key.clone()]);
         for i in 0..layout.nodes.min(2) {
             gate.extend(["--inspector".into(), layout.node_url(i)]);
         }
