@@ -124,6 +124,43 @@ impl BatchPool {
         self.entries.get(key).map(|e| e.votes.keys().copied().collect()).unwrap_or_default()
     }
 
+    /// Records a certificate checked elsewhere (gossiped by the batch's
+    /// proposer), so a member that signs the same root later finds its
+    /// batch decided; whether it was new here.
+    pub fn record_certificate(&mut self, cert: VerifiedBatchCertificate) -> bool {
+        let c = cert.certificate();
+        let key = BatchKey { epoch: c.epoch, count: c.count, root: c.root };
+        let chain_id = c.chain_id;
+        let entry = self.entry(key, chain_id);
+        if entry.certificate.is_some() {
+            return false;
+        }
+        entry.certificate = Some(cert);
+        true
+    }
+
+    /// The entry of `key`, made (the oldest forgotten beyond the capacity)
+    /// if there is none.
+    fn entry(&mut self, key: BatchKey, chain_id: u64) -> &mut Entry {
+        if !self.entries.contains_key(&key) {
+            while self.entries.len() >= self.capacity {
+                match self.order.pop_front() {
+                    Some(old) => {
+                        self.entries.remove(&old);
+                    }
+                    None => break,
+                }
+            }
+            self.order.push_back(key);
+        }
+        self.entries.entry(key).or_insert_with(|| Entry {
+            chain_id,
+            votes: BTreeMap::new(),
+            claimed: false,
+            certificate: None,
+        })
+    }
+
     /// Adds `vote`, checked against `committee` (its epoch's: chain,
     /// membership, signature encoding; `verified` when the caller checked
     /// the signature itself, its own vote say). A claim comes back when
@@ -137,22 +174,7 @@ impl BatchPool {
         let (signature, stake) =
             check_signer(committee, vote.chain_id, vote.epoch, vote.signer, vote.signature.as_bytes())?;
         let key = BatchKey::of(vote);
-        if !self.entries.contains_key(&key) {
-            while self.entries.len() >= self.capacity {
-                match self.order.pop_front() {
-                    Some(old) => {
-                        self.entries.remove(&old);
-                    }
-                    None => break,
-                }
-            }
-            self.order.push_back(key);
-            self.entries.insert(
-                key,
-                Entry { chain_id: vote.chain_id, votes: BTreeMap::new(), claimed: false, certificate: None },
-            );
-        }
-        let Some(entry) = self.entries.get_mut(&key) else { return Ok(None) };
+        let entry = self.entry(key, vote.chain_id);
         if entry.votes.contains_key(&vote.signer) {
             return Err(VoteRejection::DuplicateBatch { index: vote.signer });
         }
@@ -252,6 +274,52 @@ mod tests {
             })
             .collect();
         BatchTree::new(leaves).unwrap()
+    }
+
+    #[test]
+    fn a_gossiped_certificate_decides_its_root_before_and_after_votes() {
+        let t = DevCommittee::generate(31337, 7, 4, 1);
+        let committee = t.committee.clone();
+        let tree = tree(3, None);
+        // Formed elsewhere, from three of the four members.
+        let mut elsewhere = BatchPool::new(16);
+        let mut claim = None;
+        for i in 0..3 {
+            claim = claim.or(elsewhere.insert(&committee, &t.batch_vote(i, &tree), false).unwrap());
+        }
+        let claim = claim.unwrap();
+        let outcome = claim.check().clone().verify();
+        let BatchCompletion::Certified(cert) = elsewhere.complete(&committee, claim, outcome) else { panic!() };
+
+        // Checked with the pairing left to a verifier, then recorded.
+        let pending = crate::prepare_batch_certificate(&committee, cert.certificate()).unwrap();
+        let outcome = pending.check().clone().verify();
+        let verified = pending.complete(outcome).unwrap();
+        let mut pool = BatchPool::new(2);
+        let key = BatchKey::of(&t.batch_vote(3, &tree));
+        assert!(pool.certificate(&key).is_none());
+        assert!(pool.record_certificate(verified.clone()));
+        assert!(!pool.record_certificate(verified.clone()), "recorded once");
+        assert_eq!(pool.certificate(&key), Some(&verified));
+        // The fourth member signs later: its vote claims nothing more.
+        assert!(pool.insert(&committee, &t.batch_vote(3, &tree), false).unwrap().is_none());
+        // Bounded like votes: two more batches push it out.
+        for n in [4, 5] {
+            pool.insert(&committee, &t.batch_vote(0, &super::tests::tree(n, None)), false).unwrap();
+        }
+        assert!(pool.certificate(&key).is_none() && pool.len() == 2);
+        // A valid signature of another check (one member's vote on the
+        // same root) does not complete it.
+        let other = crate::prepare_batch_certificate(&committee, cert.certificate()).unwrap();
+        let vote = t.batch_vote(0, &tree);
+        let single = vigil_crypto::SignatureCheck {
+            public_key: *committee.key(0).unwrap(),
+            digest: other.check().digest,
+            signature: vigil_crypto::Signature::from_bytes(vote.signature.as_bytes()).unwrap(),
+        };
+        let valid_elsewhere = single.verify();
+        assert!(valid_elsewhere.is_ok());
+        assert!(matches!(other.complete(valid_elsewhere), Err(crate::CertificateError::BadSignature)));
     }
 
     #[test]

@@ -160,6 +160,52 @@ impl VerifiedBatchCertificate {
     }
 }
 
+/// A batch certificate that passed every check but the pairing (as
+/// [`PendingCertificate`] for §4 certificates).
+#[derive(Debug, Clone)]
+pub struct PendingBatchCertificate {
+    certificate: BatchCertificate,
+    signed_stake: U256,
+    check: SignatureCheck,
+}
+
+impl PendingBatchCertificate {
+    /// The batch certificate.
+    pub fn certificate(&self) -> &BatchCertificate {
+        &self.certificate
+    }
+
+    /// The pairing check left to do.
+    pub fn check(&self) -> &SignatureCheck {
+        &self.check
+    }
+
+    /// Finishes with the outcome of verifying [`Self::check`] elsewhere (a
+    /// [`vigil_crypto::BatchVerifier`]). A valid signature of some other
+    /// check is refused.
+    pub fn complete(
+        self,
+        outcome: Result<ValidSignature, InvalidSignature>,
+    ) -> Result<VerifiedBatchCertificate, CertificateError> {
+        match outcome {
+            Ok(valid) if *valid.check() == self.check => {
+                Ok(VerifiedBatchCertificate { certificate: self.certificate, signed_stake: self.signed_stake })
+            }
+            _ => Err(CertificateError::BadSignature),
+        }
+    }
+}
+
+/// Everything of [`verify_batch_certificate`] but the pairing.
+pub fn prepare_batch_certificate(
+    committee: &VerifiedCommittee,
+    cert: &BatchCertificate,
+) -> Result<PendingBatchCertificate, CertificateError> {
+    let (signed_stake, check) =
+        prepare_signed(committee, cert.chain_id, cert.epoch, &cert.signers, &cert.signature, cert.message().digest())?;
+    Ok(PendingBatchCertificate { certificate: cert.clone(), signed_stake, check })
+}
+
 /// Verifies a batch certificate exactly as a certificate (DESIGN §4b):
 /// stake of the bitmap strictly above the threshold, one fast aggregate
 /// verify over the batch digest.
@@ -167,12 +213,9 @@ pub fn verify_batch_certificate(
     committee: &VerifiedCommittee,
     cert: &BatchCertificate,
 ) -> Result<VerifiedBatchCertificate, CertificateError> {
-    let (signed_stake, check) =
-        prepare_signed(committee, cert.chain_id, cert.epoch, &cert.signers, &cert.signature, cert.message().digest())?;
-    match check.verify() {
-        Ok(_) => Ok(VerifiedBatchCertificate { certificate: cert.clone(), signed_stake }),
-        Err(_) => Err(CertificateError::BadSignature),
-    }
+    let pending = prepare_batch_certificate(committee, cert)?;
+    let outcome = pending.check.clone().verify();
+    pending.complete(outcome)
 }
 
 /// An inclusion proof whose path leads to the root of a valid batch

@@ -34,9 +34,10 @@ pub mod window;
 pub use admission::{Admission, AdmissionError, VerifiedRoots};
 pub use batch_pool::{BatchClaim, BatchCompletion, BatchKey, BatchPool};
 pub use certificate::{
-    batch_inclusions, prepare_admission, prepare_certificate, verify_admission, verify_batch_certificate,
-    verify_certificate, verify_certificates_batch, verify_inclusion, verify_inclusion_admission, PendingCertificate,
-    VerifiedAttestation, VerifiedBatchCertificate, VerifiedCertificate, VerifiedInclusion,
+    batch_inclusions, prepare_admission, prepare_batch_certificate, prepare_certificate, verify_admission,
+    verify_batch_certificate, verify_certificate, verify_certificates_batch, verify_inclusion,
+    verify_inclusion_admission, PendingBatchCertificate, PendingCertificate, VerifiedAttestation,
+    VerifiedBatchCertificate, VerifiedCertificate, VerifiedInclusion,
 };
 pub use committee::VerifiedCommittee;
 pub use error::{CertificateError, CommitteeError, EvidenceError, VoteRejection};

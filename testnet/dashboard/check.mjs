@@ -157,6 +157,25 @@ try {
   const stray = await page.locator('main').innerText();
   check(!/\bnull\b|undefined|\[object /.test(stray), `no stray null, undefined or [object] on the page: ${stray.slice(0, 200)}`);
   await shot(page, 'history');
+  // A plainly clean transaction (no finding; the newest few clean ones
+  // include one): its view says the call tree is kept only for verdicts
+  // with a finding, and shows none.
+  await page.goto(`${url}history?kind=clean`);
+  await page.locator('main a[href^="/tx/"]').first().waitFor({ timeout: 10000 });
+  const cleanLinks = (await page.locator('main a[href^="/tx/"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')))).slice(0, 5);
+  let plain = null;
+  for (const href of cleanLinks) {
+    await page.goto(`${url}${href.slice(1)}`);
+    await page.getByRole('heading', { name: 'Findings' }).waitFor();
+    if ((await page.locator('main').innerText()).includes('No finding.')) {
+      plain = href;
+      break;
+    }
+  }
+  check(plain !== null, `one of the newest clean transactions has no finding: ${cleanLinks}`);
+  await page.locator('#no-detail').waitFor({ timeout: 5000 });
+  check((await page.locator('#call-tree').count()) === 0, 'no call tree shown for a plainly clean verdict');
+  result.cleanWithoutDetail = plain;
   await page.goto(`${url}alerts`);
   await page.getByRole('heading', { name: 'Alerts' }).waitFor();
   await shot(page, 'alerts');

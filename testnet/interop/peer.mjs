@@ -6,8 +6,8 @@
 //                 [--publish-tx 0xRAW] [--bad-length] [--junk N] [--listen-ms MS]
 //                 [--timeout-ms MS]
 //
-// Dials the bootstrap node, subscribes to the six topics
-// vigil/<chain>/{tx,vote,cert,evidence}/1 and prints one JSON line per event
+// Dials the bootstrap node, subscribes to the seven topics
+// vigil/<chain>/{tx,vote,cert,evidence,batch,batchvote,batchcert}/1 and prints one JSON line per event
 // on stdout:
 //   {"event":"started","peer":…}              our own peer id
 //   {"event":"connected","peer":…}            a connection to a peer opened
@@ -72,7 +72,7 @@ if (!bootstrapPeer) {
 }
 
 const topic = (kind) => `vigil/${chainId}/${kind}/1`
-const TOPICS = ['tx', 'vote', 'cert', 'evidence', 'batch', 'batchvote'].map(topic)
+const TOPICS = ['tx', 'vote', 'cert', 'evidence', 'batch', 'batchvote', 'batchcert'].map(topic)
 const TX_TOPIC = topic('tx')
 const VOTE_TOPIC = topic('vote')
 

@@ -28,6 +28,8 @@ use crate::{
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Receipts asked per round at most.
 const RECEIPTS_PER_ROUND: usize = 256;
+/// Transactions sent upstream in one JSON-RPC batch at most.
+const FORWARD_BATCH: usize = 256;
 /// Blocks read per round at most.
 const BLOCKS_PER_ROUND: u64 = 64;
 /// How often transactions not found in the blocks read get their receipts
@@ -123,7 +125,10 @@ async fn round(
 }
 
 /// Forwards until nothing more can go now: forwarding nonce n may clear
-/// nonce n + 1 of the same sender.
+/// nonce n + 1 of the same sender. Each round sends what is cleared in
+/// JSON-RPC batches of at most [`FORWARD_BATCH`] (one transaction per
+/// sender per round, so a batch never orders two of one sender) and
+/// records the accepted ones in one write.
 async fn forward_cleared(app: &App, backoff: &mut HashMap<B256, (u32, Instant)>) -> Result<(), GateError> {
     loop {
         let now = Instant::now();
@@ -138,33 +143,40 @@ async fn forward_cleared(app: &App, backoff: &mut HashMap<B256, (u32, Instant)>)
             return Ok(());
         }
         let mut progress = false;
-        for job in jobs {
-            match send(app, &job).await {
-                Outcome::Accepted => {
-                    backoff.remove(&job.hash);
-                    let hash = job.hash;
-                    if let Some(waited_ms) = app.ledger.call(move |l| l.mark_forwarded(&hash, now_ms())).await?? {
-                        app.metrics.forwarded.inc();
-                        app.metrics.forward_latency.observe(waited_ms as f64 / 1000.0);
-                        debug!(target: "vigil_gate", tx = %hash, sender = %job.sender, nonce = job.nonce, waited_ms, "forwarded upstream");
+        for chunk in jobs.chunks(FORWARD_BATCH) {
+            let outcomes = send_all(app, chunk).await;
+            let mut accepted = Vec::new();
+            for (job, outcome) in chunk.iter().zip(outcomes) {
+                match outcome {
+                    Outcome::Accepted => {
+                        backoff.remove(&job.hash);
+                        accepted.push(job.hash);
                     }
-                    progress = true;
-                }
-                Outcome::Refused(reason) => {
-                    backoff.remove(&job.hash);
-                    warn!(target: "vigil_gate", tx = %job.hash, %reason, "upstream refused the transaction");
-                    let hash = job.hash;
-                    if app.ledger.call(move |l| l.mark_rejected(&hash, reason)).await?? {
-                        app.metrics.rejected_upstream.inc();
+                    Outcome::Refused(reason) => {
+                        backoff.remove(&job.hash);
+                        warn!(target: "vigil_gate", tx = %job.hash, %reason, "upstream refused the transaction");
+                        let hash = job.hash;
+                        if app.ledger.call(move |l| l.mark_rejected(&hash, reason)).await?? {
+                            app.metrics.rejected_upstream.inc();
+                        }
+                        progress = true;
                     }
-                    progress = true;
+                    Outcome::Retry(reason) => {
+                        let (tries, _) = backoff.get(&job.hash).copied().unwrap_or((0, now));
+                        let wait = Duration::from_millis(100u64 << tries.min(7)).min(MAX_BACKOFF);
+                        backoff.insert(job.hash, (tries + 1, Instant::now() + wait));
+                        warn!(target: "vigil_gate", tx = %job.hash, %reason, tries = tries + 1, retry_in_ms = wait.as_millis() as u64, "forwarding failed, will retry");
+                    }
                 }
-                Outcome::Retry(reason) => {
-                    let (tries, _) = backoff.get(&job.hash).copied().unwrap_or((0, now));
-                    let wait = Duration::from_millis(100u64 << tries.min(7)).min(MAX_BACKOFF);
-                    backoff.insert(job.hash, (tries + 1, Instant::now() + wait));
-                    warn!(target: "vigil_gate", tx = %job.hash, %reason, tries = tries + 1, retry_in_ms = wait.as_millis() as u64, "forwarding failed, will retry");
-                }
+            }
+            if accepted.is_empty() {
+                continue;
+            }
+            progress = true;
+            for (hash, waited_ms) in app.ledger.call(move |l| l.mark_forwarded_all(&accepted, now_ms())).await?? {
+                app.metrics.forwarded.inc();
+                app.metrics.forward_latency.observe(waited_ms as f64 / 1000.0);
+                debug!(target: "vigil_gate", tx = %hash, waited_ms, "forwarded upstream");
             }
         }
         if !progress {
@@ -173,24 +185,32 @@ async fn forward_cleared(app: &App, backoff: &mut HashMap<B256, (u32, Instant)>)
     }
 }
 
-async fn send(app: &App, job: &ForwardJob) -> Outcome {
-    let raw = format!("0x{}", hex::encode(&job.raw));
-    match app.upstream.call("eth_sendRawTransaction", json!([raw])).await {
-        Err(e) => Outcome::Retry(e.to_string()),
-        Ok(Ok(_)) => Outcome::Accepted,
-        Ok(Err(e)) if already_known(&e) => Outcome::Accepted,
-        Ok(Err(e)) if transient(&e) => Outcome::Retry(e.message),
-        Ok(Err(e)) => {
-            // A gate killed between forwarding and recording it sends again
-            // after restart and hears "nonce too low": ask whether upstream
-            // has the transaction before calling it refused.
-            match app.upstream.call("eth_getTransactionByHash", json!([job.hash])).await {
-                Ok(Ok(tx)) if !tx.is_null() => Outcome::Accepted,
-                Ok(_) => Outcome::Refused(e.message),
-                Err(unreachable) => Outcome::Retry(unreachable.to_string()),
+/// Sends `jobs` upstream in one batch request: what upstream did with each.
+async fn send_all(app: &App, jobs: &[ForwardJob]) -> Vec<Outcome> {
+    let params = jobs.iter().map(|j| json!([format!("0x{}", hex::encode(&j.raw))])).collect();
+    let answers = match app.upstream.call_many("eth_sendRawTransaction", params).await {
+        Ok(answers) => answers,
+        Err(e) => return jobs.iter().map(|_| Outcome::Retry(e.to_string())).collect(),
+    };
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for (job, answer) in jobs.iter().zip(answers) {
+        outcomes.push(match answer {
+            Ok(_) => Outcome::Accepted,
+            Err(e) if already_known(&e) => Outcome::Accepted,
+            Err(e) if transient(&e) => Outcome::Retry(e.message),
+            Err(e) => {
+                // A gate killed between forwarding and recording it sends
+                // again after restart and hears "nonce too low": ask whether
+                // upstream has the transaction before calling it refused.
+                match app.upstream.call("eth_getTransactionByHash", json!([job.hash])).await {
+                    Ok(Ok(tx)) if !tx.is_null() => Outcome::Accepted,
+                    Ok(_) => Outcome::Refused(e.message),
+                    Err(unreachable) => Outcome::Retry(unreachable.to_string()),
+                }
             }
-        }
+        });
     }
+    outcomes
 }
 
 /// Reads the upstream blocks not read yet and marks the forwarded

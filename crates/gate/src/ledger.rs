@@ -682,12 +682,26 @@ impl Ledger {
     /// Upstream accepted the transaction. Returns the time it waited in the
     /// gate (received → forwarded), in milliseconds.
     pub fn mark_forwarded(&mut self, hash: &B256, now_ms: u64) -> Result<Option<u64>, StoreError> {
-        let Some(record) = self.active.get(hash).filter(|r| !r.forwarded()) else { return Ok(None) };
-        let mut next = record.clone();
-        next.forwarded_at_ms = Some(now_ms);
-        let waited = now_ms.saturating_sub(next.received_at_ms);
-        self.commit(vec![next], |_| {})?;
-        Ok(Some(waited))
+        Ok(self.mark_forwarded_all(&[*hash], now_ms)?.first().map(|(_, waited)| *waited))
+    }
+
+    /// [`Self::mark_forwarded`] for many, in one write: each transaction
+    /// that was not forwarded yet, with the time it waited.
+    pub fn mark_forwarded_all(&mut self, hashes: &[B256], now_ms: u64) -> Result<Vec<(B256, u64)>, StoreError> {
+        let mut records = Vec::new();
+        let mut waited = Vec::new();
+        for hash in hashes {
+            let Some(record) = self.active.get(hash).filter(|r| !r.forwarded()) else { continue };
+            if waited.iter().any(|(h, _)| h == hash) {
+                continue;
+            }
+            let mut next = record.clone();
+            next.forwarded_at_ms = Some(now_ms);
+            waited.push((*hash, now_ms.saturating_sub(next.received_at_ms)));
+            records.push(next);
+        }
+        self.commit(records, |_| {})?;
+        Ok(waited)
     }
 
     /// Upstream refused the transaction for good.
@@ -987,14 +1001,22 @@ mod tests {
         l.certificate(f.cert(a0.hash(), VoteKind::Clean), 30).unwrap();
         let jobs = l.forwardable();
         assert!(jobs.iter().any(|j| j.hash == a0.hash()) && !jobs.iter().any(|j| j.hash == a1.hash()));
-        assert_eq!(l.mark_forwarded(&a0.hash(), 40).unwrap(), Some(30));
+        // Marked in one write with b's, twice named: counted once, and a
+        // transaction forwarded already is not marked again.
+        let marked = l.mark_forwarded_all(&[a0.hash(), b5.hash(), a0.hash()], 40).unwrap();
+        assert_eq!(marked, vec![(a0.hash(), 30), (b5.hash(), 30)]);
+        assert_eq!(l.mark_forwarded(&a0.hash(), 45).unwrap(), None);
         assert!(hashes(l.forwardable()).contains(&a1.hash()), "nonce 0 forwarded, nonce 1 may go");
         // A rejected lower nonce does not block the next one either.
         l.mark_forwarded(&a1.hash(), 41).unwrap();
         l.mark_included(&a0.hash(), 7).unwrap();
         assert_eq!(status(&l, a0.hash()), TxStatus::Included);
         assert_eq!(l.lookup(&a0.hash()).unwrap().unwrap().block_number, Some(7));
-        assert_eq!(l.awaiting_receipt(), vec![a1.hash()]);
+        let mut awaiting = l.awaiting_receipt();
+        awaiting.sort();
+        let mut want = vec![a1.hash(), b5.hash()];
+        want.sort();
+        assert_eq!(awaiting, want, "forwarded and not seen in a block yet");
     }
 
     #[test]

@@ -98,6 +98,48 @@ impl Upstream {
     }
 }
 
+impl Upstream {
+    /// Calls `method` once per params, all in one JSON-RPC batch request:
+    /// the answers in the order of `params`. An answer missing from the
+    /// batch's response, or not JSON-RPC, is an internal error object.
+    pub async fn call_many(
+        &self,
+        method: &str,
+        params: Vec<Value>,
+    ) -> Result<Vec<Result<Value, ErrorObject>>, UpstreamError> {
+        let n = params.len();
+        let body: Vec<Value> = params
+            .into_iter()
+            .enumerate()
+            .map(|(id, p)| json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": p }))
+            .collect();
+        let bytes = self.send_raw(Bytes::from(Value::Array(body).to_string())).await?;
+        let answers = match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Array(answers)) => answers,
+            // A single error object: the whole batch refused (too large,
+            // batches not served).
+            Ok(single) => match decode_answer(single) {
+                Some(Err(e)) => return Ok(vec![Err(e); n]),
+                _ => return Err(UpstreamError::NotJsonRpc { url: self.url.clone(), status: 200 }),
+            },
+            Err(_) => return Err(UpstreamError::NotJsonRpc { url: self.url.clone(), status: 200 }),
+        };
+        let missing = || ErrorObject {
+            code: i64::from(vigil_types::rpc::INTERNAL_ERROR),
+            message: "no answer in the batch response".into(),
+            data: None,
+        };
+        let mut out: Vec<Result<Value, ErrorObject>> = (0..n).map(|_| Err(missing())).collect();
+        for mut answer in answers {
+            let id = answer.get_mut("id").and_then(|v| v.as_u64()).and_then(|i| usize::try_from(i).ok());
+            if let (Some(slot), Some(decoded)) = (id.and_then(|i| out.get_mut(i)), decode_answer(answer)) {
+                *slot = decoded;
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Splits a JSON-RPC response into its result or error object; `None` when
 /// it is neither.
 pub fn decode_answer(mut answer: Value) -> Option<Result<Value, ErrorObject>> {

@@ -458,12 +458,16 @@ async function txPage(hash) {
           ['Contracts created', summary.created.length ? h('span', { class: 'mono' }, summary.created.join(' ')) : '—'],
         ]))
       : h('p', { class: 'muted' }, 'Not simulated by this node.'),
-    h('h2', {}, 'Call tree'),
-    callTree(summary),
-    h('h2', {}, 'Fund flows'),
-    flowsTable(summary),
-    h('h2', {}, 'Storage changed by the accounts that lost value'),
-    storageTable(summary),
+    ...(summary && summary.detail === false
+      ? [h('p', { id: 'no-detail', class: 'muted' }, 'Call tree, fund flows and storage changes are kept only for verdicts with a finding; this node judged it clean without one.')]
+      : [
+          h('h2', {}, 'Call tree'),
+          callTree(summary),
+          h('h2', {}, 'Fund flows'),
+          flowsTable(summary),
+          h('h2', {}, 'Storage changed by the accounts that lost value'),
+          storageTable(summary),
+        ]),
     h('h2', {}, 'Votes'),
     votesTable(c, verdict),
     h('h2', {}, 'Certificate'),

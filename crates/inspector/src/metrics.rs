@@ -48,10 +48,14 @@ pub struct Metrics {
     pub member_index: IntGauge,
     /// Transactions per batch this node proposed.
     pub batch_size: prometheus::Histogram,
-    /// Batch votes this node signed.
-    pub batch_votes: IntCounter,
+    /// Batch votes this node signed, by how they went out: `own` (its own
+    /// proposal, pooled here), `direct` (sent to the proposer), `gossip`
+    /// (the proposer unreachable or unknown).
+    pub batch_votes: IntCounterVec,
     /// Batches without a certificate in time (their transactions voted on alone).
     pub batch_fallbacks: IntCounter,
+    /// Messages peers sent to this node alone, by topic and result.
+    pub direct: IntCounterVec,
     /// Gossip bytes received and validated, by topic.
     pub gossip_bytes: IntCounterVec,
 }
@@ -125,10 +129,19 @@ impl Metrics {
                         .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0]),
                 ),
             ),
-            batch_votes: counter("vigil_node_batch_votes_total", "Batch votes this node signed"),
+            batch_votes: counter_vec(
+                "vigil_node_batch_votes_total",
+                "Batch votes this node signed, by route (own, direct, gossip)",
+                &["route"],
+            ),
             batch_fallbacks: counter(
                 "vigil_node_batch_fallbacks_total",
                 "Batches without a certificate in time; their transactions were voted on alone",
+            ),
+            direct: counter_vec(
+                "vigil_node_direct_messages_total",
+                "Messages peers sent to this node alone (batch votes to their proposer)",
+                &["topic", "result"],
             ),
             gossip_bytes: counter_vec("vigil_node_gossip_bytes_total", "Gossip bytes received, by topic", &["topic"]),
             registry,

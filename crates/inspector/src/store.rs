@@ -214,6 +214,13 @@ pub struct TraceSummary {
     pub revert_reason: Option<String>,
     /// Contracts created.
     pub created: Vec<Address>,
+    /// Whether the call tree, flows and storage changes below were kept:
+    /// only for verdicts an operator reviews (malicious, an alert, or any
+    /// finding). Kept for every verdict they would cost each node a
+    /// larger record per transaction, which measurably slowed the whole
+    /// network (decision 0016). Records written before the flag had them.
+    #[serde(default = "kept")]
+    pub detail: bool,
     /// The call tree, in the order calls started (at most
     /// [`TraceSummary::MAX_FRAMES`]; what an analyst reads on the
     /// dashboard).
@@ -230,6 +237,10 @@ pub struct TraceSummary {
     /// [`TraceSummary::MAX_STORAGE`]).
     #[serde(default)]
     pub storage: Vec<StorageChangeRecord>,
+}
+
+fn kept() -> bool {
+    true
 }
 
 impl TraceSummary {

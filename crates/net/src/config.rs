@@ -122,6 +122,17 @@ impl NetConfig {
             // validating it do not forward a copy whose signature would be
             // checked again here only to be dropped as a duplicate.
             .idontwant_message_size_threshold(0)
+            // A smaller mesh than gossipsub's default (D = 6, up to 12):
+            // a publisher floods its own messages to every connected peer
+            // anyway (flood publishing), so the mesh only relays, and each
+            // node receives a message about once per mesh peer. With D = 4
+            // the copies a node receives stop growing with the committee
+            // beyond five members (docs/performance.md, gossip bytes).
+            .mesh_n(4)
+            .mesh_n_low(3)
+            .mesh_n_high(8)
+            .mesh_outbound_min(2)
+            .gossip_lazy(4)
             .history_length(history_length)
             .max_transmit_size((largest + ENVELOPE_OVERHEAD + CONTROL_ROOM).max(65536));
         for topic in Topic::ALL {

@@ -53,6 +53,10 @@ pub enum NetError {
     /// peer queues full).
     #[error("publish failed: {0}")]
     Publish(String),
+    /// A direct message did not reach the peer's application: no
+    /// connection, no answer in time, or its queue was full.
+    #[error("direct message not delivered: {0}")]
+    NotDelivered(String),
     /// The network task has stopped (after [`crate::NetHandle::shutdown`] or
     /// a crash); the handle is no longer usable.
     #[error("the network task has stopped")]

@@ -27,11 +27,13 @@
 //! `@chainsafe/libp2p-gossipsub` can join: TCP, `/noise`, `/yamux/1.0.0`,
 //! `/ipfs/id/1.0.0` (identify), Kademlia under `/vigil/<chain>/kad/1.0.0`
 //! (server mode, so that nodes on private addresses still answer) and
-//! gossipsub `/meshsub/1.1.0` and `/meshsub/1.2.0`. QUIC is left out: TCP is
+//! gossipsub `/meshsub/1.1.0` and `/meshsub/1.2.0`, and request-response
+//! under `/vigil/<chain>/direct/1` for messages to one peer
+//! ([`NetHandle::send`], the `direct` module). QUIC is left out: TCP is
 //! what js-libp2p speaks on Node.js, and QUIC would double the dependency
 //! tree.
 //!
-//! Topics are `vigil/<chain>/{tx,vote,cert,evidence}/1`
+//! Topics are `vigil/<chain>/{tx,vote,cert,evidence,batch,batchvote,batchcert}/1`
 //! ([`vigil_types::Topic::name`]). Messages are signed with the node's
 //! ed25519 key and checked strictly (gossipsub `StrictSign`, the JS
 //! default). A message id is `sha256(data)` ([`MsgId::of`]): the same bytes
@@ -71,6 +73,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod config;
+mod direct;
 mod error;
 mod service;
 
@@ -133,7 +136,22 @@ pub struct Inbound {
     /// The peer that sent it to us (not necessarily its author); the one
     /// penalized on `Reject`.
     pub source: PeerId,
+    /// The peer that published it (gossip messages are signed by their
+    /// author), when the message names one.
+    pub author: Option<PeerId>,
     /// The topic it arrived on.
+    pub topic: Topic,
+    /// The message bytes, at most `topic.max_message_size()` long.
+    pub data: Vec<u8>,
+}
+
+/// A message a peer sent to this node alone ([`NetHandle::send`]). It is
+/// not forwarded and needs no [`Validation`].
+#[derive(Debug, Clone)]
+pub struct Direct {
+    /// The peer that sent it (its connection's authenticated identity).
+    pub source: PeerId,
+    /// The topic its content belongs to (it is decoded as on that topic).
     pub topic: Topic,
     /// The message bytes, at most `topic.max_message_size()` long.
     pub data: Vec<u8>,
@@ -144,6 +162,8 @@ pub struct Inbound {
 pub enum NetEvent {
     /// A message to validate (and then use).
     Message(Inbound),
+    /// A message sent to this node alone.
+    Direct(Direct),
     /// First connection to a peer established.
     PeerConnected(PeerId),
     /// Last connection to a peer closed.
@@ -211,6 +231,7 @@ impl Counters {
 #[derive(Debug)]
 pub(crate) enum Command {
     Publish { topic: Topic, data: Vec<u8>, checked: bool, reply: oneshot::Sender<Result<MsgId, NetError>> },
+    Send { peer: PeerId, topic: Topic, data: Vec<u8>, reply: oneshot::Sender<Result<(), NetError>> },
     Peers { reply: oneshot::Sender<Vec<PeerInfo>> },
     ListenAddrs { reply: oneshot::Sender<Vec<Multiaddr>> },
     Shutdown { reply: oneshot::Sender<()> },
@@ -254,6 +275,24 @@ impl NetHandle {
     async fn send_publish(&self, topic: Topic, data: Vec<u8>, checked: bool) -> Result<MsgId, NetError> {
         let (reply, rx) = oneshot::channel();
         self.commands.send(Command::Publish { topic, data, checked, reply }).await.map_err(|_| NetError::Stopped)?;
+        rx.await.map_err(|_| NetError::Stopped)?
+    }
+
+    /// Sends `data` to `peer` alone (see the `direct` module: one stream,
+    /// no flood) and waits for its receipt. Fails with
+    /// [`NetError::NotDelivered`] when the peer cannot be reached, does not
+    /// answer in time or its queue is full: the caller falls back to
+    /// gossip.
+    pub async fn send(&self, peer: PeerId, topic: Topic, data: Vec<u8>) -> Result<(), NetError> {
+        if data.is_empty() {
+            return Err(NetError::EmptyMessage);
+        }
+        let max = topic.max_message_size();
+        if data.len() > max {
+            return Err(NetError::MessageTooLarge { topic, size: data.len(), max });
+        }
+        let (reply, rx) = oneshot::channel();
+        self.commands.send(Command::Send { peer, topic, data, reply }).await.map_err(|_| NetError::Stopped)?;
         rx.await.map_err(|_| NetError::Stopped)?
     }
 

@@ -15,13 +15,17 @@ use libp2p::{
     identify, kad,
     multiaddr::Protocol,
     noise,
+    request_response::{self, OutboundRequestId, ProtocolSupport},
     swarm::{behaviour::toggle::Toggle, ConnectionId, NetworkBehaviour, SwarmEvent},
     tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use vigil_types::Topic;
 
-use crate::{Command, Counters, Inbound, MsgId, NetConfig, NetError, NetEvent, PeerInfo, Report, Validation};
+use crate::{
+    direct::{self, DirectCodec, DirectRequest},
+    Command, Counters, Direct, Inbound, MsgId, NetConfig, NetError, NetEvent, PeerInfo, Report, Validation,
+};
 
 const TARGET: &str = "vigil_net";
 /// Most peer events (connect, disconnect, ban) held while the application
@@ -32,6 +36,11 @@ const MAX_EVENT_BACKLOG: usize = 1024;
 const MAX_BANS: usize = 10_000;
 /// How long `start` waits for the listeners to bind.
 const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a direct message waits for its receipt.
+const DIRECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Most direct messages awaiting a receipt at once; more are refused at
+/// once (the caller gossips instead).
+const MAX_PENDING_SENDS: usize = 4096;
 
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
@@ -41,6 +50,7 @@ pub(crate) struct Behaviour {
     /// Off when `NetConfig::discovery` is false.
     kad: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
     gossipsub: gossipsub::Behaviour,
+    direct: request_response::Behaviour<DirectCodec>,
 }
 
 pub(crate) struct Service {
@@ -63,6 +73,8 @@ pub(crate) struct Service {
     connections: HashMap<PeerId, HashMap<ConnectionId, Multiaddr>>,
     counters: Arc<Counters>,
     walk_running: bool,
+    /// Direct messages awaiting their receipt.
+    sends: HashMap<OutboundRequestId, oneshot::Sender<Result<(), NetError>>>,
 }
 
 impl Service {
@@ -105,6 +117,7 @@ impl Service {
             connections: HashMap::new(),
             counters,
             walk_running: false,
+            sends: HashMap::new(),
         };
         for (peer, addr) in service.bootstrap.clone() {
             if let Some(kad) = service.swarm.behaviour_mut().kad.as_mut() {
@@ -177,6 +190,14 @@ impl Service {
         match command {
             Command::Publish { topic, data, checked, reply } => {
                 let _ = reply.send(self.publish(topic, data, checked));
+            }
+            Command::Send { peer, topic, data, reply } => {
+                if self.sends.len() >= MAX_PENDING_SENDS {
+                    let _ = reply.send(Err(NetError::NotDelivered("too many direct messages in flight".into())));
+                    return;
+                }
+                let id = self.swarm.behaviour_mut().direct.send_request(&peer, DirectRequest { topic, data });
+                self.sends.insert(id, reply);
             }
             Command::Peers { reply } => {
                 let _ = reply.send(self.peer_infos());
@@ -311,7 +332,7 @@ impl Service {
             self.validate(id, source, MessageAcceptance::Ignore);
             return;
         }
-        let inbound = Inbound { id, source, topic, data: message.data };
+        let inbound = Inbound { id, source, author: message.source, topic, data: message.data };
         match self.events.try_send(NetEvent::Message(inbound)) {
             Ok(()) => {
                 Counters::bump(&self.counters.delivered);
@@ -358,6 +379,7 @@ impl Service {
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Kad(event)) => self.on_kad(event),
+            SwarmEvent::Behaviour(BehaviourEvent::Direct(event)) => self.on_direct(event),
             SwarmEvent::ConnectionEstablished { peer_id, connection_id, num_established, endpoint, .. } => {
                 let addr = endpoint.get_remote_address().clone();
                 tracing::debug!(target: TARGET, peer = %peer_id, %addr, "connected");
@@ -412,6 +434,49 @@ impl Service {
                 tracing::debug!(target: TARGET, peer = %peer_id, ?failed_messages, "slow peer");
             }
             _ => {}
+        }
+    }
+
+    fn on_direct(&mut self, event: request_response::Event<DirectRequest, u8>) {
+        match event {
+            request_response::Event::Message { peer, message, .. } => match message {
+                request_response::Message::Request { request, channel, .. } => {
+                    let direct = Direct { source: peer, topic: request.topic, data: request.data };
+                    let receipt = match self.events.try_send(NetEvent::Direct(direct)) {
+                        Ok(()) => {
+                            Counters::bump(&self.counters.delivered);
+                            direct::DELIVERED
+                        }
+                        Err(_) => {
+                            Counters::bump(&self.counters.dropped_inbound);
+                            direct::BUSY
+                        }
+                    };
+                    if self.swarm.behaviour_mut().direct.send_response(channel, receipt).is_err() {
+                        tracing::debug!(target: TARGET, %peer, "direct message's receipt not sent: stream closed");
+                    }
+                }
+                request_response::Message::Response { request_id, response } => {
+                    if let Some(reply) = self.sends.remove(&request_id) {
+                        let outcome = if response == direct::DELIVERED {
+                            Ok(())
+                        } else {
+                            Err(NetError::NotDelivered("the peer's queue is full".into()))
+                        };
+                        let _ = reply.send(outcome);
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure { peer, request_id, error, .. } => {
+                tracing::debug!(target: TARGET, %peer, %error, "direct message failed");
+                if let Some(reply) = self.sends.remove(&request_id) {
+                    let _ = reply.send(Err(NetError::NotDelivered(error.to_string())));
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(target: TARGET, %peer, %error, "inbound direct message failed");
+            }
+            request_response::Event::ResponseSent { .. } => {}
         }
     }
 
@@ -545,6 +610,7 @@ fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
         .with_max_established_per_peer(Some(2))
         .with_max_pending_incoming(Some(config.max_peers.saturating_mul(2).max(8)))
         .with_max_pending_outgoing(Some(config.max_peers.saturating_mul(2).max(8)));
+    let direct_protocol = direct::protocol(config.chain_id).map_err(NetError::Config)?;
     let idle = config.idle_connection_timeout;
     let discovery = config.discovery;
     let swarm = libp2p::SwarmBuilder::with_existing_identity(config.keypair.clone())
@@ -572,6 +638,10 @@ fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
                 identify,
                 kad: Toggle::from(discovery.then_some(kad)),
                 gossipsub,
+                direct: request_response::Behaviour::new(
+                    [(direct_protocol, ProtocolSupport::Full)],
+                    request_response::Config::default().with_request_timeout(DIRECT_TIMEOUT),
+                ),
             })
         })
         .map_err(|e| NetError::Config(e.to_string()))?

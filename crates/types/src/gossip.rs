@@ -4,7 +4,7 @@ use crate::{
     codec::{put_u32_prefixed, Reader, Wire},
     error::DecodeError,
     tx::MAX_TX_SIZE,
-    BatchVote, Certificate, EquivocationEvidence, Vote,
+    BatchCertificate, BatchVote, Certificate, EquivocationEvidence, Vote,
 };
 use alloy_primitives::Bytes;
 
@@ -22,13 +22,19 @@ pub enum Topic {
     /// Batch proposals, transactions gossiped together (DESIGN §4b):
     /// `vigil/<chain>/batch/1`.
     Batch,
-    /// Batch votes: `vigil/<chain>/batchvote/1`.
+    /// Batch votes: `vigil/<chain>/batchvote/1`. A member sends its vote
+    /// to the batch's proposer directly; this topic is the fallback when
+    /// the proposer cannot be reached.
     BatchVote,
+    /// Batch certificates, gossiped by the proposer that aggregated the
+    /// votes: `vigil/<chain>/batchcert/1`.
+    BatchCert,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 6] = [Topic::Tx, Topic::Vote, Topic::Cert, Topic::Evidence, Topic::Batch, Topic::BatchVote];
+    pub const ALL: [Topic; 7] =
+        [Topic::Tx, Topic::Vote, Topic::Cert, Topic::Evidence, Topic::Batch, Topic::BatchVote, Topic::BatchCert];
 
     /// The topic string for `chain_id`.
     pub fn name(self, chain_id: u64) -> String {
@@ -39,6 +45,7 @@ impl Topic {
             Self::Evidence => "evidence",
             Self::Batch => "batch",
             Self::BatchVote => "batchvote",
+            Self::BatchCert => "batchcert",
         };
         format!("vigil/{chain_id}/{kind}/1")
     }
@@ -52,6 +59,7 @@ impl Topic {
             Self::Evidence => EquivocationEvidence::MAX_SIZE,
             Self::Batch => BatchProposal::MAX_SIZE,
             Self::BatchVote => BatchVote::MAX_SIZE,
+            Self::BatchCert => BatchCertificate::MAX_SIZE,
         }
     }
 }

@@ -58,6 +58,10 @@ pub struct BenchArgs {
     /// First port of the benchmark's testnet.
     #[arg(long, default_value_t = 18545)]
     pub base_port: u16,
+    /// Where the nodes' batch votes go (`vigil node run --batch-votes`):
+    /// `gossip` or `proposer`; the node's default when not given.
+    #[arg(long)]
+    pub batch_votes: Option<String>,
 }
 
 /// JSON-RPC "limit exceeded": a node refusing while it is behind.
@@ -119,7 +123,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let layout = Layout::prepare(&data, args.nodes, args.base_port)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = runtime.block_on(async {
-        let mut procs = Processes::start(&layout, 100).await?;
+        let node_args: Vec<String> =
+            args.batch_votes.iter().flat_map(|r| ["--batch-votes".to_string(), r.clone()]).collect();
+        let mut procs = Processes::start(&layout, 100, &node_args).await?;
         let mut senders = Senders::new(&layout).await?;
         let mut results = Vec::new();
         let outcome = async {

@@ -18,7 +18,7 @@ use vigil_fixture::Genesis;
 use vigil_inspector::{
     follower::{ChainRpc, ChainView},
     metrics::Metrics,
-    pipeline::{Inspector, PipelineConfig, Signer},
+    pipeline::{Inspector, PipelineConfig, Signer, VoteRoute},
     rpc::OperatorToken,
     rpc_view::{RpcStateView, RpcViewConfig},
     store::NodeStore,
@@ -72,6 +72,14 @@ pub enum ChainMode {
     Devnet,
     /// Read any EVM chain through JSON-RPC (cached across blocks).
     Rpc,
+}
+
+fn parse_vote_route(s: &str) -> Result<VoteRoute, String> {
+    match s {
+        "gossip" => Ok(VoteRoute::Gossip),
+        "proposer" => Ok(VoteRoute::Proposer),
+        other => Err(format!("`{other}`: expected `gossip` or `proposer`")),
+    }
 }
 
 /// Every setting of a node, from the config file or flags.
@@ -203,6 +211,12 @@ pub struct NodeSettings {
     /// `false`: every transaction gossiped and voted on alone (§4).
     #[arg(long)]
     pub batches: Option<bool>,
+    /// Where this node's batch votes go: `gossip` (every node aggregates;
+    /// fewest hops) or `proposer` (to the batch's proposer alone, which
+    /// gossips the certificate; gossip per node does not grow with the
+    /// committee).
+    #[arg(long, value_parser = parse_vote_route)]
+    pub batch_votes: Option<VoteRoute>,
     /// Wall-time budget per simulation (ms).
     #[arg(long = "sim.budget-ms")]
     #[serde(rename = "sim_budget_ms")]
@@ -258,6 +272,7 @@ impl NodeSettings {
             max_certify_lag_ms: pick(self.max_certify_lag_ms, file.max_certify_lag_ms),
             batch_timeout_ms: pick(self.batch_timeout_ms, file.batch_timeout_ms),
             batches: pick(self.batches, file.batches),
+            batch_votes: pick(self.batch_votes, file.batch_votes),
             sim_budget_ms: pick(self.sim_budget_ms, file.sim_budget_ms),
             poll_ms: pick(self.poll_ms, file.poll_ms),
             retention_blocks: pick(self.retention_blocks, file.retention_blocks),
@@ -334,6 +349,10 @@ max_certify_lag_ms = 1500
 # the per-transaction way.
 batches = true
 batch_timeout_ms = 1500
+# Where batch votes go: "gossip" (every node aggregates them) or "proposer"
+# (sent to the batch's proposer, which gossips the certificate; less
+# gossip in large committees, one more hop).
+batch_votes = "gossip"
 
 # Keep records of transactions judged within this many blocks of the head
 # (default: keep everything).
@@ -476,6 +495,9 @@ fn run_node(config: Option<PathBuf>, flags: NodeSettings, password: PasswordArgs
     }
     if let Some(on) = s.batches {
         pipeline.batches = on;
+    }
+    if let Some(route) = s.batch_votes {
+        pipeline.batch_votes = route;
     }
     if let Some(ms) = s.sim_budget_ms {
         pipeline.budget = Budget { max_wall_time: Duration::from_millis(ms), ..pipeline.budget };

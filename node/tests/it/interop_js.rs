@@ -117,15 +117,6 @@ impl JsPeer {
 
 /// The sum of the samples of metric `name` on `node` whose labels include
 /// every one of `labels` (e.g. `topic="tx"`).
-async fn metric(net: &Net, node: usize, name: &str, labels: &[&str]) -> f64 {
-    let text = net.nodes[node].rpc.http.get(&net.nodes[node].metrics).send().await.unwrap().text().await.unwrap();
-    text.lines()
-        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
-        .filter(|l| labels.iter().all(|label| l.contains(label)))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
-
 async fn status_everywhere(net: &Net, hash: alloy_primitives::B256) -> Vec<String> {
     let mut all = Vec::new();
     for i in 0..4 {
@@ -206,7 +197,7 @@ async fn a_js_libp2p_peer_receives_publishes_and_is_banned_for_junk() {
     // little-endian) of a valid transaction, then 20 junk votes: node 0
     // rejects them, its score falls below the graylist threshold and it is
     // banned; honest traffic is certified meanwhile.
-    let banned_before = metric(&net, 0, "vigil_node_peers_banned_total", &[]).await;
+    let banned_before = net.metric(0, "vigil_node_peers_banned_total", &[]).await;
     let (bad_raw, bad_hash) = signed_tx(&account(33), CHAIN, 0, Some(Address::repeat_byte(0xd3)), 1, vec![]);
     let mut junk = JsPeer::spawn(
         "js-junk",
@@ -225,7 +216,7 @@ async fn a_js_libp2p_peer_receives_publishes_and_is_banned_for_junk() {
     .await;
     let start = Instant::now();
     loop {
-        let banned = metric(&net, 0, "vigil_node_peers_banned_total", &[]).await;
+        let banned = net.metric(0, "vigil_node_peers_banned_total", &[]).await;
         if banned > banned_before {
             break;
         }
@@ -249,8 +240,7 @@ async fn a_js_libp2p_peer_receives_publishes_and_is_banned_for_junk() {
     }
     assert_eq!(junk.wait_exit(Duration::from_secs(30)).await.code(), Some(0), "{}", junk.output());
     // The malformed announcement was rejected as such and certified nowhere.
-    let malformed =
-        metric(&net, 0, "vigil_node_gossip_messages_total", &["topic=\"tx\"", "result=\"malformed\""]).await;
+    let malformed = net.metric(0, "vigil_node_gossip_messages_total", &["topic=\"tx\"", "result=\"malformed\""]).await;
     assert!(malformed >= 1.0, "node 0 counted no malformed tx announcement\n{}", junk.output());
     let statuses = status_everywhere(&net, bad_hash).await;
     assert!(statuses.iter().all(|s| s != "certified"), "malformed announcement certified: {statuses:?}");

@@ -77,6 +77,12 @@ impl Net {
     /// any ether account 34 sends is an attack (quarantine). Members that
     /// disagree, as honest members with different policies would.
     pub(crate) async fn start_with_strict(strict: &[usize]) -> Self {
+        Self::start_with(strict, &[]).await
+    }
+
+    /// [`Net::start_with_strict`], node `i` with `node_args[i]` too (none
+    /// beyond the slice).
+    pub(crate) async fn start_with(strict: &[usize], node_args: &[&[&str]]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         let pw = root.join("pw");
@@ -225,6 +231,7 @@ impl Net {
                 "--policy".into(),
                 s(if strict.contains(&i) { &strict_file } else { &policy_file }),
             ];
+            args.extend(node_args.get(i).into_iter().flat_map(|a| a.iter()).map(|a| a.to_string()));
             if i > 0 {
                 args.push("--p2p.bootstrap".into());
                 args.push(format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer0}", node_ports[0].2));
@@ -247,6 +254,18 @@ impl Net {
         let net = Self { _dir: dir, devnet, devnet_rpc, gate, gate_rpc, nodes };
         net.wait_mesh(3).await;
         net
+    }
+
+    /// The sum of node `node`'s samples of metric `name` whose labels
+    /// include every one of `labels` (`topic="tx"`).
+    pub(crate) async fn metric(&self, node: usize, name: &str, labels: &[&str]) -> f64 {
+        let n = &self.nodes[node];
+        let text = n.rpc.http.get(&n.metrics).send().await.unwrap().text().await.unwrap();
+        text.lines()
+            .filter(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+            .filter(|l| labels.iter().all(|label| l.contains(label)))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
     }
 
     /// Until every running node sees `peers` peers.
@@ -502,6 +521,49 @@ async fn certifies_clean_quarantines_attacks_and_tolerates_one_fault_in_four() {
 /// §4 way: the others are certified by votes of their own, account 34's is
 /// quarantined (no verdict has the stake), nothing is lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_votes_sent_to_the_proposer_decide_every_node_through_its_certificate() {
+    let _machine = crate::support::whole_network().await;
+    // Node 1, the proposer here, keeps the default route (its own vote is
+    // gossiped): routes may mix, and it gossips the certificate because
+    // votes came to it directly.
+    let proposer: &[&str] = &["--batch-votes", "proposer"];
+    let net = Net::start_with(&[], &[proposer, &[], proposer, proposer]).await;
+    // Two batches proposed by node 1: one of two transactions sent in one
+    // JSON-RPC batch, then one more.
+    let txs: Vec<(String, B256)> =
+        (30..33u8).map(|a| signed_tx(&account(a), CHAIN, 0, Some(Address::repeat_byte(0xdf)), 1, vec![])).collect();
+    let first: Vec<Value> = txs[..2]
+        .iter()
+        .map(|(raw, _)| json!({"jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction", "params": [raw]}))
+        .collect();
+    let answers = net.nodes[1].rpc.post(Value::Array(first).to_string()).await;
+    assert!(answers.as_array().unwrap().iter().all(|a| a.get("result").is_some()), "{answers}");
+    net.nodes[1].rpc.result("eth_sendRawTransaction", json!([txs[2].0])).await;
+    for (_, h) in &txs {
+        net.wait_included(*h, Duration::from_secs(30)).await;
+        for i in 0..4 {
+            net.wait_node_status(i, *h, "certified", Duration::from_secs(15)).await;
+        }
+        // Each node holds the batch's inclusion proof, not a §4 certificate.
+        let proof = net.nodes[2].rpc.result("vigil_getCertificate", json!([h])).await;
+        assert!(proof.get("certificate").is_some() && proof.get("path").is_some(), "{proof}");
+    }
+    // The votes went to node 1 alone, and the others took its certificate.
+    assert!(net.metric(1, "vigil_node_direct_messages_total", &["result=\"accepted\""]).await >= 2.0);
+    for i in [0, 2, 3] {
+        assert!(net.metric(i, "vigil_node_batch_votes_total", &["route=\"direct\""]).await >= 1.0, "node {i}");
+        assert_eq!(net.metric(i, "vigil_node_batch_votes_total", &["route=\"gossip\""]).await, 0.0, "node {i}");
+        let certs = net.metric(i, "vigil_node_gossip_messages_total", &["topic=\"batchcert\""]).await;
+        assert!(certs >= 1.0, "node {i} saw no batch certificate");
+    }
+    for i in 0..4 {
+        assert_eq!(net.metric(i, "vigil_node_batch_fallbacks_total", &[]).await, 0.0, "node {i} fell back");
+    }
+    // No member gossiped its vote on node 1's batches.
+    assert_eq!(net.metric(1, "vigil_node_gossip_messages_total", &["topic=\"batchvote\""]).await, 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_whose_members_disagree_falls_back_to_votes_on_each_transaction() {
     let _machine = crate::support::whole_network().await;
     let net = Net::start_with_strict(&[2, 3]).await;
@@ -530,13 +592,8 @@ async fn a_batch_whose_members_disagree_falls_back_to_votes_on_each_transaction(
     assert_eq!(net.devnet_rpc.result("eth_getTransactionReceipt", json!([disputed.1])).await, Value::Null);
     // The batch fell back: the disputed transaction was quarantined by the
     // node's §4 pool, which only votes cast after the fallback reach.
-    let metrics = net.nodes[0].rpc.http.get(&net.nodes[0].metrics).send().await.unwrap().text().await.unwrap();
-    let fallbacks = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("vigil_node_batch_fallbacks_total "))
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0);
-    assert!(fallbacks >= 1.0, "no batch fell back:\n{metrics}");
+    let fallbacks = net.metric(0, "vigil_node_batch_fallbacks_total", &[]).await;
+    assert!(fallbacks >= 1.0, "no batch fell back");
     // A good transaction that shared the disputed one's batch (when the
     // node's judging put them together, not certain) has a §4 certificate.
     for (_, h) in &good {

@@ -2,10 +2,20 @@
 //!
 //! ```text
 //! client tx --judge--> ready --propose (when this node's previous batch is decided)--> gossip batch
-//! gossip batch --admit + judge each--> all judged --sign root--> gossip batch vote --> batch pool
-//! batch pool --one aggregate check--> batch certificate --> inclusion proofs stored, one push per batch
+//! gossip batch --admit + judge each--> all judged --sign root--> batch vote:
+//!   route gossip:   gossiped --> every node's batch pool --one aggregate check--> batch certificate
+//!   route proposer: sent to the proposer alone (gossiped if it does not take it) --> its batch pool
+//!                   --one aggregate check--> batch certificate --gossip--> every node checks it once
+//! batch certificate --> inclusion proofs stored, one push per batch
 //! no certificate in batch_timeout_ms --> each judged transaction voted on alone (§4)
 //! ```
+//!
+//! Gossiped votes reach every node once per mesh peer that has them, so
+//! gossip per transaction grows with the committee times the mesh degree,
+//! but every node decides a batch as soon as it holds the votes. Sent to
+//! the proposer, a batch costs one proposal and one certificate through
+//! the mesh plus one vote per member, and a decision waits for one more
+//! hop and one more pairing in sequence ([`VoteRoute`]).
 //!
 //! A node proposes the clients' transactions it received, in batches that
 //! adapt to load: a batch goes out as soon as the previous one is decided,
@@ -22,15 +32,18 @@ use std::{
 };
 
 use alloy_primitives::{keccak256, Bytes, B256};
-use vigil_consensus::{batch_inclusions, BatchCompletion, BatchKey, VerifiedBatchCertificate, VoteRejection};
-use vigil_net::Validation;
+use vigil_consensus::{
+    batch_inclusions, prepare_batch_certificate, BatchCompletion, BatchKey, VerifiedBatchCertificate, VoteRejection,
+};
+use vigil_net::{PeerId, Validation};
 use vigil_types::{
     codec::Wire,
     gossip::{MAX_PROPOSAL_BYTES, MAX_PROPOSAL_TXS},
-    Attestation, BatchLeaf, BatchMessage, BatchProposal, BatchPush, BatchTree, BatchVote, Topic, Transaction, VoteKind,
+    Attestation, BatchCertificate, BatchLeaf, BatchMessage, BatchProposal, BatchPush, BatchTree, BatchVote, Topic,
+    Transaction, VoteKind,
 };
 
-use super::{blocking, now_ms, push::push, Ballot, Inspector, NodeEvent};
+use super::{blocking, now_ms, push::push, Ballot, Inspector, NodeEvent, VoteRoute};
 use crate::store::{QuarantineRecord, Review};
 
 /// Batches whose votes the pool keeps at most.
@@ -55,6 +68,13 @@ struct Open {
     key: Option<BatchKey>,
     /// This node proposed it.
     own: bool,
+    /// The peer that proposed it (its gossip message's author), where this
+    /// node's vote goes.
+    proposer: Option<PeerId>,
+    /// Some member sent its vote on it here directly (its own batch): the
+    /// certificate is gossiped whatever this node's route, since that
+    /// member's peers never saw its vote.
+    direct_votes: bool,
 }
 
 impl Open {
@@ -229,6 +249,8 @@ impl Inspector {
                     created: Instant::now(),
                     key: None,
                     own: true,
+                    proposer: None,
+                    direct_votes: false,
                 },
             );
             (id, bytes)
@@ -240,9 +262,14 @@ impl Inspector {
         self.sign_batch(id).await;
     }
 
-    /// A peer's proposal: each transaction admitted and judged here (or
-    /// its stored verdict taken), then the batch signed.
-    pub(super) async fn on_proposal(&self, proposal: BatchProposal) -> (Validation, &'static str) {
+    /// A peer's proposal (`author` published it): each transaction
+    /// admitted and judged here (or its stored verdict taken), then the
+    /// batch signed.
+    pub(super) async fn on_proposal(
+        &self,
+        proposal: BatchProposal,
+        author: Option<PeerId>,
+    ) -> (Validation, &'static str) {
         if proposal.chain_id != self.chain_id {
             return (Validation::Reject, "invalid");
         }
@@ -281,6 +308,8 @@ impl Inspector {
                     created: Instant::now(),
                     key: None,
                     own: false,
+                    proposer: author,
+                    direct_votes: false,
                 },
             );
         }
@@ -308,7 +337,8 @@ impl Inspector {
     }
 
     /// Signs this node's verdicts on batch `id` (every one judged) and
-    /// casts the batch vote: gossiped and pooled.
+    /// casts the batch vote: pooled here, and sent to the batch's proposer
+    /// (gossiped when it cannot be reached).
     async fn sign_batch(&self, id: B256) {
         let (epoch, signer) = {
             let state = self.epoch_state();
@@ -332,27 +362,105 @@ impl Inspector {
         let signature = self.key.sign(&msg.digest()).to_bytes();
         let vote = BatchVote { chain_id: self.chain_id, epoch, count: msg.count, root: msg.root, signer, signature };
         let key = BatchKey::of(&vote);
-        {
+        let (own, proposer) = {
             let mut b = self.lock_batches();
             let Some(open) = b.open.get_mut(&id) else { return };
             open.key = Some(key);
+            let route = (open.own, open.proposer);
             b.by_key.insert(key, id);
-        }
-        self.metrics.batch_votes.inc();
-        if let Err(e) = self.net.publish(Topic::BatchVote, vote.encode()).await {
-            tracing::debug!(batch = %id, error = %e, "batch vote not gossiped");
+            route
+        };
+        if own {
+            self.metrics.batch_votes.with_label_values(&["own"]).inc();
+            // Gossiped too when every node aggregates for itself.
+            if self.config.batch_votes == VoteRoute::Gossip {
+                self.gossip_batch_vote(id, vote.encode()).await;
+            }
+        } else {
+            let proposer = proposer.filter(|_| self.config.batch_votes == VoteRoute::Proposer);
+            self.cast_batch_vote(id, &vote, proposer);
         }
         if let Err(e) = self.pool_batch_vote(vote, true).await {
             tracing::error!(batch = %id, error = %e, "own batch vote refused by the pool");
         }
-        // The others' votes may have certified this root before this node
-        // signed it (with three of four members, the last one always
-        // finds it so): the certificate was formed without its leaves here.
+        // The batch may be decided before this node signed it (with three
+        // of four members, the last one always finds it so): the
+        // proposer's certificate arrived first, or votes gossiped as a
+        // fallback formed it here without its leaves.
         let formed =
             self.batch_pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).certificate(&key).cloned();
         if let Some(cert) = formed {
             self.on_batch_certificate(cert).await;
         }
+    }
+
+    /// Casts this node's vote on a peer's batch: sent to `proposer` on its
+    /// own task (route `proposer`), gossiped when there is none or it does
+    /// not take the vote.
+    fn cast_batch_vote(&self, id: B256, vote: &BatchVote, proposer: Option<PeerId>) {
+        let Some(me) = self.this.upgrade() else { return };
+        let bytes = vote.encode();
+        tokio::spawn(async move {
+            if let Some(peer) = proposer.filter(|p| *p != me.net.local_peer_id()) {
+                match me.net.send(peer, Topic::BatchVote, bytes.clone()).await {
+                    Ok(()) => {
+                        me.metrics.batch_votes.with_label_values(&["direct"]).inc();
+                        return;
+                    }
+                    Err(e) => tracing::debug!(batch = %id, %peer, error = %e, "batch vote not taken by its proposer"),
+                }
+            }
+            me.metrics.batch_votes.with_label_values(&["gossip"]).inc();
+            me.gossip_batch_vote(id, bytes).await;
+        });
+    }
+
+    async fn gossip_batch_vote(&self, id: B256, bytes: Vec<u8>) {
+        if let Err(e) = self.net.publish(Topic::BatchVote, bytes).await {
+            tracing::debug!(batch = %id, error = %e, "batch vote not gossiped");
+        }
+    }
+
+    /// A peer sent `vote` here directly: notes it on this node's batch of
+    /// that root, whose certificate the voter's peers then need.
+    pub(super) fn note_direct_vote(&self, vote: &BatchVote) {
+        let mut b = self.lock_batches();
+        if let Some(id) = b.by_key.get(&BatchKey::of(vote)).copied() {
+            if let Some(open) = b.open.get_mut(&id) {
+                open.direct_votes = true;
+            }
+        }
+    }
+
+    /// A batch certificate a peer gossiped (its batch's proposer, which
+    /// aggregated the votes): checked once (one pairing, on the verifier),
+    /// recorded, and acted on. One already known costs nothing.
+    pub(super) async fn on_gossiped_batch_certificate(&self, cert: BatchCertificate) -> (Validation, &'static str) {
+        if cert.chain_id != self.chain_id {
+            return (Validation::Reject, "invalid");
+        }
+        let key = BatchKey { epoch: cert.epoch, count: cert.count, root: cert.root };
+        if self.batch_pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).certificate(&key).is_some() {
+            return (Validation::Ignore, "known");
+        }
+        let Some(committee) = self.epoch_state().committee_of(cert.epoch).cloned() else {
+            return (Validation::Ignore, "other_epoch");
+        };
+        let pending = match prepare_batch_certificate(&committee, &cert) {
+            Ok(p) => p,
+            Err(_) => return (Validation::Reject, "invalid"),
+        };
+        let outcome = self.verifier.verify(pending.check().clone()).await;
+        let Ok(verified) = pending.complete(outcome) else { return (Validation::Reject, "invalid") };
+        let new = self
+            .batch_pool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .record_certificate(verified.clone());
+        if new {
+            self.on_batch_certificate(verified).await;
+        }
+        (Validation::Accept, "accepted")
     }
 
     /// A peer's batch vote: checked (member, epoch, signature encoding)
@@ -475,6 +583,13 @@ impl Inspector {
         }
         tracing::debug!(batch = %id, root = %key.root, txs = open.txs.len(), own = open.own, "batch certified");
         if open.own {
+            // With votes sent here, the others learn the batch is decided
+            // from this certificate.
+            if self.config.batch_votes == VoteRoute::Proposer || open.direct_votes {
+                if let Err(e) = self.net.publish(Topic::BatchCert, cert.certificate().encode()).await {
+                    tracing::debug!(batch = %id, error = %e, "batch certificate not gossiped");
+                }
+            }
             self.proposer.notify_one();
         }
         self.push_batch(cert, open).await;
@@ -638,6 +753,8 @@ mod tests {
                 created: Instant::now(),
                 key: Some(BatchKey { epoch: 1, count: 1, root: B256::ZERO }),
                 own: true,
+                proposer: None,
+                direct_votes: false,
             },
         );
         b.by_key.insert(BatchKey { epoch: 1, count: 1, root: B256::ZERO }, id);

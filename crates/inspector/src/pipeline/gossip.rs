@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use vigil_consensus::{prepare_certificate, verify_evidence, Decision, VoteRejection};
-use vigil_net::{Inbound, NetEvent, Validation};
+use vigil_net::{Direct, Inbound, NetEvent, Validation};
 use vigil_types::{
-    codec::Wire, gossip::TxAnnouncement, BatchProposal, BatchVote, Certificate, EquivocationEvidence, Topic, Vote,
+    codec::Wire, gossip::TxAnnouncement, BatchCertificate, BatchProposal, BatchVote, Certificate, EquivocationEvidence,
+    Topic, Vote,
 };
 
 use super::{blocking, now_ms, EpochState, Inspector};
@@ -26,7 +27,11 @@ impl Inspector {
         let (validation, label) = match msg.topic {
             Topic::Batch => match BatchProposal::decode(&msg.data) {
                 Err(_) => (Validation::Reject, "malformed"),
-                Ok(proposal) => self.on_proposal(proposal).await,
+                Ok(proposal) => self.on_proposal(proposal, msg.author).await,
+            },
+            Topic::BatchCert => match BatchCertificate::decode(&msg.data) {
+                Err(_) => (Validation::Reject, "malformed"),
+                Ok(cert) => self.on_gossiped_batch_certificate(cert).await,
             },
             Topic::BatchVote => match BatchVote::decode(&msg.data) {
                 Err(_) => (Validation::Reject, "malformed"),
@@ -96,6 +101,23 @@ impl Inspector {
         validation
     }
 
+    /// A message a peer sent to this node alone: a batch vote on a batch
+    /// this node proposed. Nothing is forwarded, so there is no verdict to
+    /// report; what it would have been is counted.
+    pub async fn on_direct(&self, msg: &Direct) {
+        let label = match msg.topic {
+            Topic::BatchVote => match BatchVote::decode(&msg.data) {
+                Err(_) => "malformed",
+                Ok(vote) => {
+                    self.note_direct_vote(&vote);
+                    self.on_batch_vote(vote).await.1
+                }
+            },
+            _ => "unexpected",
+        };
+        self.metrics.direct.with_label_values(&[topic_label(msg.topic), label]).inc();
+    }
+
     async fn on_vote(&self, vote: Vote) -> (Validation, &'static str) {
         if is_own(&self.epoch_state(), &vote) {
             // Our own vote echoed back (or a copy claiming to be it): the
@@ -132,6 +154,10 @@ impl Inspector {
                         me.net.report(&msg.id, &msg.source, v);
                     });
                 }
+                NetEvent::Direct(msg) => {
+                    let me = self.clone();
+                    tokio::spawn(async move { me.on_direct(&msg).await });
+                }
                 NetEvent::PeerConnected(peer) => {
                     tracing::info!(%peer, "peer connected");
                     self.metrics.peers.inc();
@@ -162,6 +188,7 @@ fn topic_label(t: Topic) -> &'static str {
         Topic::Evidence => "evidence",
         Topic::Batch => "batch",
         Topic::BatchVote => "batchvote",
+        Topic::BatchCert => "batchcert",
     }
 }
 

@@ -128,7 +128,11 @@ impl Inspector {
         let (verdict, summary) = match vigil_sim::simulate(view.state(), &block, tx, &self.config.budget) {
             Ok(outcome) => {
                 let verdict = self.engine.judge(view.state(), &block, tx, &outcome, view.history());
-                (verdict, summarize(tx, &outcome))
+                // The call tree, flows and storage are kept for what an
+                // operator reviews; a plainly clean verdict keeps the rest.
+                let detail = verdict.kind == VerdictKind::Malicious || !verdict.findings.is_empty();
+                let summary = summarize(tx, &outcome, detail);
+                (verdict, summary)
             }
             // Not executable on this state (funds missing, nonce used): this
             // node abstains. A clean vote here would certify a transaction no
@@ -195,8 +199,9 @@ impl Inspector {
     }
 }
 
-/// What a verdict keeps of the trace.
-fn summarize(tx: &Transaction, outcome: &vigil_sim::SimOutcome) -> TraceSummary {
+/// What a verdict keeps of the trace; the call tree, flows and storage
+/// changes only with `detail`.
+fn summarize(tx: &Transaction, outcome: &vigil_sim::SimOutcome, detail: bool) -> TraceSummary {
     let trace = &outcome.trace;
     let mut touched: Vec<Address> = trace.frames.iter().map(|f| f.callee).collect();
     let created: Vec<Address> = trace.creations().filter(|f| !f.reverted).map(|f| f.callee).collect();
@@ -220,10 +225,17 @@ fn summarize(tx: &Transaction, outcome: &vigil_sim::SimOutcome) -> TraceSummary 
             ExecResult::Success { .. } => None,
         },
         created,
-        frames: trace.frames.iter().take(TraceSummary::MAX_FRAMES).map(frame_record).collect(),
-        frames_omitted: trace.frames.len().saturating_sub(TraceSummary::MAX_FRAMES) as u32,
-        flows: flows(trace),
-        storage: storage_changes(trace),
+        detail,
+        frames: match detail {
+            true => trace.frames.iter().take(TraceSummary::MAX_FRAMES).map(frame_record).collect(),
+            false => Vec::new(),
+        },
+        frames_omitted: match detail {
+            true => trace.frames.len().saturating_sub(TraceSummary::MAX_FRAMES) as u32,
+            false => 0,
+        },
+        flows: if detail { flows(trace) } else { Vec::new() },
+        storage: if detail { storage_changes(trace) } else { Vec::new() },
     }
 }
 
@@ -369,7 +381,7 @@ mod tests {
             ..Trace::default()
         };
         let result = ExecResult::Success { gas_used: 54_321, output: Bytes::new(), created: None };
-        let summary = summarize(&call_to(0x30), &outcome(result, trace));
+        let summary = summarize(&call_to(0x30), &outcome(result, trace), true);
         assert_eq!(summary.to, Some(Address::repeat_byte(0x30)));
         assert_eq!(summary.touched, [0x10, 0x20, 0x21, 0x30].map(Address::repeat_byte), "every callee once, sorted");
         assert_eq!(summary.created, [Address::repeat_byte(0x20)], "a reverted creation deployed nothing");
@@ -401,7 +413,7 @@ mod tests {
             ),
         ];
         for (result, reason) in cases {
-            let summary = summarize(&call_to(0x30), &outcome(result.clone(), Trace::default()));
+            let summary = summarize(&call_to(0x30), &outcome(result.clone(), Trace::default()), true);
             assert!(!summary.success, "{result:?}");
             assert_eq!(summary.gas_used, 7, "{result:?}");
             assert_eq!(summary.revert_reason.as_deref(), Some(reason), "{result:?}");
@@ -443,7 +455,7 @@ mod tests {
             ..Trace::default()
         };
         let result = ExecResult::Success { gas_used: 1, output: Bytes::new(), created: None };
-        let s = summarize(&call_to(0x30), &outcome(result, trace));
+        let s = summarize(&call_to(0x30), &outcome(result.clone(), trace.clone()), true);
         assert_eq!(s.frames.len(), 2);
         assert_eq!((s.frames[1].depth, s.frames[1].kind.as_str(), s.frames[1].value.as_str()), (1, "call", "5"));
         assert_eq!(s.frames[1].selector.as_deref(), Some("0xa9059cbb"));
@@ -457,6 +469,16 @@ mod tests {
             (pool, B256::from(U256::from(100)), B256::from(U256::from(10)))
         );
         assert_eq!(s.frames_omitted, 0);
+        assert!(s.detail);
+        // Without detail (a plainly clean verdict): the scalar summary
+        // alone, and it says so.
+        let plain = summarize(&call_to(0x30), &outcome(result, trace), false);
+        assert!(!plain.detail && plain.frames.is_empty() && plain.flows.is_empty() && plain.storage.is_empty());
+        assert_eq!((plain.calls, plain.touched.len()), (s.calls, s.touched.len()));
+        // A record stored before the flag existed had the detail.
+        let mut old = serde_json::to_value(&s).unwrap();
+        old.as_object_mut().unwrap().remove("detail");
+        assert!(serde_json::from_value::<TraceSummary>(old).unwrap().detail);
     }
 
     #[test]
@@ -465,7 +487,7 @@ mod tests {
         let trace = Trace { frames: vec![frame(0, CallKind::Create, 0x20, false)], ..Trace::default() };
         let result =
             ExecResult::Success { gas_used: 1, output: Bytes::new(), created: Some(Address::repeat_byte(0x20)) };
-        let summary = summarize(&tx, &outcome(result, trace));
+        let summary = summarize(&tx, &outcome(result, trace), true);
         assert_eq!(summary.to, None);
         assert_eq!(summary.created, [Address::repeat_byte(0x20)]);
         assert_eq!(summary.touched, [Address::repeat_byte(0x20)]);

@@ -104,6 +104,23 @@ pub struct PipelineConfig {
     /// Time a batch has to gather its certificate before its transactions
     /// go the §4 way (per-transaction votes).
     pub batch_timeout_ms: u64,
+    /// Where a member's batch votes go.
+    pub batch_votes: VoteRoute,
+}
+
+/// Where a member's batch vote goes (decision 0015, "Vote routes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VoteRoute {
+    /// Gossiped: every node aggregates the votes itself. The fewest hops
+    /// to a decision; each node receives every member's vote, so gossip
+    /// per node grows with the committee.
+    #[default]
+    Gossip,
+    /// Sent to the batch's proposer alone, which aggregates them and
+    /// gossips the certificate: gossip per node does not grow with the
+    /// committee, at the cost of one more hop and pairing in sequence.
+    Proposer,
 }
 
 impl Default for PipelineConfig {
@@ -118,6 +135,7 @@ impl Default for PipelineConfig {
             sequencers: vec![],
             batches: true,
             batch_timeout_ms: 1_500,
+            batch_votes: VoteRoute::Gossip,
         }
     }
 }

@@ -57,6 +57,18 @@ impl Node {
             .collect()
     }
 
+    fn directs(&self) -> Vec<vigil_net::Direct> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match e {
+                NetEvent::Direct(d) => Some(d.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn received(&self, data: &[u8]) -> Vec<Inbound> {
         self.messages().into_iter().filter(|m| m.data == data).collect()
     }
@@ -212,6 +224,44 @@ async fn relay_forwards_only_what_its_application_accepts() {
     // The rejection cost A score at B.
     let score = b.score_of(a.id()).await.expect("A's score at B");
     assert!(score < 0.0, "A's score at B is {score} after a rejected message");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_direct_message_reaches_one_peer_and_a_relayed_one_names_its_author() {
+    // A line A - B - C without discovery.
+    let b = spawn_node(config(vec![], false), accept_all(), Duration::ZERO).await;
+    let b_addr = b.addr().await;
+    let a = spawn_node(config(vec![b_addr.clone()], false), accept_all(), Duration::ZERO).await;
+    let c = spawn_node(config(vec![b_addr], false), accept_all(), Duration::ZERO).await;
+    wait_subscribed(&b, &[a.id(), c.id()], Topic::Batch).await;
+    wait_subscribed(&a, &[b.id()], Topic::Batch).await;
+
+    // Relayed by B, C's copy names A as its author and B as its source.
+    let proposal = b"a batch proposal".to_vec();
+    publish_when_ready(&a, Topic::Batch, &proposal).await;
+    wait_for("C to receive A's proposal", Duration::from_secs(10), || async { !c.received(&proposal).is_empty() })
+        .await;
+    let got = &c.received(&proposal)[0];
+    assert_eq!((got.source, got.author), (b.id(), Some(a.id())));
+
+    // C answers B directly: B's application gets it, A (a mesh peer of B)
+    // never does.
+    let vote = b"a batch vote for B alone".to_vec();
+    c.handle.send(b.id(), Topic::BatchVote, vote.clone()).await.expect("delivered");
+    // The receipt says B's queue has it; its recorder logs it a moment later.
+    wait_for("B's application to log the direct message", Duration::from_secs(5), || async { !b.directs().is_empty() })
+        .await;
+    let at_b = b.directs();
+    assert_eq!(at_b.len(), 1);
+    assert_eq!((at_b[0].source, at_b[0].topic, &at_b[0].data), (c.id(), Topic::BatchVote, &vote));
+    assert!(a.directs().is_empty() && a.received(&vote).is_empty(), "a direct message went further");
+
+    // Out of bounds or unreachable: a distinct error, at once or after the
+    // receipt's timeout, never a hang.
+    let too_big = vec![1u8; Topic::BatchVote.max_message_size() + 1];
+    assert!(matches!(c.handle.send(b.id(), Topic::BatchVote, too_big).await, Err(NetError::MessageTooLarge { .. })));
+    let nobody = Keypair::generate_ed25519().public().to_peer_id();
+    assert!(matches!(c.handle.send(nobody, Topic::BatchVote, vote).await, Err(NetError::NotDelivered(_))));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -82,7 +82,7 @@ fn up(args: UpArgs) -> anyhow::Result<ExitCode> {
     let layout = Layout::prepare(&args.data, args.nodes, args.base_port).context("preparing the testnet")?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let mut procs = procs::Processes::start(&layout, args.block_time).await?;
+        let mut procs = procs::Processes::start(&layout, args.block_time, &[]).await?;
         layout.write_testnet_json()?;
         print_summary(&layout);
         let outcome = if args.demo {

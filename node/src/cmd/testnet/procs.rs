@@ -29,8 +29,9 @@ impl Processes {
     /// Starts the settlement chain (deploying the contracts, registering the
     /// nodes and fetching the committee on first use), the devnet, the nodes
     /// (node 0 first, the others bootstrapping from it) and the gate
-    /// (watching the court), each waited for until it answers.
-    pub async fn start(layout: &Layout, block_time_ms: u64) -> anyhow::Result<Self> {
+    /// (watching the court), each waited for until it answers. Every node
+    /// also gets `node_args`.
+    pub async fn start(layout: &Layout, block_time_ms: u64, node_args: &[String]) -> anyhow::Result<Self> {
         for port in layout.ports() {
             std::net::TcpListener::bind(("127.0.0.1", port)).with_context(|| {
                 format!(
@@ -141,6 +142,7 @@ impl Processes {
                 args.extend(["--dashboard.addr".into(), format!("127.0.0.1:{}", layout.dashboard_port())]);
                 args.extend(court.iter().cloned());
             }
+            args.extend(node_args.iter().cloned());
             me.spawn(&exe, &format!("node{i}"), &args, root).await?;
             if i == 0 {
                 me.wait_rpc("node0", &layout.node_url(0)).await?;
