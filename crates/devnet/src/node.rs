@@ -12,12 +12,13 @@ use std::{
 };
 
 use alloy_consensus::Transaction as _;
-use alloy_primitives::{B256, U256};
+use alloy_primitives::B256;
 use tokio::sync::{broadcast, Notify};
 use vigil_consensus::{batch_inclusions, Admission, AdmissionError, VerifiedCommittee, VerifiedRoots};
 use vigil_crypto::verify_release;
 use vigil_crypto::BatchVerifier;
 use vigil_fixture::Genesis;
+use vigil_sim::plausible::ChainFacts;
 use vigil_store::{Batch, Store, StoreError};
 use vigil_types::{tx::Transaction, Attestation, BatchPush, Committee, OperatorRelease, VoteKind};
 
@@ -674,19 +675,11 @@ impl Devnet {
     }
 }
 
-/// Stateless and state checks a node makes before pooling a transaction.
+/// Stateless and state checks a node makes before pooling a transaction:
+/// the fee against the next block's base fee, then what every entry point
+/// checks (`vigil_sim::plausible`; the nonce gap is the pool's).
 fn check_against_state(chain: &Chain, tx: &Transaction) -> Result<(), DevnetError> {
     let env = tx.envelope();
-    let gas_limit = env.gas_limit();
-    let block_gas_limit = chain.head().header.gas_limit;
-    if gas_limit > block_gas_limit {
-        return Err(DevnetError::Invalid(format!(
-            "exceeds block gas limit: transaction gas limit {gas_limit}, block gas limit {block_gas_limit}"
-        )));
-    }
-    if gas_limit < 21_000 {
-        return Err(DevnetError::Invalid(format!("intrinsic gas too low: gas limit {gas_limit}, at least 21000")));
-    }
     let base_fee = chain.next_base_fee();
     if env.max_fee_per_gas() < u128::from(base_fee) {
         return Err(DevnetError::Invalid(format!(
@@ -695,15 +688,13 @@ fn check_against_state(chain: &Chain, tx: &Transaction) -> Result<(), DevnetErro
             env.max_fee_per_gas()
         )));
     }
-    let cost = U256::from(gas_limit).saturating_mul(U256::from(env.max_fee_per_gas())).saturating_add(env.value());
-    let balance = chain.state().balance(tx.sender());
-    if balance < cost {
-        return Err(DevnetError::Invalid(format!(
-            "insufficient funds for gas * price + value: address {} have {balance} want {cost}",
-            tx.sender()
-        )));
-    }
-    Ok(())
+    let state = chain.state();
+    let facts = ChainFacts {
+        next_nonce: state.nonce(tx.sender()),
+        balance: state.balance(tx.sender()),
+        block_gas_limit: chain.head().header.gas_limit,
+    };
+    vigil_sim::plausible::check(tx, &facts, None).map_err(|e| DevnetError::Invalid(e.to_string()))
 }
 
 /// Relays accepted transactions to inspectors, best effort.

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use alloy_consensus::Transaction as _;
 use alloy_primitives::{Address, B256};
+use vigil_sim::plausible::Implausible;
 use vigil_types::{tx::Transaction, Attestation};
 
 /// Pool limits: memory stays bounded whatever clients send.
@@ -37,24 +38,10 @@ impl Default for PoolLimits {
 /// know from Ethereum nodes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PoolError {
-    /// Nonce already used on chain.
-    #[error("nonce too low: next nonce {next}, tx nonce {got}")]
-    NonceTooLow {
-        /// Sender's next nonce on chain.
-        next: u64,
-        /// Transaction's nonce.
-        got: u64,
-    },
-    /// Nonce too far ahead.
-    #[error("nonce too high: next nonce {next}, tx nonce {got}, at most {max_gap} ahead are kept")]
-    NonceTooHigh {
-        /// Sender's next nonce on chain.
-        next: u64,
-        /// Transaction's nonce.
-        got: u64,
-        /// Allowed gap.
-        max_gap: u64,
-    },
+    /// Nonce already used on chain, or further ahead than the pool keeps
+    /// (the words every entry point uses, `vigil_sim::plausible`).
+    #[error(transparent)]
+    Nonce(Implausible),
     /// Same nonce as a pooled transaction, without a 10% higher fee.
     #[error("replacement transaction underpriced: a transaction with nonce {nonce} is pending; raise both fees by at least 10% to replace it")]
     ReplacementUnderpriced {
@@ -151,10 +138,11 @@ impl Pool {
         }
         let (sender, nonce) = (tx.sender(), tx.nonce());
         if nonce < next_nonce {
-            return Err(PoolError::NonceTooLow { next: next_nonce, got: nonce });
+            return Err(PoolError::Nonce(Implausible::NonceTooLow { next: next_nonce, got: nonce }));
         }
         if nonce - next_nonce > self.limits.max_nonce_gap {
-            return Err(PoolError::NonceTooHigh { next: next_nonce, got: nonce, max_gap: self.limits.max_nonce_gap });
+            let max_gap = self.limits.max_nonce_gap;
+            return Err(PoolError::Nonce(Implausible::NonceTooHigh { next: next_nonce, got: nonce, max_gap }));
         }
         let existing = self.by_sender.get(&sender).and_then(|m| m.get(&nonce)).copied();
         let replaced = match existing {
@@ -418,8 +406,11 @@ mod tests {
     fn refusals() {
         let a = signer(1);
         let mut pool = Pool::new(PoolLimits { max_txs: 2, max_per_sender: 2, max_nonce_gap: 3, ..Default::default() });
-        assert_eq!(pool.insert(tx(&a, 0, 1), 1, 0), Err(PoolError::NonceTooLow { next: 1, got: 0 }));
-        assert!(matches!(pool.insert(tx(&a, 9, 1), 1, 0), Err(PoolError::NonceTooHigh { .. })));
+        assert_eq!(
+            pool.insert(tx(&a, 0, 1), 1, 0),
+            Err(PoolError::Nonce(Implausible::NonceTooLow { next: 1, got: 0 }))
+        );
+        assert!(matches!(pool.insert(tx(&a, 9, 1), 1, 0), Err(PoolError::Nonce(Implausible::NonceTooHigh { .. }))));
         let first = tx(&a, 1, 10);
         pool.insert(first.clone(), 1, 0).unwrap();
         assert_eq!(pool.insert(first.clone(), 1, 0).unwrap(), Inserted::Known);

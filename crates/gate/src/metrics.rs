@@ -12,6 +12,9 @@ pub struct Metrics {
     pub certificates_accepted: IntCounter,
     /// Certificates refused, by reason.
     pub certificates_rejected: IntCounterVec,
+    /// Transactions refused at once because they could never be included,
+    /// by reason (nonce too low or too high, gas, funds).
+    pub refused: IntCounterVec,
     /// Transactions upstream accepted.
     pub forwarded: IntCounter,
     /// Transactions upstream refused for good.
@@ -97,6 +100,15 @@ impl Metrics {
         )
         .unwrap_or_else(|_| unreachable_metric());
         let _ = registry.register(Box::new(certificates_rejected.clone()));
+        let refused = IntCounterVec::new(
+            Opts::new(
+                "vigil_gate_txs_refused_total",
+                "Transactions refused at once because they could never be included, by reason",
+            ),
+            &["reason"],
+        )
+        .unwrap_or_else(|_| unreachable_metric());
+        let _ = registry.register(Box::new(refused.clone()));
         let held = IntGauge::new("vigil_gate_held", "Transactions waiting in the gate")
             .unwrap_or_else(|_| unreachable_metric());
         let _ = registry.register(Box::new(held.clone()));
@@ -122,6 +134,7 @@ impl Metrics {
             txs_received,
             certificates_accepted,
             certificates_rejected,
+            refused,
             forwarded,
             rejected_upstream,
             quarantined,

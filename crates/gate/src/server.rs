@@ -383,12 +383,41 @@ fn parse_hash(params: &Value) -> Result<B256, RpcError> {
     s.parse::<B256>().map_err(|_| RpcError::params(format!("{s:?} is not a 0x-prefixed 32-byte hash")))
 }
 
+/// How far ahead of its sender's next nonce (upstream) a transaction is
+/// taken, as the devnet's pool keeps.
+const MAX_NONCE_GAP: u64 = 256;
+
+/// The metric label of a refusal.
+fn refusal_label(e: &vigil_sim::plausible::Implausible) -> &'static str {
+    use vigil_sim::plausible::Implausible;
+    match e {
+        Implausible::NonceTooLow { .. } => "nonce_too_low",
+        Implausible::NonceTooHigh { .. } => "nonce_too_high",
+        Implausible::AboveBlockGasLimit { .. } => "above_block_gas_limit",
+        Implausible::IntrinsicGasTooLow { .. } => "intrinsic_gas_too_low",
+        Implausible::InsufficientFunds { .. } => "insufficient_funds",
+    }
+}
+
 async fn send_raw_transaction(app: &App, params: &Value) -> Result<Value, RpcError> {
     let s = single_string_param(params, "\"0x…signed transaction bytes\"")?;
     let hex_digits = s.strip_prefix("0x").ok_or_else(|| RpcError::params("transaction bytes must start with 0x"))?;
     let raw = hex::decode(hex_digits).map_err(|e| RpcError::params(format!("transaction bytes are not hex: {e}")))?;
     let tx = Transaction::decode(&raw).map_err(|e| RpcError::new(rpc::TX_REJECTED, e.to_string()))?;
     let hash = tx.hash();
+    // What can never be included is refused now, as the nodes and the
+    // sequencer would (same checks, same words), not acknowledged and
+    // quarantined for want of a certificate later. One the gate holds
+    // already is answered as before.
+    if app.ledger.call(move |l| l.lookup(&hash)).await?.map_err(GateError::from)?.is_none() {
+        let facts = app.upstream.chain_facts(tx.sender()).await.map_err(|e| {
+            RpcError::new(rpc::LIMIT_EXCEEDED, format!("cannot read the chain state upstream, retry later: {e}"))
+        })?;
+        if let Err(e) = vigil_sim::plausible::check(&tx, &facts, Some(MAX_NONCE_GAP)) {
+            app.metrics.refused.with_label_values(&[refusal_label(&e)]).inc();
+            return Err(RpcError::new(rpc::TX_REJECTED, e.to_string()));
+        }
+    }
     app.await_certificate(hash)?;
     let received = app.ledger.call(move |l| l.receive(&tx, now_ms()).map(|r| (r, tx))).await;
     let (received, tx) = match received.and_then(|r| r.map_err(GateError::from)) {

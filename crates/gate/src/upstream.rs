@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
+use alloy_primitives::{Address, U256};
 use axum::body::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use vigil_sim::plausible::ChainFacts;
 
 /// How long one call may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -100,29 +102,38 @@ impl Upstream {
 
 impl Upstream {
     /// Calls `method` once per params, all in one JSON-RPC batch request:
-    /// the answers in the order of `params`. An answer missing from the
-    /// batch's response, or not JSON-RPC, is an internal error object.
+    /// the answers in the order of `params`.
     pub async fn call_many(
         &self,
         method: &str,
         params: Vec<Value>,
     ) -> Result<Vec<Result<Value, ErrorObject>>, UpstreamError> {
-        let n = params.len();
-        let body: Vec<Value> = params
+        self.call_batch(params.into_iter().map(|p| (method, p)).collect()).await
+    }
+
+    /// Makes `calls` in one JSON-RPC batch request: the answers in the
+    /// order of `calls`. An answer missing from the batch's response is an
+    /// internal error object; a whole batch refused (too large, batches not
+    /// served) gives every call its error.
+    pub async fn call_batch(
+        &self,
+        calls: Vec<(&str, Value)>,
+    ) -> Result<Vec<Result<Value, ErrorObject>>, UpstreamError> {
+        let n = calls.len();
+        let body: Vec<Value> = calls
             .into_iter()
             .enumerate()
-            .map(|(id, p)| json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": p }))
+            .map(|(id, (method, params))| json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }))
             .collect();
         let bytes = self.send_raw(Bytes::from(Value::Array(body).to_string())).await?;
+        let not_json_rpc = || UpstreamError::NotJsonRpc { url: self.url.clone(), status: 200 };
         let answers = match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Array(answers)) => answers,
-            // A single error object: the whole batch refused (too large,
-            // batches not served).
             Ok(single) => match decode_answer(single) {
                 Some(Err(e)) => return Ok(vec![Err(e); n]),
-                _ => return Err(UpstreamError::NotJsonRpc { url: self.url.clone(), status: 200 }),
+                _ => return Err(not_json_rpc()),
             },
-            Err(_) => return Err(UpstreamError::NotJsonRpc { url: self.url.clone(), status: 200 }),
+            Err(_) => return Err(not_json_rpc()),
         };
         let missing = || ErrorObject {
             code: i64::from(vigil_types::rpc::INTERNAL_ERROR),
@@ -137,6 +148,35 @@ impl Upstream {
             }
         }
         Ok(out)
+    }
+
+    /// What a plausibility check needs of the chain upstream, at its
+    /// latest block, in one request: `sender`'s next nonce and balance, and
+    /// the block's gas limit. `Err` says why it could not be read.
+    pub async fn chain_facts(&self, sender: Address) -> Result<ChainFacts, String> {
+        let answers = self
+            .call_batch(vec![
+                ("eth_getTransactionCount", json!([sender, "latest"])),
+                ("eth_getBalance", json!([sender, "latest"])),
+                ("eth_getBlockByNumber", json!(["latest", false])),
+            ])
+            .await
+            .map_err(|e| e.to_string())?;
+        let [nonce, balance, block] = <[_; 3]>::try_from(answers).map_err(|_| "an incomplete answer".to_string())?;
+        let answered =
+            |a: Result<Value, ErrorObject>, what: &str| a.map_err(|e| format!("{what}: {} ({})", e.message, e.code));
+        let nonce = answered(nonce, "eth_getTransactionCount")?;
+        let balance = answered(balance, "eth_getBalance")?;
+        let block = answered(block, "eth_getBlockByNumber")?;
+        Ok(ChainFacts {
+            next_nonce: parse_quantity(&nonce).ok_or_else(|| format!("nonce {nonce} is not a quantity"))?,
+            balance: balance
+                .as_str()
+                .and_then(|b| b.parse::<U256>().ok())
+                .ok_or_else(|| format!("balance {balance} is not a quantity"))?,
+            block_gas_limit: parse_quantity(&block["gasLimit"])
+                .ok_or_else(|| format!("the latest block's gasLimit {} is not a quantity", block["gasLimit"]))?,
+        })
     }
 }
 

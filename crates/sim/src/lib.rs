@@ -31,6 +31,7 @@ mod budget;
 mod error;
 mod exec;
 mod inspector;
+pub mod plausible;
 mod replay;
 mod state;
 pub mod trace;

@@ -14,7 +14,7 @@ use alloy_primitives::{Address, B256};
 use alloy_signer_local::PrivateKeySigner;
 use serde_json::{json, Value};
 
-use crate::support::{clients_dir, free_ports, run_wallet, signed_tx, spawn_certifier, Proc, Rpc};
+use crate::support::{clients_dir, free_ports, run_wallet, signed_tx, signed_tx_with_gas, spawn_certifier, Proc, Rpc};
 use vigil_consensus::testkit::DevCommittee;
 use vigil_types::{BatchLeaf, Certificate, VoteKind};
 
@@ -359,6 +359,12 @@ async fn scenario(dir: &Path) {
     drop(hardhat_proc);
 }
 
+/// The gate's metrics text.
+async fn gate_metrics(gw: &Rpc, metrics_port: u16) -> String {
+    let url = format!("http://127.0.0.1:{metrics_port}/metrics");
+    gw.http.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// A Hardhat node with a gate in front of it (`extra`: the gate's flags), for
 /// a check that needs its own; the processes stop when this is dropped.
 struct HardhatAndGate {
@@ -407,15 +413,7 @@ fn a_gate_whose_inspectors_fall_behind_answers_busy() {
         let metric = |name: &'static str| {
             let gw = gw.clone();
             async move {
-                let text = gw
-                    .http
-                    .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap();
+                let text = gate_metrics(&gw, metrics_port).await;
                 text.lines()
                     .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse::<f64>().ok()))
                     .unwrap_or_else(|| panic!("{name} missing from\n{text}"))
@@ -454,6 +452,65 @@ fn a_gate_whose_inspectors_fall_behind_answers_busy() {
         assert!((4.0..64.0).contains(&limit), "late decisions shrink the bound: {limit}");
         // Places free again: a new transaction is acknowledged.
         assert_eq!(gw.result("eth_sendRawTransaction", json!([txs[65].0])).await, json!(txs[65].1));
+    });
+}
+
+/// What can never be included is refused at once, with the words the
+/// nodes and the sequencer use, and stored nowhere: a used nonce, a nonce
+/// far ahead, more gas than a block holds, less than the intrinsic cost, a
+/// sender who cannot pay. A possible transaction is still acknowledged.
+#[test]
+fn a_gate_refuses_at_once_what_can_never_be_included() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let _machine = crate::support::whole_network().await;
+        let setup = HardhatAndGate::start(dir.path(), 32, &[]).await;
+        let HardhatAndGate { hh, gw, metrics_port, .. } = &setup;
+        let key: PrivateKeySigner = KEYS[2].parse().unwrap();
+        let to = Some(Address::repeat_byte(0x42));
+        // Nonce 0 used: Hardhat mines a transfer of the account's at once.
+        let mined =
+            hh.result("eth_sendTransaction", json!([{ "from": key.address(), "to": to, "value": "0x1" }])).await;
+        assert!(mined.is_string(), "{mined}");
+        let block_gas_limit = {
+            let block = hh.result("eth_getBlockByNumber", json!(["latest", false])).await;
+            u64::from_str_radix(block["gasLimit"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+        };
+        let poor: PrivateKeySigner = PrivateKeySigner::random();
+        let cases = [
+            (signed_tx(&key, CHAIN, 0, to, 1, vec![]), "nonce too low: next nonce 1, tx nonce 0"),
+            (
+                signed_tx(&key, CHAIN, 300, to, 1, vec![]),
+                "nonce too high: next nonce 1, tx nonce 300, at most 256 ahead",
+            ),
+            (
+                signed_tx_with_gas(&key, CHAIN, 1, to, 1, vec![], block_gas_limit + 1),
+                "exceeds block gas limit: transaction gas limit",
+            ),
+            (
+                signed_tx_with_gas(&key, CHAIN, 1, to, 1, vec![], 20_000),
+                "intrinsic gas too low: gas limit 20000, at least 21000",
+            ),
+            (signed_tx(&poor, CHAIN, 0, to, 1, vec![]), "insufficient funds for gas * price + value"),
+        ];
+        for ((raw, hash), words) in &cases {
+            let (code, message) = gw.error("eth_sendRawTransaction", json!([raw])).await;
+            assert_eq!(code, -32000, "{message}");
+            assert!(message.contains(words), "{message} (want {words})");
+            assert_eq!(gw.error("vigil_getTxStatus", json!([hash])).await.0, -32011, "{words}: stored");
+        }
+        let text = gate_metrics(gw, *metrics_port).await;
+        let refused: f64 = text
+            .lines()
+            .filter(|l| l.starts_with("vigil_gate_txs_refused_total{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        assert_eq!(refused, 5.0, "{text}");
+        // The next nonce, with enough gas and funds, is acknowledged.
+        let (raw, hash) = signed_tx(&key, CHAIN, 1, to, 1, vec![]);
+        assert_eq!(gw.result("eth_sendRawTransaction", json!([raw])).await, json!(hash));
+        assert_eq!(status(gw, hash).await["status"], "pending");
     });
 }
 

@@ -161,10 +161,24 @@ pub fn signed_tx(
     value: u64,
     input: Vec<u8>,
 ) -> (String, B256) {
+    let gas = if to.is_some() && input.is_empty() { 21_000 } else { 3_000_000 };
+    signed_tx_with_gas(key, chain_id, nonce, to, value, input, gas)
+}
+
+/// [`signed_tx`] with its gas limit given.
+pub fn signed_tx_with_gas(
+    key: &PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    to: Option<Address>,
+    value: u64,
+    input: Vec<u8>,
+    gas_limit: u64,
+) -> (String, B256) {
     let tx = TxEip1559 {
         chain_id,
         nonce,
-        gas_limit: if to.is_some() && input.is_empty() { 21_000 } else { 3_000_000 },
+        gas_limit,
         max_fee_per_gas: 20_000_000_000,
         max_priority_fee_per_gas: 1_000_000_000,
         to: to.map_or(TxKind::Create, TxKind::Call),

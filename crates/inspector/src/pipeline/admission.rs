@@ -9,8 +9,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy_consensus::Transaction as _;
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256};
+use vigil_sim::plausible::ChainFacts;
 use vigil_types::{codec::Wire, gossip::TxAnnouncement, tx::Transaction, Topic};
 
 use super::{blocking, now_ms, AdmitError, Inspector, Job};
@@ -281,35 +281,21 @@ impl Inspector {
 
     fn plausible_on_view(&self, tx: &Transaction) -> Result<(), AdmitError> {
         let view = self.view();
-        let (next, balance) = view
+        let (next_nonce, balance) = view
             .nonce_and_balance(tx.sender())
             .map_err(|e| AdmitError::Busy(format!("the node cannot read the chain state: {e}")))?;
-        plausible_at(tx, next, balance, view.head().gas_limit)
+        let facts = ChainFacts { next_nonce, balance, block_gas_limit: view.head().gas_limit };
+        plausible_at(tx, &facts, self.config.per_sender as u64)
     }
 }
 
-/// Whether `tx` can run on a state where its sender's next nonce is `next`
-/// and its balance `balance`, in a block of gas limit `limit`.
-fn plausible_at(tx: &Transaction, next: u64, balance: U256, limit: u64) -> Result<(), AdmitError> {
-    let env = tx.envelope();
-    if tx.nonce() < next {
-        return Err(AdmitError::Implausible(format!("nonce too low: next nonce {next}, tx nonce {}", tx.nonce())));
-    }
-    if env.gas_limit() > limit {
-        return Err(AdmitError::Implausible(format!(
-            "exceeds block gas limit: transaction gas limit {}, block gas limit {limit}",
-            env.gas_limit()
-        )));
-    }
-    let cost =
-        U256::from(env.gas_limit()).saturating_mul(U256::from(env.max_fee_per_gas())).saturating_add(env.value());
-    if balance < cost {
-        return Err(AdmitError::Implausible(format!(
-            "insufficient funds for gas * price + value: address {} have {balance} want {cost}",
-            tx.sender()
-        )));
-    }
-    Ok(())
+/// Whether `tx` can run on a chain in the state `facts` says. A nonce
+/// further ahead than `max_gap` (the per-sender bound: the transactions
+/// before it could never all be held) is refused, as is gas below the
+/// intrinsic cost: a node must not hold in its in-flight bound what it
+/// can never judge.
+fn plausible_at(tx: &Transaction, facts: &ChainFacts, max_gap: u64) -> Result<(), AdmitError> {
+    vigil_sim::plausible::check(tx, facts, Some(max_gap)).map_err(|e| AdmitError::Implausible(e.to_string()))
 }
 
 /// Records `hash` as seen in `r` (the set, and its insertion order, to
@@ -360,6 +346,7 @@ fn source_label(s: TxSource) -> &'static str {
 mod tests {
     use super::*;
     use crate::pipeline::testutil::{sender, signed_tx};
+    use alloy_primitives::U256;
 
     const GWEI: u128 = 1_000_000_000;
 
@@ -372,16 +359,33 @@ mod tests {
         signed_tx(nonce, Some(Address::repeat_byte(0x42)), U256::from(10u64).pow(U256::from(18)), 21_000, 2 * GWEI)
     }
 
+    fn facts(next_nonce: u64, balance: U256, block_gas_limit: u64) -> ChainFacts {
+        ChainFacts { next_nonce, balance, block_gas_limit }
+    }
+
     #[test]
     fn plausible_at_takes_the_next_nonce_a_later_one_and_exact_funds() {
-        assert_eq!(plausible_at(&tx(5), 5, cost(), 30_000_000), Ok(()));
+        assert_eq!(plausible_at(&tx(5), &facts(5, cost(), 30_000_000), 64), Ok(()));
         // A gap is plausible: the earlier nonces may still come.
-        assert_eq!(plausible_at(&tx(7), 5, cost(), 21_000), Ok(()));
+        assert_eq!(plausible_at(&tx(7), &facts(5, cost(), 21_000), 64), Ok(()));
+    }
+
+    #[test]
+    fn plausible_at_refuses_what_could_never_be_judged() {
+        let Err(AdmitError::Implausible(m)) = plausible_at(&tx(2_005), &facts(5, cost(), 30_000_000), 64) else {
+            panic!("a nonce 2000 ahead was taken")
+        };
+        assert_eq!(m, "nonce too high: next nonce 5, tx nonce 2005, at most 64 ahead are kept");
+        let short = signed_tx(5, Some(Address::repeat_byte(0x42)), U256::from(1), 20_000, 2 * GWEI);
+        let Err(AdmitError::Implausible(m)) = plausible_at(&short, &facts(5, cost(), 30_000_000), 64) else {
+            panic!("gas below the intrinsic cost was taken")
+        };
+        assert_eq!(m, "intrinsic gas too low: gas limit 20000, at least 21000");
     }
 
     #[test]
     fn plausible_at_refuses_a_used_nonce() {
-        let Err(AdmitError::Implausible(m)) = plausible_at(&tx(4), 5, cost(), 30_000_000) else {
+        let Err(AdmitError::Implausible(m)) = plausible_at(&tx(4), &facts(5, cost(), 30_000_000), 64) else {
             panic!("a used nonce was taken")
         };
         assert_eq!(m, "nonce too low: next nonce 5, tx nonce 4");
@@ -389,7 +393,7 @@ mod tests {
 
     #[test]
     fn plausible_at_refuses_more_gas_than_a_block_has() {
-        let Err(AdmitError::Implausible(m)) = plausible_at(&tx(5), 5, cost(), 20_999) else {
+        let Err(AdmitError::Implausible(m)) = plausible_at(&tx(5), &facts(5, cost(), 20_999), 64) else {
             panic!("a transaction larger than a block was taken")
         };
         assert_eq!(m, "exceeds block gas limit: transaction gas limit 21000, block gas limit 20999");
@@ -398,7 +402,7 @@ mod tests {
     #[test]
     fn plausible_at_refuses_one_wei_short_of_gas_times_max_fee_plus_value() {
         let short = cost() - U256::from(1);
-        let Err(AdmitError::Implausible(m)) = plausible_at(&tx(5), 5, short, 30_000_000) else {
+        let Err(AdmitError::Implausible(m)) = plausible_at(&tx(5), &facts(5, short, 30_000_000), 64) else {
             panic!("an underfunded transaction was taken")
         };
         assert_eq!(

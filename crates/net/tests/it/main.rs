@@ -444,8 +444,8 @@ fn gossipsub_settings_build() {
     c.peer_score_params().validate().expect("score params");
     c.peer_score_thresholds().validate().expect("thresholds");
     let names: HashSet<String> = Topic::ALL.iter().map(|t| c.ident_topic(*t).to_string()).collect();
-    for want in ["tx", "vote", "cert", "evidence", "batch", "batchvote"] {
+    for want in ["tx", "vote", "cert", "evidence", "batch", "batchvote", "batchcert"] {
         assert!(names.contains(&format!("vigil/31337/{want}/1")), "{want} missing from {names:?}");
     }
-    assert_eq!(names.len(), 6);
+    assert_eq!(names.len(), 7);
 }
