@@ -255,18 +255,21 @@ fn value_response(v: &Value) -> Response {
     json_response(StatusCode::OK, Bytes::from(v.to_string()))
 }
 
-/// One request's answer: built here, or upstream's bytes as they came.
+/// One request's answer: built here, upstream's bytes as they came, or
+/// none (a notification).
 enum Reply {
     Json(Value),
     Upstream(Bytes),
+    None,
 }
 
 impl Reply {
-    fn into_value(self) -> Value {
+    fn into_value(self) -> Option<Value> {
         match self {
-            Reply::Json(v) => v,
+            Reply::Json(v) => Some(v),
             // Checked to be JSON when it arrived.
-            Reply::Upstream(b) => serde_json::from_slice(&b).unwrap_or(Value::Null),
+            Reply::Upstream(b) => Some(serde_json::from_slice(&b).unwrap_or(Value::Null)),
+            Reply::None => None,
         }
     }
 }
@@ -297,11 +300,17 @@ async fn rpc_endpoint(State(app): State<Arc<App>>, body: Body) -> Response {
                 return value_response(&failure(&Value::Null, e));
             }
             let answers = futures::future::join_all(requests.into_iter().map(|r| handle(&app, r, None))).await;
-            value_response(&Value::Array(answers.into_iter().map(Reply::into_value).collect()))
+            let answers: Vec<Value> = answers.into_iter().filter_map(Reply::into_value).collect();
+            match answers.is_empty() {
+                // Notifications only: nothing to answer.
+                true => json_response(StatusCode::OK, Bytes::new()),
+                false => value_response(&Value::Array(answers)),
+            }
         }
         single => match handle(&app, single, Some(bytes)).await {
             Reply::Json(v) => value_response(&v),
             Reply::Upstream(b) => json_response(StatusCode::OK, b),
+            Reply::None => json_response(StatusCode::OK, Bytes::new()),
         },
     }
 }
@@ -322,6 +331,13 @@ async fn handle(app: &App, request: Value, original: Option<Bytes>) -> Reply {
     let Some(method) = obj.get("method").and_then(Value::as_str) else {
         return invalid(&id, "missing method name");
     };
+    // A notification (no id) is neither run nor answered (JSON-RPC 2.0
+    // forbids an answer); the nodes and the devnet do not run one either.
+    // Nothing a client cannot see done, a transaction least of all.
+    if !obj.contains_key("id") {
+        debug!(target: "vigil_gate", method, "notification ignored");
+        return Reply::None;
+    }
     let params = obj.get("params").cloned().unwrap_or(Value::Array(Vec::new()));
     let answer = match method {
         "eth_sendRawTransaction" => send_raw_transaction(app, &params).await,

@@ -172,6 +172,18 @@ async fn scenario(dir: &Path) {
     assert_eq!(gw.error("vigil_submitCertificate", json!([{"chain_id": 1}])).await.0, -32602);
     let mixed = gw.post(r#"[{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}, 5]"#.into()).await;
     assert_eq!((mixed[0]["result"].as_str(), code(&mixed[1])), (Some("0x7a69"), Some(-32600)));
+    // Notifications (no id) are neither run nor answered (JSON-RPC 2.0
+    // forbids an answer): alone, in a batch beside a call, and a batch of
+    // them only.
+    let (raw_n, hash_n) = signed(KEYS[3], 40);
+    let notify = json!({"jsonrpc": "2.0", "method": "eth_sendRawTransaction", "params": [raw_n]});
+    assert_eq!(gw.post_text(notify.to_string()).await, (200, String::new()));
+    assert_eq!(gw.error("vigil_getTxStatus", json!([hash_n])).await.0, -32011, "a notification was run");
+    let call = json!({"jsonrpc": "2.0", "id": 9, "method": "eth_chainId", "params": []});
+    let beside = gw.post(json!([notify, call]).to_string()).await;
+    assert_eq!(beside, json!([{"jsonrpc": "2.0", "id": 9, "result": "0x7a69"}]));
+    let chain_notify = json!({"jsonrpc": "2.0", "method": "eth_chainId", "params": []});
+    assert_eq!(gw.post_text(json!([chain_notify, chain_notify]).to_string()).await, (200, String::new()));
     let too_many = Value::Array(vec![requests[0].clone(); 1001]).to_string();
     assert_eq!(code(&gw.post(too_many).await), Some(-32005), "batch over the limit");
     let huge = json!({"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0x".to_owned() + &"00".repeat(3 << 20)]});

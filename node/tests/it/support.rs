@@ -96,6 +96,19 @@ impl Rpc {
     }
 
     /// Posts a raw body; the parsed answer.
+    /// Posts `body`; the HTTP status and the answer's text, whatever it is.
+    pub async fn post_text(&self, body: String) -> (u16, String) {
+        let r = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {}: {e}", self.url));
+        (r.status().as_u16(), r.text().await.expect("body"))
+    }
+
     pub async fn post(&self, body: String) -> Value {
         let r = self
             .http
