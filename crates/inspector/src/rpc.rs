@@ -76,12 +76,15 @@ struct Ctx {
 }
 
 impl Ctx {
-    fn check_token(&self, given: &str) -> RpcResult<()> {
+    fn check_token(&self, given: Option<&str>) -> RpcResult<()> {
         let Some(expected) = &self.operator.token else {
             return Err(err(
                 codes::UNAUTHORIZED,
                 "operator methods are disabled: the node has no operator token configured",
             ));
+        };
+        let Some(given) = given else {
+            return Err(err(codes::UNAUTHORIZED, "operator token missing: pass it as \"token\""));
         };
         if !constant_time_eq(expected.0.as_bytes(), given.as_bytes()) {
             return Err(err(codes::UNAUTHORIZED, "wrong operator token"));
@@ -143,7 +146,9 @@ struct ReviewParams {
     state: ReviewState,
     note: Option<String>,
     reviewer: Option<String>,
-    token: String,
+    /// Optional here so that a missing token is refused as unauthorized
+    /// (-32013), not as a malformed request.
+    token: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,7 +157,17 @@ struct ReleaseParams {
     tx_hash: B256,
     note: Option<String>,
     reviewer: Option<String>,
-    token: String,
+    token: Option<String>,
+}
+
+/// Items per page: 100 unless given; 0 is refused (it would be a page that
+/// never moves on).
+fn page_limit(limit: Option<usize>) -> RpcResult<usize> {
+    match limit {
+        None => Ok(100),
+        Some(0) => Err(err(codes::INVALID_PARAMS, "limit must be at least 1")),
+        Some(n) => Ok(n),
+    }
 }
 
 /// `vigil_quarantineRelease`: the operator (token) asks this node to sign
@@ -161,7 +176,7 @@ struct ReleaseParams {
 /// operator keys (DESIGN §7). On the gate's acceptance the record is
 /// reviewed as a false positive, with the note.
 async fn release(c: &Ctx, r: ReleaseParams) -> RpcResult<Value> {
-    c.check_token(&r.token)?;
+    c.check_token(r.token.as_deref())?;
     let Some(key) = &c.operator.release_key else {
         return Err(err(
             codes::UNAUTHORIZED,
@@ -298,7 +313,7 @@ fn module(node: Arc<Inspector>, operator: Operator) -> Result<RpcModule<Ctx>, js
         let page = c
             .node
             .store()
-            .history(&query, q.cursor.as_deref(), q.limit.unwrap_or(100))
+            .history(&query, q.cursor.as_deref(), page_limit(q.limit)?)
             .map_err(|e| err(codes::INVALID_PARAMS, e.to_string()))?;
         Ok(json!(page))
     })?;
@@ -307,13 +322,13 @@ fn module(node: Arc<Inspector>, operator: Operator) -> Result<RpcModule<Ctx>, js
         let page = c
             .node
             .store()
-            .quarantine_list(QuarantineFilter { state: q.state }, q.cursor.as_deref(), q.limit.unwrap_or(100))
+            .quarantine_list(QuarantineFilter { state: q.state }, q.cursor.as_deref(), page_limit(q.limit)?)
             .map_err(|e| err(codes::INVALID_PARAMS, e.to_string()))?;
         Ok(json!(page))
     })?;
     m.register_method("vigil_quarantineReview", |p, c, _| -> RpcResult<Value> {
         let (r,): (ReviewParams,) = p.parse()?;
-        c.check_token(&r.token)?;
+        c.check_token(r.token.as_deref())?;
         let record = c
             .node
             .store()

@@ -713,6 +713,12 @@ async fn a_node_killed_under_load_keeps_what_it_acknowledged_and_flooders_are_ba
         .error("vigil_quarantineReview", json!([{ "tx_hash": B256::ZERO, "state": "false_positive", "token": "x" }]))
         .await;
     assert_eq!(code, -32013, "{message}");
+    let (code, message) =
+        rpc0.error("vigil_quarantineReview", json!([{ "tx_hash": B256::ZERO, "state": "false_positive" }])).await;
+    // Unauthorized (this node has no token at all), not a malformed request.
+    assert_eq!(code, -32013, "a review without a token: {message}");
+    assert_eq!(rpc0.error("vigil_history", json!([{ "limit": 0 }])).await.0, -32602);
+    assert_eq!(rpc0.error("vigil_quarantineList", json!([{ "limit": 0 }])).await.0, -32602);
     // Subscriptions (WebSocket on the same port): verdicts as they are made.
     let ws_url = rpc0.url.replace("http://", "ws://");
     let ws = jsonrpsee::ws_client::WsClientBuilder::default().build(&ws_url).await.unwrap();
