@@ -95,7 +95,6 @@ impl Rpc {
         Self { http: reqwest::Client::new(), url: url.into() }
     }
 
-    /// Posts a raw body; the parsed answer.
     /// Posts `body`; the HTTP status and the answer's text, whatever it is.
     pub async fn post_text(&self, body: String) -> (u16, String) {
         let r = self
@@ -109,16 +108,9 @@ impl Rpc {
         (r.status().as_u16(), r.text().await.expect("body"))
     }
 
+    /// Posts a raw body; the parsed answer.
     pub async fn post(&self, body: String) -> Value {
-        let r = self
-            .http
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("POST {}: {e}", self.url));
-        let text = r.text().await.expect("body");
+        let (_, text) = self.post_text(body).await;
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} answered non-JSON {text:?}: {e}", self.url))
     }
 
